@@ -1,0 +1,260 @@
+"""Loading a self-describing storyteller ONNX model and running one step of its network.
+
+A model file is data from a stranger: it is read as bytes (so it cannot pull in external
+weight files), its metadata is parsed as JSON with bounded sizes, and its graph is checked
+against what the metadata claims before anything else trusts it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from ..errors import StorytellerError
+from .tokenizer import TokenizerConfig
+from .vocab import SPECIALS, Vocabulary
+
+FORMAT = "storyteller-lstm"
+FORMAT_VERSION = 1
+METADATA_KEY = "storyteller"
+INPUTS = ("input_ids", "h0", "c0")
+OUTPUTS = ("logits", "hn", "cn")
+
+MAX_FILE_BYTES = 2**31 - 1  # protobuf's own limit for one message
+MAX_VOCABULARY = 1_000_000
+MAX_LAYERS = 16
+MAX_UNITS = 16_384
+
+State = tuple[np.ndarray, np.ndarray]
+
+
+class ModelError(StorytellerError):
+    """A model file that cannot be used, with the reason in one sentence."""
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What a model file says about itself (its ONNX metadata)."""
+
+    name: str
+    """A short display name."""
+    vocabulary: Vocabulary
+    """Every token the model knows, by id."""
+    tokenizer: TokenizerConfig
+    """How text was tokenised for training; inference must do the same."""
+    layers: int
+    """Stacked LSTM layers."""
+    units: int
+    """Hidden units per LSTM layer."""
+    window: int
+    """Words of context the model was trained to predict from (the default windowed mode)."""
+    training: dict[str, Any] = field(default_factory=dict)
+    """The training configuration, as given."""
+    corpus: dict[str, Any] = field(default_factory=dict)
+    """Where the model learnt: sha256, words, files."""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    """Held-out figures of the model and of the unigram/bigram baselines."""
+    created: str = ""
+    """ISO 8601 time of export."""
+    version: str = ""
+    """The storyteller version that exported it."""
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                "name": self.name,
+                "vocabulary": list(self.vocabulary.tokens),
+                "tokenizer": self.tokenizer.to_dict(),
+                "network": {"layers": self.layers, "units": self.units},
+                "window": self.window,
+                "training": self.training,
+                "corpus": self.corpus,
+                "metrics": self.metrics,
+                "created": self.created,
+                "storyteller_version": self.version,
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ModelCard:
+        """Parse and check metadata; raises ``ValueError`` naming the first thing wrong."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"its metadata is not valid JSON ({error.msg})") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError("its metadata does not describe a storyteller model")
+        version = data.get("format_version")
+        if not isinstance(version, int):
+            raise ValueError("its metadata has no format version")
+        if version > FORMAT_VERSION:
+            raise ValueError(
+                f"it was made by a newer storyteller (format {version}; "
+                f"this version reads format {FORMAT_VERSION})"
+            )
+        tokens = data.get("vocabulary")
+        if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+            raise ValueError("its metadata has no vocabulary list")
+        if not len(SPECIALS) < len(tokens) <= MAX_VOCABULARY:
+            raise ValueError(f"its vocabulary size {len(tokens)} is out of range")
+        try:
+            vocabulary = Vocabulary(tokens)
+            tokenizer = TokenizerConfig.from_dict(_dict(data, "tokenizer"))
+        except ValueError as error:
+            raise ValueError(f"its metadata is inconsistent ({error})") from None
+        network = _dict(data, "network")
+        layers = _bounded_int(network.get("layers"), "layers", MAX_LAYERS)
+        units = _bounded_int(network.get("units"), "units", MAX_UNITS)
+        window = _bounded_int(data.get("window"), "window", 10_000)
+        return cls(
+            name=str(data.get("name", "")),
+            vocabulary=vocabulary,
+            tokenizer=tokenizer,
+            layers=layers,
+            units=units,
+            window=window,
+            training=_dict(data, "training"),
+            corpus=_dict(data, "corpus"),
+            metrics=_dict(data, "metrics"),
+            created=str(data.get("created", "")),
+            version=str(data.get("storyteller_version", "")),
+        )
+
+
+def _dict(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ValueError(f"its metadata field '{key}' is not a mapping")
+    return value
+
+
+def _bounded_int(value: object, what: str, limit: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= limit:
+        raise ValueError(f"its metadata gives an invalid number of {what} ({value!r})")
+    return value
+
+
+class Model:
+    """A loaded model: its card and the onnxruntime session that runs its network."""
+
+    def __init__(self, session: ort.InferenceSession, card: ModelCard, path: Path | None = None):
+        self.session = session
+        self.card = card
+        self.path = path
+
+    @property
+    def name(self) -> str:
+        return self.card.name or (self.path.stem if self.path else "model")
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        return self.card.vocabulary
+
+    def zero_state(self, batch: int = 1) -> State:
+        shape = (self.card.layers, batch, self.card.units)
+        return np.zeros(shape, np.float32), np.zeros(shape, np.float32)
+
+    def run(self, ids: np.ndarray, state: State | None = None) -> tuple[np.ndarray, State]:
+        """Feed ``ids`` [batch, seq] from ``state`` (zeros if None); return logits and the new state."""
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        h0, c0 = state if state is not None else self.zero_state(ids.shape[0])
+        logits, hn, cn = self.session.run(OUTPUTS, {"input_ids": ids, "h0": h0, "c0": c0})
+        return logits, (hn, cn)
+
+
+def session_options() -> ort.SessionOptions:
+    """One thread: a batch-1 step is latency-bound, and the UI needs the other core."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return options
+
+
+def load(path: str | Path, session: ort.InferenceSession | None = None) -> Model:
+    """Load and validate a model file; every problem becomes one ``ModelError`` sentence.
+
+    ``session`` lets a caller (a test) supply the onnxruntime session; the file is then
+    not read.
+    """
+    path = Path(path)
+    shown = f"'{path}'"
+    if session is None:
+        session = _open_session(path, shown)
+    try:
+        metadata = session.get_modelmeta().custom_metadata_map
+    except Exception:  # onnxruntime raises several unrelated types
+        raise ModelError(f"Model file {shown} has unreadable metadata.") from None
+    if METADATA_KEY not in metadata:
+        raise ModelError(f"{shown} is an ONNX model but not a storyteller model (no storyteller metadata).")
+    try:
+        card = ModelCard.from_json(metadata[METADATA_KEY])
+    except ValueError as error:
+        raise ModelError(f"Model file {shown} cannot be used: {error}.") from None
+    _check_graph(session, card, shown)
+    return Model(session, card, path)
+
+
+def _open_session(path: Path, shown: str) -> ort.InferenceSession:
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise ModelError(f"Model path {shown} is a folder, not a model file.")
+        if size > MAX_FILE_BYTES:
+            raise ModelError(f"Model file {shown} is too large ({size:,} bytes) to be a model.")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ModelError(f"Model file {shown} does not exist.") from None
+    except OSError as error:
+        raise ModelError(f"Model file {shown} cannot be read ({error.strerror}).") from None
+    if not data:
+        raise ModelError(f"Model file {shown} is empty.")
+    try:
+        # From bytes, a graph that points at external weight files cannot open them.
+        return ort.InferenceSession(data, session_options(), providers=["CPUExecutionProvider"])
+    except Exception:  # onnxruntime raises several unrelated types
+        raise ModelError(
+            f"Model file {shown} is not a readable ONNX model (truncated, corrupt or not ONNX)."
+        ) from None
+
+
+def _check_graph(session: ort.InferenceSession, card: ModelCard, shown: str) -> None:
+    """Check the graph's signature, then run one step to prove it matches the card."""
+    inputs = {i.name: i for i in session.get_inputs()}
+    outputs = {o.name: o for o in session.get_outputs()}
+    if set(inputs) != set(INPUTS) or not set(OUTPUTS) <= set(outputs):
+        raise ModelError(
+            f"Model file {shown} has inputs {sorted(inputs)} and outputs {sorted(outputs)}; "
+            f"a storyteller model has {list(INPUTS)} and {list(OUTPUTS)}."
+        )
+    if inputs["input_ids"].type != "tensor(int64)" or any(
+        inputs[name].type != "tensor(float)" for name in ("h0", "c0")
+    ):
+        raise ModelError(f"Model file {shown} has inputs of the wrong types.")
+    model = Model(session, card)
+    try:
+        logits, (hn, cn) = model.run(np.full((2, 3), 1, np.int64))
+    except Exception:  # onnxruntime raises several unrelated types
+        raise ModelError(
+            f"Model file {shown} fails to run with the {card.layers}×{card.units} network "
+            "its metadata describes."
+        ) from None
+    vocab = len(card.vocabulary)
+    if logits.shape != (2, 3, vocab):
+        raise ModelError(
+            f"Model file {shown}'s metadata lists {vocab:,} words but its network "
+            f"scores {logits.shape[-1]:,}."
+        )
+    if hn.shape != (card.layers, 2, card.units) or cn.shape != hn.shape:
+        raise ModelError(f"Model file {shown}'s state shape disagrees with its metadata.")
+    if not math.isfinite(float(np.abs(logits).max())):
+        raise ModelError(f"Model file {shown} produces non-finite scores.")

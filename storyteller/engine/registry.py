@@ -1,0 +1,80 @@
+"""Where models are found: one search path, and one function that turns a name into a file.
+
+The search path, first match wins:
+
+1. the folders in ``STORYTELLER_MODEL_PATH`` (separated like ``PATH``);
+2. the user's models folder (``<user data dir>/models``; ``STORYTELLER_DATA_DIR`` moves the
+   data dir), where retrained models go;
+3. the models shipped inside the installed package.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import platformdirs
+
+from ..errors import StorytellerError
+
+DEFAULT_MODEL = "default"
+MODEL_SUFFIX = ".onnx"
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A model file found on the search path."""
+
+    name: str
+    path: Path
+    source: str
+    """'path' (STORYTELLER_MODEL_PATH), 'user' or 'shipped'."""
+
+
+def data_dir() -> Path:
+    """The user's storyteller data folder (stories, retrained models)."""
+    override = os.environ.get("STORYTELLER_DATA_DIR")
+    return Path(override) if override else platformdirs.user_data_path("storyteller")
+
+
+def user_models_dir() -> Path:
+    return data_dir() / "models"
+
+
+def shipped_models_dir() -> Path:
+    return Path(str(resources.files("storyteller.shipped_models")))
+
+
+def search_path() -> list[tuple[Path, str]]:
+    extra = os.environ.get("STORYTELLER_MODEL_PATH", "")
+    folders = [(Path(p), "path") for p in extra.split(os.pathsep) if p]
+    return [*folders, (user_models_dir(), "user"), (shipped_models_dir(), "shipped")]
+
+
+def find_models() -> list[ModelEntry]:
+    """Every model on the search path; a name hidden by an earlier folder is listed once."""
+    found: dict[str, ModelEntry] = {}
+    for folder, source in search_path():
+        try:
+            files = sorted(folder.glob(f"*{MODEL_SUFFIX}"))
+        except OSError:
+            continue  # an unreadable folder hides nothing else
+        for file in files:
+            if file.is_file():
+                found.setdefault(file.stem, ModelEntry(file.stem, file, source))
+    return list(found.values())
+
+
+def resolve(spec: str | None) -> Path:
+    """A model's file from a path or a name (None: the default model)."""
+    spec = spec or DEFAULT_MODEL
+    candidate = Path(spec).expanduser()
+    if candidate.suffix == MODEL_SUFFIX or os.sep in spec or candidate.exists():
+        return candidate
+    for entry in find_models():
+        if entry.name == spec:
+            return entry.path
+    names = ", ".join(e.name for e in find_models()) or "none"
+    raise StorytellerError(f"No model named '{spec}' was found (available: {names}).")

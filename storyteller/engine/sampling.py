@@ -1,0 +1,81 @@
+"""From the network's scores to the next word: greedy, temperature, top-k, top-p, repetition."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+
+from .vocab import UNKNOWN_ID
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """How the next word is chosen from the model's distribution."""
+
+    greedy: bool = False
+    """Always take the most probable word (the other settings then do nothing)."""
+    temperature: float = 0.8
+    """Below 1 sharpens the distribution, above 1 flattens it."""
+    top_k: int | None = 40
+    """Sample only among the k most probable words (None: all)."""
+    top_p: float = 0.95
+    """Sample only among the most probable words whose probabilities add up to p."""
+    repetition_penalty: float = 1.2
+    """Divide the score of a word used recently by this much (1: no penalty)."""
+    repetition_window: int = 32
+    """How many recent words the penalty looks back over."""
+    seed: int | None = None
+    """Makes sampling reproducible (None: fresh randomness)."""
+
+    def check(self) -> None:
+        """Raise ``ValueError`` with one sentence naming the first setting out of range."""
+        if not self.temperature > 0 or not np.isfinite(self.temperature):
+            raise ValueError(f"temperature must be above 0 (got {self.temperature})")
+        if self.top_k is not None and self.top_k < 1:
+            raise ValueError(f"top-k must be at least 1 (got {self.top_k})")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top-p must be above 0 and at most 1 (got {self.top_p})")
+        if not self.repetition_penalty >= 1 or not np.isfinite(self.repetition_penalty):
+            raise ValueError(f"repetition penalty must be 1 or more (got {self.repetition_penalty})")
+        if self.repetition_window < 0:
+            raise ValueError("repetition window must not be negative")
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Probabilities (float64) from scores."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max()
+    e = np.exp(z)
+    return e / e.sum()
+
+
+def shape(logits: np.ndarray, config: SamplingConfig, recent: Collection[int] = ()) -> np.ndarray:
+    """The distribution the next word is drawn from: never ``<unk>``, sums to 1."""
+    z = np.array(logits, dtype=np.float64)
+    if recent and config.repetition_penalty != 1:
+        ids = np.fromiter(set(recent), dtype=np.int64)
+        z[ids] = np.where(z[ids] > 0, z[ids] / config.repetition_penalty, z[ids] * config.repetition_penalty)
+    z[UNKNOWN_ID] = -np.inf
+    if config.greedy:
+        probs = np.zeros_like(z)
+        probs[int(np.argmax(z))] = 1.0
+        return probs
+    probs = softmax(z / config.temperature)
+    order = np.argsort(-probs, kind="stable")
+    keep = len(order)
+    if config.top_k is not None:
+        keep = min(keep, config.top_k)
+    if config.top_p < 1:
+        cumulative = np.cumsum(probs[order])
+        # Smallest prefix whose mass reaches top_p (always at least one word).
+        keep = min(keep, int(np.searchsorted(cumulative, config.top_p, side="left")) + 1)
+    kept = np.zeros_like(probs)
+    kept[order[:keep]] = probs[order[:keep]]
+    return kept / kept.sum()
+
+
+def choose(probs: np.ndarray, rng: np.random.Generator) -> int:
+    """Draw one id from a distribution."""
+    return int(rng.choice(len(probs), p=probs))

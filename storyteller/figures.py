@@ -1,0 +1,28 @@
+"""The figures table (model beside its unigram and bigram baselines), shared by every command."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+ROWS = ("model", "unigram", "bigram")
+
+
+def figures_table(metrics: Mapping[str, Any]) -> list[str]:
+    """Lines of a small table from a model card's ``metrics``; unreadable rows say so."""
+    if not isinstance(metrics.get("model"), Mapping):
+        return ["no figures recorded"]
+    where = "held-out text" if metrics.get("held_out") else "training text (nothing held out)"
+    lines = [f"figures on {where}:", f"  {'':8} {'perplexity':>10} {'top-1':>7} {'top-5':>7} {'windowed':>9}"]
+    for name in ROWS:
+        row = metrics.get(name)
+        if not isinstance(row, Mapping):
+            continue
+        try:
+            lines.append(
+                f"  {name:8} {float(row['perplexity']):10.1f} {float(row['top1']):7.1%} "
+                f"{float(row['top5']):7.1%} {float(row['windowed']):9.1%}"
+            )
+        except (KeyError, TypeError, ValueError):
+            lines.append(f"  {name:8} (unreadable)")
+    return lines

@@ -1,0 +1,32 @@
+"""Shared fixtures: the tiny committed model, the test fable, an isolated data directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storyteller.engine import Model, load
+
+TESTS = Path(__file__).parent
+TINY_MODEL = TESTS / "fixtures" / "tiny.onnx"
+FABLE = TESTS / "data" / "fable.txt"
+
+
+@pytest.fixture(autouse=True)
+def isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads or writes the real user's data folder or model path."""
+    data = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("STORYTELLER_DATA_DIR", str(data))
+    monkeypatch.delenv("STORYTELLER_MODEL_PATH", raising=False)
+    return data
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> Model:
+    return load(TINY_MODEL)
+
+
+@pytest.fixture
+def tiny_model_bytes() -> bytes:
+    return TINY_MODEL.read_bytes()

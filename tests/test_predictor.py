@@ -1,0 +1,114 @@
+"""The predictor: stateful and windowed distributions, candidates, going back, streaming generation."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from storyteller.engine import Predictor, SamplingConfig, tokenize
+from storyteller.engine.predictor import CHECKPOINT_EVERY, is_word
+from storyteller.engine.vocab import PARAGRAPH_ID, UNKNOWN_ID
+
+from .conftest import FABLE
+
+
+def _fable_tokens(count: int) -> list[str]:
+    return tokenize(FABLE.read_text())[:count]
+
+
+def _direct_logits(model, ids: list[int]) -> np.ndarray:  # type: ignore[no-untyped-def]
+    logits, _ = model.run(np.array([ids], np.int64))
+    return logits[0, -1]
+
+
+def test_stateful_prediction_equals_reading_the_whole_story_at_once(tiny_model) -> None:  # type: ignore[no-untyped-def]
+    tokens = _fable_tokens(150)
+    predictor = Predictor(tiny_model)
+    for start in range(0, 150, 37):  # fed in uneven pieces, across checkpoints
+        predictor.feed(tokens[start : start + 37])
+        predictor.logits()
+    expected = _direct_logits(tiny_model, [PARAGRAPH_ID, *tiny_model.vocabulary.encode(tokens)])
+    np.testing.assert_allclose(predictor.logits(), expected, atol=1e-5)
+
+
+def test_windowed_prediction_reads_only_the_last_n_tokens(tiny_model) -> None:  # type: ignore[no-untyped-def]
+    tokens = _fable_tokens(20)
+    predictor = Predictor(tiny_model, window=3)
+    predictor.feed(tokens)
+    expected = _direct_logits(tiny_model, list(tiny_model.vocabulary.encode(tokens[-3:])))
+    np.testing.assert_allclose(predictor.logits(), expected, atol=1e-6)
+
+
+def test_truncate_gives_the_same_distribution_as_a_fresh_read(tiny_model) -> None:  # type: ignore[no-untyped-def]
+    tokens = _fable_tokens(CHECKPOINT_EVERY * 2 + 10)
+    predictor = Predictor(tiny_model)
+    predictor.feed(tokens)
+    predictor.logits()
+    for length in (CHECKPOINT_EVERY * 2, CHECKPOINT_EVERY + 1, 5, 0):
+        predictor.truncate(length)
+        fresh = Predictor(tiny_model)
+        fresh.feed(tokens[:length])
+        np.testing.assert_allclose(predictor.logits(), fresh.logits(), atol=1e-5)
+        assert predictor.tokens == tokens[:length]
+
+
+def test_candidates_are_sorted_never_unk_and_honour_k(tiny_model) -> None:  # type: ignore[no-untyped-def]
+    predictor = Predictor(tiny_model)
+    predictor.feed(["the"])
+    candidates = predictor.candidates(10)
+    assert len(candidates) == 10
+    probabilities = [c.probability for c in candidates]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert all(c.id != UNKNOWN_ID for c in candidates)
+    probs = predictor.probabilities()
+    assert probs.sum() == pytest.approx(1.0)
+    assert candidates[0].probability == pytest.approx(np.delete(probs, UNKNOWN_ID).max())
+
+
+def test_unknown_words_are_reported_and_still_read(tiny_model) -> None:  # type: ignore[no-untyped-def]
+    predictor = Predictor(tiny_model)
+    assert predictor.feed(["the", "zebra", "hedgehog", "zebra", "quux"]) == ["zebra", "quux"]
+    assert predictor.tokens[1] == "zebra"
+    assert np.isfinite(predictor.logits()).all()
+
+
+def test_generation_is_reproducible_with_a_seed(tiny_model) -> None:  # type: ignore[no-untyped-def]
+    def run() -> list[str]:
+        predictor = Predictor(tiny_model)
+        predictor.feed(["the", "cat"])
+        return list(predictor.generate(12, SamplingConfig(seed=5)))
+
+    assert run() == run()
+
+
+def test_generation_counts_words_not_punctuation(tiny_model) -> None:  # type: ignore[no-untyped-def]
+    predictor = Predictor(tiny_model)
+    out = list(predictor.generate(8, SamplingConfig(seed=1, temperature=1.5)))
+    assert sum(map(is_word, out)) == 8 or len(out) == 8 * 4
+    assert "<unk>" not in out
+    assert predictor.tokens == out
+
+
+def test_generation_stops_when_asked(tiny_model) -> None:  # type: ignore[no-untyped-def]
+    stop = threading.Event()
+    predictor = Predictor(tiny_model)
+    written = []
+    for token in predictor.generate(50, SamplingConfig(seed=2), stop):
+        written.append(token)
+        if len(written) == 3:
+            stop.set()
+    assert len(written) == 3
+
+
+def test_greedy_generation_follows_the_argmax(tiny_model) -> None:  # type: ignore[no-untyped-def]
+    predictor = Predictor(tiny_model)
+    predictor.feed(["the"])
+    best = predictor.candidates(1)[0].token
+    assert next(predictor.generate(1, SamplingConfig(greedy=True, repetition_penalty=1))) == best
+
+
+def test_a_window_below_one_is_refused(tiny_model) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="window"):
+        Predictor(tiny_model, window=0)
