@@ -1,0 +1,299 @@
+"""Training and export on tiny corpora: determinism, stopping, checkpoints, the ONNX contract."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from storyteller.cli import main
+from storyteller.engine import Predictor, TokenizerConfig, load, read_corpus, report
+
+from .conftest import FABLE
+
+torch = pytest.importorskip("torch")
+onnx = pytest.importorskip("onnx")
+
+from training import export as export_module  # noqa: E402
+from training.config import TrainConfig  # noqa: E402
+from training.data import build_dataset, split  # noqa: E402
+from training.export import ExportError, export  # noqa: E402
+from training.train import TrainingError, load_checkpoint, train  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+SMALL = dict(layers=1, units=16, epochs=2, threads=1, seed=3)
+
+
+@pytest.fixture(scope="module")
+def corpus():  # type: ignore[no-untyped-def]
+    return read_corpus(FABLE)
+
+
+@pytest.fixture(scope="module")
+def result(corpus):  # type: ignore[no-untyped-def]
+    return train(TrainConfig(name="small", **SMALL), corpus)
+
+
+def test_same_seed_same_model(corpus, result) -> None:  # type: ignore[no-untyped-def]
+    again = train(TrainConfig(name="small", **SMALL), corpus)
+    assert again.metrics == result.metrics
+    for name, tensor in result.model.state_dict().items():
+        assert torch.equal(tensor, again.model.state_dict()[name]), name
+
+
+def test_a_tiny_corpus_trains_on_everything_and_says_so(result) -> None:  # type: ignore[no-untyped-def]
+    assert not result.held_out
+    assert any("too small to hold text out" in note for note in result.notes)
+    assert set(result.metrics) == {"perplexity", "top1", "top5", "windowed"}
+    assert set(result.baselines) == {"unigram", "bigram"}
+
+
+def test_held_out_chunks_are_contiguous_spread_and_disjoint() -> None:
+    train_ranges, held = split(10_000, 0.1)
+    assert len(held) == 10 and all(stop - start == 100 for start, stop in held)
+    covered = sorted(train_ranges + held)
+    assert covered[0][0] == 0 and covered[-1][1] == 10_000
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(covered))
+
+
+def test_the_vocabulary_comes_from_the_training_part_only() -> None:
+    text = " ".join(f"w{i % 50}" for i in range(5000)) + " rareword"
+    data = build_dataset(text, TokenizerConfig(), 3, 0.1)
+    assert data.has_held_out and sum(map(len, data.held_out)) == 500
+    assert "w1" in data.vocabulary
+
+
+def test_progress_reports_start_epochs_samples_and_done(corpus) -> None:  # type: ignore[no-untyped-def]
+    events: list[dict] = []
+    train(TrainConfig(**SMALL), corpus, events.append)
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "done"
+    assert kinds.count("epoch") == 2 and kinds.count("sample") == 2
+    json.dumps(events)  # the progress stream must be plain JSON data
+
+
+def test_a_stop_event_ends_training_with_a_usable_model(corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    stop = threading.Event()
+
+    def stop_after_first_step(event: dict) -> None:
+        if event["event"] == "step":
+            stop.set()
+
+    stopped = train(TrainConfig(**{**SMALL, "epochs": 50}), corpus, stop_after_first_step, stop)
+    assert stopped.stopped == "interrupted" and stopped.epochs < 1
+    path = tmp_path / "stopped.onnx"
+    export(stopped, path)
+    assert load(path).card.training["stopped"] == "interrupted"
+
+
+def test_a_time_budget_is_kept(corpus) -> None:  # type: ignore[no-untyped-def]
+    result = train(TrainConfig(**{**SMALL, "epochs": 1000, "time_budget": 1.0}), corpus)
+    assert result.stopped == "time budget" and result.seconds < 10
+
+
+def test_export_is_a_contract(result, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "small.onnx"
+    difference = export(result, path)
+    assert difference <= 1e-4
+    proto = onnx.load(path)
+    assert proto.opset_import[0].version == export_module.OPSET
+    assert not any(init.data_location == onnx.TensorProto.EXTERNAL for init in proto.graph.initializer), (
+        "weights must live inside the file"
+    )
+
+    def dims(values) -> dict[str, list]:  # type: ignore[no-untyped-def]
+        return {v.name: [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim] for v in values}
+
+    assert dims(proto.graph.input) == {
+        "input_ids": ["batch", "seq"],
+        "h0": [1, "batch", 16],
+        "c0": [1, "batch", 16],
+    }
+    outputs = dims(proto.graph.output)
+    vocab = len(result.vocabulary)
+    assert outputs["logits"] == ["batch", "seq", vocab]
+    assert outputs["hn"] == outputs["cn"] == [1, "batch", 16]
+    card = json.loads({p.key: p.value for p in proto.metadata_props}["storyteller"])
+    for key in (
+        "format_version",
+        "vocabulary",
+        "tokenizer",
+        "network",
+        "window",
+        "training",
+        "corpus",
+        "metrics",
+        "created",
+        "storyteller_version",
+    ):
+        assert key in card, key
+    words = report(FABLE.read_text()).words
+    assert 150 < words < card["corpus"]["tokens"]  # words, not punctuation
+    assert card["corpus"]["sha256"] and card["corpus"]["words"] == words
+    assert {"model", "unigram", "bigram", "held_out"} <= set(card["metrics"])
+
+
+def test_onnxruntime_and_torch_agree_on_fresh_sequences(result, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "small.onnx"
+    export(result, path)
+    model = load(path)
+    net = result.model.eval()
+    rng = np.random.default_rng(0)
+    for batch in (1, 4):
+        for length in (1, 3, 50):
+            ids = rng.integers(0, len(result.vocabulary), (batch, length))
+            logits, _ = model.run(ids)
+            with torch.no_grad():
+                expected, _, _ = net(torch.from_numpy(ids))
+            got = torch.log_softmax(torch.from_numpy(logits), -1)
+            assert float((got - torch.log_softmax(expected, -1)).abs().max()) <= 1e-4
+
+
+def test_a_failed_parity_check_writes_nothing(result, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"the previous model")
+    monkeypatch.setattr(export_module, "parity", lambda model, data: 0.5)
+    with pytest.raises(ExportError, match="disagrees with torch"):
+        export(result, path)
+    assert path.read_bytes() == b"the previous model"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(result, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"the previous model")
+
+    def full_disk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export_module.os, "replace", full_disk)
+    with pytest.raises(ExportError, match="No space left"):
+        export(result, path)
+    assert path.read_bytes() == b"the previous model"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
+
+
+def test_checkpoint_and_resume(corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    checkpoint = tmp_path / "run.ckpt"
+    first = train(TrainConfig(**{**SMALL, "epochs": 1}), corpus, checkpoint=checkpoint)
+    saved = torch.load(checkpoint, weights_only=True)  # plain data and tensors only
+    assert saved["epoch"] == 1 and saved["vocabulary"] == list(first.vocabulary.tokens)
+    resumed = train(TrainConfig(**{**SMALL, "epochs": 2}), corpus, checkpoint=checkpoint, resume=checkpoint)
+    assert resumed.epochs == pytest.approx(2)
+    assert load_checkpoint(checkpoint, corpus)["epoch"] == 2
+
+
+def test_resuming_on_another_corpus_is_refused(corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    checkpoint = tmp_path / "run.ckpt"
+    train(TrainConfig(**{**SMALL, "epochs": 1}), corpus, checkpoint=checkpoint)
+    other = tmp_path / "other.txt"
+    other.write_text("a different text entirely , with other words . " * 10)
+    with pytest.raises(TrainingError, match="different corpus"):
+        train(TrainConfig(**SMALL), read_corpus(other), resume=checkpoint)
+
+
+def test_a_junk_checkpoint_is_refused(corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    junk = tmp_path / "junk.ckpt"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(TrainingError, match="not a readable"):
+        train(TrainConfig(**SMALL), corpus, resume=junk)
+
+
+def _cli(capsys, *argv: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    code = main(["train", *argv])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (lambda d: d / "missing.txt", "does not exist"),
+        (lambda d: (d / "folder").mkdir() or d / "folder", "no .txt files"),
+        (lambda d: ((d / "e.txt").write_text("") and d / "e.txt") or d / "e.txt", "hold no text"),
+        (lambda d: (d / "w.txt").write_text(" \n\n ") and d / "w.txt", "hold no text"),
+        (lambda d: (d / "p.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00") and d / "p.txt", "binary"),
+        (lambda d: (d / "s.txt").write_text("once upon") and d / "s.txt", "fewer than the window"),
+    ],
+)
+def test_bad_corpora_get_one_sentence_and_exit_2(capsys, tmp_path: Path, make, fragment: str) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out.onnx"
+    code, err = _cli(capsys, str(make(tmp_path)), "--out", str(out), "--progress", "quiet")
+    assert code == 2 and fragment in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_bad_settings_get_one_sentence(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, err = _cli(capsys, str(FABLE), "--units", "0", "--out", str(tmp_path / "m.onnx"))
+    assert code == 2 and "units must be at least 1" in err
+
+
+def test_latin1_corpus_trains_and_says_how_it_was_read(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    corpus_file = tmp_path / "latin.txt"
+    corpus_file.write_bytes(FABLE.read_text().replace("tinker", "café").encode("cp1252"))
+    out = tmp_path / "latin.onnx"
+    code, err = _cli(
+        capsys, str(corpus_file), "--out", str(out), "--layers", "1", "--units", "8", "--epochs", "1"
+    )
+    assert code == 0, err
+    assert "cp1252" in err
+    assert "café" in load(out).vocabulary
+
+
+def test_jsonl_progress_stream_and_sigint_still_exports(tmp_path: Path) -> None:
+    out = tmp_path / "m.onnx"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "training",
+            str(FABLE),
+            "--out",
+            str(out),
+            "--layers",
+            "1",
+            "--units",
+            "8",
+            "--epochs",
+            "500",
+            "--progress",
+            "jsonl",
+            "--threads",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    events = []
+    for line in process.stdout:
+        events.append(json.loads(line))
+        if events[-1]["event"] == "epoch" and len([e for e in events if e["event"] == "epoch"]) == 1:
+            process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "start" and "done" in kinds and kinds[-1] == "exported"
+    assert next(e for e in events if e["event"] == "done")["stopped"] == "interrupted"
+    assert load(out).card.training["stopped"] == "interrupted"
+
+
+def test_the_exported_model_generates_through_the_engine(result, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "small.onnx"
+    export(result, path)
+    predictor = Predictor(load(path))
+    predictor.feed(["the", "hedgehog"])
+    assert len(predictor.candidates(5)) == 5
+
+
+def test_invalid_configuration_is_refused(corpus) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(TrainingError, match="window must be at least 1"):
+        train(TrainConfig(window=0), corpus)

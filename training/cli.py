@@ -1,0 +1,282 @@
+"""The training command line (``python -m training`` and ``storyteller train``).
+
+This module imports no torch at import time, so ``storyteller --help`` stays fast; torch
+is loaded when a run starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from storyteller.engine.corpus import read_corpus
+from storyteller.engine.registry import MODEL_SUFFIX, user_models_dir
+from storyteller.errors import StorytellerError
+from storyteller.figures import figures_table
+
+from .config import TrainConfig
+
+INSTALL_HINT = "pip install 'storyteller[train]'"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = TrainConfig()
+    parser.add_argument("corpus", type=Path, help="a UTF-8 .txt file, or a folder of them")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help=f"model file to write (default: the user's models folder, {user_models_dir()})",
+    )
+    parser.add_argument("--name", help="the model's name (default: the output file's name)")
+    parser.add_argument("--layers", type=int, default=defaults.layers, help="LSTM layers (%(default)s)")
+    parser.add_argument("--units", type=int, default=defaults.units, help="units per layer (%(default)s)")
+    parser.add_argument("--embedding", type=int, help="embedding size (default: units, weights tied)")
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=defaults.window,
+        help="words of context for the windowed objective (%(default)s)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=defaults.epochs, help="passes over the text at most (%(default)s)"
+    )
+    parser.add_argument("--time-budget", type=float, metavar="SECONDS", help="stop after this many seconds")
+    parser.add_argument(
+        "--batch-size", type=int, default=defaults.batch_size, help="parallel streams (%(default)s)"
+    )
+    parser.add_argument(
+        "--seq-len", type=int, default=defaults.seq_len, help="back-propagation length (%(default)s)"
+    )
+    parser.add_argument("--lr", type=float, default=defaults.lr, help="Adam learning rate (%(default)s)")
+    parser.add_argument("--dropout", type=float, default=defaults.dropout, help="dropout (%(default)s)")
+    parser.add_argument(
+        "--min-count", type=int, default=defaults.min_count, help="rarer words become <unk> (%(default)s)"
+    )
+    parser.add_argument(
+        "--max-vocab", type=int, default=defaults.max_vocab, help="largest vocabulary (%(default)s)"
+    )
+    parser.add_argument(
+        "--holdout", type=float, default=defaults.holdout, help="share held out for figures (%(default)s)"
+    )
+    parser.add_argument("--keep-case", action="store_true", help="do not fold words to lower case")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed (%(default)s)")
+    parser.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to train (%(default)s)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=defaults.threads, help="CPU threads for torch (%(default)s)"
+    )
+    parser.add_argument("--checkpoint", type=Path, help="save a checkpoint here after every epoch")
+    parser.add_argument("--resume", type=Path, metavar="CHECKPOINT", help="continue from a checkpoint")
+    parser.add_argument(
+        "--progress",
+        choices=("bar", "jsonl", "quiet"),
+        default="bar",
+        help="bar: a progress bar on stderr; jsonl: one JSON object per line on stdout",
+    )
+
+
+def config_from(args: argparse.Namespace) -> TrainConfig:
+    return TrainConfig(
+        name=args.name or "",
+        layers=args.layers,
+        units=args.units,
+        embedding=args.embedding,
+        window=args.window,
+        epochs=args.epochs,
+        time_budget=args.time_budget,
+        batch_size=args.batch_size,
+        seq_len=args.seq_len,
+        lr=args.lr,
+        dropout=args.dropout,
+        min_count=args.min_count,
+        max_vocab=args.max_vocab,
+        holdout=args.holdout,
+        lowercase=not args.keep_case,
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+    )
+
+
+class BarReporter:
+    """Human progress on stderr: a bar with ETA, a line per epoch, a table at the end."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event["event"]
+        if kind == "start":
+            held = event["held_out_tokens"]
+            self.line(
+                f"{event['tokens']:,} tokens, vocabulary {event['vocabulary']:,}, "
+                f"{event['parameters']:,} weights, on {event['device']}; "
+                + (f"{held:,} tokens held out." if held else "nothing held out.")
+            )
+            for note in event["notes"]:
+                self.line(f"note: {note}")
+        elif kind == "step" and self.tty:
+            share = event["step"] / max(1, event["total_steps"])
+            filled = int(share * 30)
+            self.stream.write(
+                f"\r[{'#' * filled}{'.' * (30 - filled)}] {share:4.0%} epoch {event['epoch']} "
+                f"loss {event['loss']:.3f} {event['tokens_per_s']:,.0f} tok/s ETA {_clock(event['eta'])} "
+            )
+            self.stream.flush()
+        elif kind == "epoch":
+            m = event["metrics"]
+            self.line(
+                f"epoch {event['epoch']:.2f}: perplexity {m['perplexity']:.1f}, top-1 {m['top1']:.1%}, "
+                f"top-5 {m['top5']:.1%}, windowed {m['windowed']:.1%}" + (" *" if event["best"] else "")
+            )
+        elif kind == "sample":
+            self.line(f"  sample: {event['text']}")
+        elif kind == "done":
+            self.line(
+                f"stopped: {event['stopped']} after {event['epochs']:.2f} epochs, {event['seconds']:.1f} s"
+            )
+            metrics = {"held_out": event["held_out"], "model": event["metrics"], **event["baselines"]}
+            self.line("\n".join(figures_table(metrics)))
+
+    def line(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K")
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class JsonReporter:
+    """One JSON object per line on stdout, for the app's retrain panel."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        self.stream.write(json.dumps(event) + "\n")
+        self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train and export; expected failures become one sentence and exit status 2."""
+    report = (
+        JsonReporter()
+        if args.progress == "jsonl"
+        else BarReporter()
+        if args.progress == "bar"
+        else (lambda e: None)
+    )
+    try:
+        return _run(args, report)
+    except StorytellerError as error:
+        if args.progress == "jsonl":
+            report({"event": "error", "message": str(error)})
+        print(f"storyteller: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, report: Any) -> int:
+    config = config_from(args)
+    try:
+        config.check()
+    except ValueError as error:
+        raise StorytellerError(f"Invalid setting: {error}.") from None
+    out: Path = args.out or user_models_dir() / f"{_stem(args.corpus)}{MODEL_SUFFIX}"
+    if out.suffix != MODEL_SUFFIX:
+        raise StorytellerError(f"The output file must end in {MODEL_SUFFIX} (got '{out}').")
+    if out.is_dir():
+        raise StorytellerError(f"The output path '{out}' is a folder.")
+    corpus = read_corpus(args.corpus)
+
+    # Must be set before torch loads OpenMP: idle threads then sleep instead of spinning.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    try:
+        from .export import ExportError, export
+        from .train import TrainingError, train
+    except ImportError as error:
+        raise StorytellerError(
+            f"Training needs torch and onnx ({error.name} is missing): {INSTALL_HINT}."
+        ) from None
+
+    stop = threading.Event()
+    restore = _install_stop_handler(stop)
+    try:
+        result = train(config, corpus, report, stop, checkpoint=args.checkpoint, resume=args.resume)
+    except TrainingError as error:
+        raise StorytellerError(str(error)) from None
+    finally:
+        restore()
+    started = time.perf_counter()
+    try:
+        difference = export(result, out, args.name)
+    except ExportError as error:
+        raise StorytellerError(str(error)) from None
+    report(
+        {
+            "event": "exported",
+            "path": str(out),
+            "parity": difference,
+            "bytes": out.stat().st_size,
+            "seconds": time.perf_counter() - started,
+        }
+    )
+    if args.progress != "jsonl":
+        print(
+            f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB; torch/onnxruntime parity {difference:.1e})",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _stem(path: Path) -> str:
+    return path.resolve().stem if path.is_file() else path.resolve().name or "model"
+
+
+def _install_stop_handler(stop: threading.Event) -> Callable[[], None]:
+    """First Ctrl+C (or SIGTERM): finish the step, keep the best model, export it.
+
+    A second Ctrl+C gives up at once. Returns a function that restores the old handlers.
+    """
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("\nstopping: exporting the best model so far (Ctrl+C again to abandon)", file=sys.stderr)
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # signals belong to the main thread (e.g. under a test runner)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m training", description="Train a storyteller model from text."
+    )
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("abandoned: nothing was written", file=sys.stderr)
+        return 130

@@ -1,0 +1,87 @@
+"""The training configuration: one dataclass, a docstring per field; the CLI maps flags onto it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides what a training run does."""
+
+    name: str = ""
+    """The model's display name (default: the corpus's name)."""
+    layers: int = 2
+    """Stacked LSTM layers."""
+    units: int = 256
+    """Hidden units per LSTM layer."""
+    embedding: int | None = None
+    """Word embedding size (default: the number of units, which allows weight tying)."""
+    tie_weights: bool = True
+    """Share the embedding with the output layer when their sizes agree (fewer weights, better fit)."""
+    dropout: float = 0.2
+    """Dropout between layers and before the output, during training only."""
+    window: int = 3
+    """Words of context for the windowed objective and accuracy (the classic example used 3)."""
+    seq_len: int = 32
+    """Truncated back-propagation length of the stateful objective, in tokens."""
+    batch_size: int = 32
+    """Parallel token streams per step of the stateful objective."""
+    window_batch: int = 128
+    """Fresh-state windows per step of the windowed objective."""
+    epochs: int = 40
+    """Passes over the training text, at most (early stopping may end sooner)."""
+    time_budget: float | None = None
+    """Stop after this many seconds of training, keeping the best model so far."""
+    lr: float = 3e-3
+    """Adam learning rate (halved whenever held-out loss stops improving)."""
+    clip: float = 1.0
+    """Gradient norm clipping."""
+    patience: int = 3
+    """Epochs without improvement before stopping early."""
+    min_count: int = 1
+    """Words seen fewer times than this become <unk>."""
+    max_vocab: int | None = 30_000
+    """Largest vocabulary, specials included (None: no limit)."""
+    lowercase: bool = True
+    """Fold words to lower case."""
+    holdout: float = 0.1
+    """Share of the corpus held out (in contiguous chunks) for honest figures."""
+    seed: int = 0
+    """Seeds every random choice: same corpus, config and seed give the same model."""
+    device: str = "auto"
+    """'auto' (a GPU when there is one), 'cpu' or 'cuda'."""
+    threads: int | None = None
+    """CPU threads for torch (None: torch's default, all cores)."""
+
+    def check(self) -> None:
+        """Raise ``ValueError`` with one sentence naming the first setting out of range."""
+        positive = ("layers", "units", "window", "seq_len", "batch_size", "window_batch", "epochs")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name.replace('_', ' ')} must be at least 1")
+        if self.embedding is not None and self.embedding < 1:
+            raise ValueError("embedding size must be at least 1")
+        if not 0 <= self.dropout < 1:
+            raise ValueError("dropout must be at least 0 and below 1")
+        if not 0 <= self.holdout < 0.5:
+            raise ValueError("the held-out share must be at least 0 and below 0.5")
+        if not self.lr > 0:
+            raise ValueError("the learning rate must be above 0")
+        if self.time_budget is not None and not self.time_budget > 0:
+            raise ValueError("the time budget must be above 0 seconds")
+        if self.min_count < 1:
+            raise ValueError("min count must be at least 1")
+        if self.max_vocab is not None and self.max_vocab < 3:
+            raise ValueError("the vocabulary must allow at least 3 entries")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError("device must be auto, cpu or cuda")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

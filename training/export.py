@@ -1,0 +1,151 @@
+"""Export to one self-describing ONNX file, checked against torch, written atomically."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+
+from storyteller import __version__
+from storyteller.engine.model import INPUTS, METADATA_KEY, OUTPUTS, ModelCard, session_options
+
+from .network import LanguageModel, OnnxSignature
+from .train import TrainResult
+
+OPSET = 17
+"""The ONNX opset of every exported model."""
+
+PARITY_TOLERANCE = 1e-4
+"""Largest allowed difference between torch's and onnxruntime's log-probabilities."""
+
+PARITY_CASES = ((1, 1), (1, 3), (1, 50), (4, 1), (4, 3), (4, 50))
+"""(batch, sequence length) pairs the parity check runs."""
+
+
+class ExportError(Exception):
+    """The export failed; nothing was written. The message is one sentence."""
+
+
+def card_for(result: TrainResult, name: str) -> ModelCard:
+    return ModelCard(
+        name=name,
+        vocabulary=result.vocabulary,
+        tokenizer=result.tokenizer,
+        layers=result.config.layers,
+        units=result.config.units,
+        window=result.config.window,
+        training={
+            **result.config.to_dict(),
+            "stopped": result.stopped,
+            "epochs_run": round(result.epochs, 2),
+            "seconds": round(result.seconds, 1),
+        },
+        corpus=result.corpus,
+        metrics={"held_out": result.held_out, "model": result.metrics, **result.baselines},
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        version=__version__,
+    )
+
+
+def to_onnx_bytes(model: LanguageModel, card: ModelCard) -> bytes:
+    """The network as ONNX with named inputs/outputs, dynamic batch and sequence, and ``card`` inside."""
+    model = model.cpu().eval()
+    wrapper = OnnxSignature(model)
+    ids = torch.zeros((1, 3), dtype=torch.long)
+    h0, c0 = model.zero_state(1)
+    batch_seq = {0: "batch", 1: "seq"}
+    state_axes = {1: "batch"}
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(
+            wrapper,
+            (ids, h0, c0),
+            buffer,  # type: ignore[arg-type]  # the TorchScript exporter accepts a file object
+            dynamo=False,  # the dynamo exporter fixes the LSTM's sequence axis to the example's
+            opset_version=OPSET,
+            input_names=list(INPUTS),
+            output_names=list(OUTPUTS),
+            dynamic_axes={
+                "input_ids": batch_seq,
+                "h0": state_axes,
+                "c0": state_axes,
+                "logits": batch_seq,
+                "hn": state_axes,
+                "cn": state_axes,
+            },
+        )
+    proto = onnx.load_from_string(buffer.getvalue())
+    del proto.metadata_props[:]
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = METADATA_KEY, card.to_json()
+    proto.producer_name = "storyteller"
+    proto.producer_version = __version__
+    onnx.checker.check_model(proto)
+    return proto.SerializeToString()
+
+
+def parity(model: LanguageModel, data: bytes, seed: int = 0) -> float:
+    """Largest |log p_torch − log p_onnxruntime| over random sequences of several shapes."""
+    session = ort.InferenceSession(data, session_options(), providers=["CPUExecutionProvider"])
+    model = model.cpu().eval()
+    generator = np.random.default_rng(seed)
+    vocab = model.embed.num_embeddings
+    worst = 0.0
+    for batch, length in PARITY_CASES:
+        ids = generator.integers(0, vocab, (batch, length), dtype=np.int64)
+        h0 = generator.standard_normal((model.layers, batch, model.units)).astype(np.float32) * 0.1
+        c0 = generator.standard_normal((model.layers, batch, model.units)).astype(np.float32) * 0.1
+        logits, hn, cn = session.run(OUTPUTS, {"input_ids": ids, "h0": h0, "c0": c0})
+        with torch.no_grad():
+            expected, _, (eh, ec) = model(torch.from_numpy(ids), (torch.from_numpy(h0), torch.from_numpy(c0)))
+        got = torch.log_softmax(torch.from_numpy(logits), -1)
+        want = torch.log_softmax(expected, -1)
+        worst = max(
+            worst,
+            float((got - want).abs().max()),
+            float(np.abs(hn - eh.numpy()).max()),
+            float(np.abs(cn - ec.numpy()).max()),
+        )
+    return worst
+
+
+def write_atomically(data: bytes, path: Path) -> None:
+    """Write to a temporary file beside ``path``, then rename: never a half file under the name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            os.fchmod(file.fileno(), 0o644)  # mkstemp makes it private; a model is for reading
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def export(result: TrainResult, path: Path, name: str | None = None) -> float:
+    """Export ``result`` to ``path``; returns the parity difference. Raises ``ExportError``."""
+    card = card_for(result, name or result.config.name or path.stem)
+    data = to_onnx_bytes(result.model, card)
+    difference = parity(result.model, data)
+    if not difference <= PARITY_TOLERANCE:
+        raise ExportError(
+            f"The exported model disagrees with torch by {difference:.2e} "
+            f"(more than {PARITY_TOLERANCE:.0e}); nothing was written."
+        )
+    try:
+        write_atomically(data, path)
+    except OSError as error:
+        raise ExportError(f"The model could not be written to '{path}' ({error.strerror}).") from None
+    return difference

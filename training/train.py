@@ -1,0 +1,396 @@
+"""One ``train()`` for the CLI, the tests and the app: progress through a callback, stop through an event.
+
+Each step optimises two objectives on the same weights:
+
+* the stateful one: parallel streams of the corpus, truncated back-propagation over
+  ``seq_len`` tokens, state carried from piece to piece (a random offset each epoch),
+  so the model can carry a whole story in its state;
+* the windowed one: random ``window``-token windows from a fresh state, so the model
+  also predicts well from only a few words, as the classic example asked of it.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from storyteller.engine.corpus import Corpus
+from storyteller.engine.tokenizer import TokenizerConfig, detokenize, find_names
+from storyteller.engine.vocab import PARAGRAPH_ID, UNKNOWN_ID, Vocabulary
+
+from .config import TrainConfig
+from .data import build_dataset, stream_batches, windows
+from .evaluate import evaluate_baselines, evaluate_network
+from .network import LanguageModel
+
+Progress = Callable[[dict[str, Any]], None]
+CHECKPOINT_FORMAT = "storyteller-checkpoint"
+CHECKPOINT_VERSION = 1
+MIN_STEPS_PER_EPOCH = 20
+"""A very small text still gets this many steps between two evaluations."""
+PROGRESS_INTERVAL = 0.5
+"""Seconds between two step reports."""
+
+
+class TrainingError(Exception):
+    """Training cannot start or go on; the message is one sentence for the user."""
+
+
+@dataclass
+class TrainResult:
+    """What a finished (or stopped) run gives: the best network and its figures."""
+
+    model: LanguageModel
+    vocabulary: Vocabulary
+    tokenizer: TokenizerConfig
+    """Lower-casing, and the names to capitalise again on output."""
+    config: TrainConfig
+    metrics: dict[str, float]
+    baselines: dict[str, dict[str, float]]
+    held_out: bool
+    """False when the corpus was too small to hold any out (figures are on training text)."""
+    stopped: str
+    """'finished', 'converged' (early stopping), 'time budget' or 'interrupted'."""
+    epochs: float
+    corpus: dict[str, Any]
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+
+def pick_device(wanted: str) -> torch.device:
+    if wanted == "cuda" or (wanted == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise TrainingError("A GPU was asked for but torch sees no CUDA device.")
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def train(
+    config: TrainConfig,
+    corpus: Corpus,
+    on_progress: Progress | None = None,
+    stop: threading.Event | None = None,
+    checkpoint: Path | None = None,
+    resume: Path | None = None,
+) -> TrainResult:
+    """Train a model on ``corpus``; returns the best model seen, even when stopped early."""
+    emit = on_progress or (lambda event: None)
+    stop = stop or threading.Event()
+    started = time.perf_counter()
+    saved = load_checkpoint(resume, corpus) if resume else None
+    if saved:
+        config = TrainConfig.from_dict(
+            {**saved["config"], "epochs": config.epochs, "time_budget": config.time_budget}
+        )
+    try:
+        config.check()
+    except ValueError as error:
+        raise TrainingError(f"Invalid setting: {error}.") from None
+
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = pick_device(config.device)
+    notes = list(corpus.notes)
+    tokenizer = TokenizerConfig(lowercase=config.lowercase)
+    try:
+        data = build_dataset(
+            corpus.text,
+            tokenizer,
+            config.window,
+            config.holdout,
+            config.min_count,
+            config.max_vocab,
+            Vocabulary(saved["vocabulary"]) if saved else None,
+        )
+    except ValueError as error:
+        raise TrainingError(f"The corpus cannot be used: {error}.") from None
+    if not data.has_held_out:
+        notes.append(
+            f"The corpus ({data.tokens:,} tokens) is too small to hold text out: "
+            "it was trained on whole, and its figures are measured on the training text."
+        )
+
+    if config.lowercase:
+        names = tuple(n for n in find_names(corpus.text) if n in data.vocabulary)
+        tokenizer = TokenizerConfig(lowercase=True, names=names)
+    vocab_size = len(data.vocabulary)
+    model = LanguageModel(vocab_size, config).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    start_epoch, best_loss, bad_epochs, best_state = 0, math.inf, 0, None
+    if saved:
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        start_epoch, best_loss = saved["epoch"], saved["best_loss"]
+        bad_epochs, best_state = saved["bad_epochs"], saved["best_model"]
+        rng = np.random.default_rng([config.seed, start_epoch])
+
+    chunks = data.eval_chunks()
+    baselines = evaluate_baselines(data.train, chunks, vocab_size, config.window)
+    n_windows = len(data.train) - config.window
+    stream_steps = sum(1 for _ in stream_batches(data.train, config.batch_size, config.seq_len, 0))
+    steps_per_epoch = max(stream_steps, MIN_STEPS_PER_EPOCH)
+    total_steps = steps_per_epoch * config.epochs
+    emit(
+        {
+            "event": "start",
+            "tokens": data.tokens,
+            "train_tokens": len(data.train),
+            "held_out_tokens": int(sum(len(c) for c in data.held_out)),
+            "vocabulary": vocab_size,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "device": str(device),
+            "epochs": config.epochs,
+            "steps_per_epoch": steps_per_epoch,
+            "baselines": baselines,
+            "notes": notes,
+        }
+    )
+
+    def batches() -> Iterator[tuple[np.ndarray, np.ndarray, bool]]:
+        """Endless stateful pieces; the flag says a new pass began (state must be reset)."""
+        while True:
+            offset = int(rng.integers(0, config.seq_len)) if len(data.train) > 4 * config.seq_len else 0
+            fresh = True
+            for x, y in stream_batches(data.train, config.batch_size, config.seq_len, offset):
+                yield x, y, fresh
+                fresh = False
+
+    def to_device(array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(array)).to(device)
+
+    stream = batches()
+    state = None
+    stopped = "finished"
+    step = start_epoch * steps_per_epoch
+    tokens_done = 0
+    last_report = 0.0
+    epoch_loss = 0.0
+    epoch = start_epoch
+    model.train()
+    for epoch in range(start_epoch, config.epochs):
+        order = rng.permutation(n_windows)
+        epoch_loss, epoch_steps = 0.0, 0
+        for i in range(steps_per_epoch):
+            if stop.is_set():
+                stopped = "interrupted"
+                break
+            elapsed = time.perf_counter() - started
+            if config.time_budget is not None and elapsed >= config.time_budget:
+                stopped = "time budget"
+                break
+            x, y, fresh = next(stream)
+            if fresh or state is None or state[0].shape[1] != x.shape[0]:
+                state = model.zero_state(x.shape[0], device)
+            _, stream_loss, state = model(to_device(x), state, to_device(y))
+            state = (state[0].detach(), state[1].detach())
+            starts = order[np.arange(i * config.window_batch, (i + 1) * config.window_batch) % n_windows]
+            wx, wy = windows(data.train, config.window, starts)
+            _, window_loss, _ = model(to_device(wx), None, to_device(wy))
+            loss = stream_loss + window_loss
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+            optimizer.step()
+
+            step += 1
+            epoch_steps += 1
+            epoch_loss += stream_loss.item()
+            tokens_done += x.size + wx.size
+            now = time.perf_counter()
+            if now - last_report >= PROGRESS_INTERVAL or step == total_steps:
+                last_report = now
+                elapsed = now - started
+                done_here = step - start_epoch * steps_per_epoch
+                eta = elapsed / done_here * (total_steps - step)
+                if config.time_budget is not None:
+                    eta = min(eta, max(0.0, config.time_budget - elapsed))
+                emit(
+                    {
+                        "event": "step",
+                        "epoch": epoch + 1,
+                        "step": step,
+                        "total_steps": total_steps,
+                        "loss": stream_loss.item(),
+                        "tokens_per_s": tokens_done / elapsed,
+                        "elapsed": elapsed,
+                        "eta": eta,
+                    }
+                )
+        if epoch_steps == 0:
+            break
+        figures = evaluate_network(model, chunks, config.window, device)
+        held_loss = math.log(figures["perplexity"])
+        improved = held_loss < best_loss - 1e-4
+        if improved:
+            best_loss, bad_epochs = held_loss, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            bad_epochs += 1
+            for group in optimizer.param_groups:
+                group["lr"] /= 2
+        emit(
+            {
+                "event": "epoch",
+                "epoch": epoch + epoch_steps / steps_per_epoch,
+                "train_loss": epoch_loss / epoch_steps,
+                "metrics": figures,
+                "best": improved,
+                "lr": optimizer.param_groups[0]["lr"],
+            }
+        )
+        emit(
+            {
+                "event": "sample",
+                "epoch": epoch + 1,
+                "text": sample(model, data.vocabulary, tokenizer, config.seed, device),
+            }
+        )
+        if checkpoint is not None and epoch_steps == steps_per_epoch:
+            save_checkpoint(
+                checkpoint,
+                model,
+                optimizer,
+                data.vocabulary,
+                config,
+                corpus,
+                epoch + 1,
+                best_loss,
+                bad_epochs,
+                best_state,
+            )
+        if stopped != "finished":
+            break
+        if bad_epochs >= config.patience:
+            stopped = "converged"
+            break
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    metrics = evaluate_network(model, chunks, config.window, device)
+    model.eval()
+    result = TrainResult(
+        model=model.cpu(),
+        vocabulary=data.vocabulary,
+        tokenizer=tokenizer,
+        config=config,
+        metrics=metrics,
+        baselines=baselines,
+        held_out=data.has_held_out,
+        stopped=stopped,
+        epochs=step / steps_per_epoch,
+        corpus={
+            "sha256": corpus.sha256,
+            "tokens": data.tokens,
+            "words": _count_words(corpus),
+            "files": [f.name for f in corpus.files][:100],
+        },
+        seconds=time.perf_counter() - started,
+        notes=notes,
+    )
+    emit(
+        {
+            "event": "done",
+            "stopped": stopped,
+            "epochs": result.epochs,
+            "seconds": result.seconds,
+            "metrics": metrics,
+            "baselines": baselines,
+            "held_out": result.held_out,
+        }
+    )
+    return result
+
+
+def _count_words(corpus: Corpus) -> int:
+    from storyteller.engine.corpus import report
+
+    return report(corpus.text).words
+
+
+@torch.no_grad()
+def sample(
+    model: LanguageModel,
+    vocabulary: Vocabulary,
+    tokenizer: TokenizerConfig,
+    seed: int,
+    device: torch.device,
+    length: int = 24,
+) -> str:
+    """A short text from a fresh state, to watch the model learn."""
+    was_training = model.training
+    model.eval()
+    generator = torch.Generator().manual_seed(seed)
+    ids = torch.tensor([[PARAGRAPH_ID]], device=device)
+    state = None
+    out: list[str] = []
+    for _ in range(length):
+        logits, _, state = model(ids, state)
+        scores = logits[0, -1].float().cpu() / 0.8
+        scores[UNKNOWN_ID] = -math.inf
+        token = int(torch.multinomial(torch.softmax(scores, -1), 1, generator=generator))
+        out.append(vocabulary.tokens[token])
+        ids = torch.tensor([[token]], device=device)
+    model.train(was_training)
+    return detokenize(out, tokenizer).strip()
+
+
+def save_checkpoint(
+    path: Path,
+    model: LanguageModel,
+    optimizer: torch.optim.Optimizer,
+    vocabulary: Vocabulary,
+    config: TrainConfig,
+    corpus: Corpus,
+    epoch: int,
+    best_loss: float,
+    bad_epochs: int,
+    best_state: dict[str, torch.Tensor] | None,
+) -> None:
+    """State dicts and plain data only (loadable with ``weights_only=True``), written atomically."""
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "config": config.to_dict(),
+        "vocabulary": list(vocabulary.tokens),
+        "corpus_sha256": corpus.sha256,
+        "epoch": epoch,
+        "best_loss": best_loss,
+        "bad_epochs": bad_epochs,
+        "model": model.state_dict(),
+        "best_model": best_state,
+        "optimizer": optimizer.state_dict(),
+    }
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(payload, temporary)
+    os.replace(temporary, path)
+
+
+def load_checkpoint(path: Path, corpus: Corpus) -> dict[str, Any]:
+    """Read a checkpoint without unpickling anything but tensors and plain data."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise TrainingError(f"Checkpoint '{path}' does not exist.") from None
+    except Exception:
+        raise TrainingError(f"Checkpoint '{path}' is not a readable storyteller checkpoint.") from None
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise TrainingError(f"'{path}' is not a storyteller checkpoint.")
+    if payload.get("version") != CHECKPOINT_VERSION:
+        raise TrainingError(
+            f"Checkpoint '{path}' has format version {payload.get('version')}, not {CHECKPOINT_VERSION}."
+        )
+    if payload.get("corpus_sha256") != corpus.sha256:
+        raise TrainingError(f"Checkpoint '{path}' was made from a different corpus.")
+    return payload
