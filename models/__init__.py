@@ -1,0 +1,1 @@
+"""The models shipped with storyteller, installed as the package ``storyteller.shipped_models``."""

@@ -1,0 +1,233 @@
+"""The ``storyteller`` command: generate, candidates, models, train (and, with no command, help).
+
+Expected problems print one sentence to stderr and exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Sequence
+
+from . import __version__
+from .engine import (
+    Detokenizer,
+    Model,
+    Predictor,
+    SamplingConfig,
+    detokenize,
+    find_models,
+    load,
+    resolve,
+    tokenize,
+)
+from .engine.model import ModelError
+from .errors import StorytellerError
+from .figures import figures_table
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but its errors are one sentence too (and exit 2, as argparse does)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message[:1].upper()}{message[1:]}.\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="storyteller", description="Write stories with a word-level LSTM language model.")
+    parser.add_argument("--version", action="version", version=f"storyteller {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    generate = commands.add_parser("generate", help="continue a prompt, word by word")
+    generate.add_argument("prompt", help="the words to continue")
+    generate.add_argument("--words", type=int, default=32, help="words to write (%(default)s)")
+    _model_argument(generate)
+    sampling = SamplingConfig()
+    generate.add_argument("--seed", type=int, help="makes the output reproducible")
+    generate.add_argument("--greedy", action="store_true", help="always take the most probable word")
+    generate.add_argument("--temperature", type=float, default=sampling.temperature, help="(%(default)s)")
+    generate.add_argument(
+        "--top-k", type=int, default=sampling.top_k, help="sample among the k most probable (%(default)s)"
+    )
+    generate.add_argument(
+        "--top-p",
+        type=float,
+        default=sampling.top_p,
+        help="sample among the words covering this mass (%(default)s)",
+    )
+    generate.add_argument(
+        "--repetition-penalty",
+        type=float,
+        default=sampling.repetition_penalty,
+        help="(%(default)s; 1 is none)",
+    )
+    _window_argument(generate)
+
+    candidates = commands.add_parser("candidates", help="the most probable next words after a prompt")
+    candidates.add_argument("prompt", help="the words so far")
+    candidates.add_argument("--k", type=int, default=10, help="how many (%(default)s)")
+    _model_argument(candidates)
+    _window_argument(candidates)
+
+    commands.add_parser("models", help="every model found, with its figures")
+
+    train = commands.add_parser(
+        "train", help="train a model from a text file or folder (needs the train extra)"
+    )
+    from training.cli import add_arguments  # torch-free at import
+
+    add_arguments(train)
+    return parser
+
+
+def _model_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="a model's name or path (default: the shipped default model)")
+
+
+def _window_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--window",
+        type=int,
+        metavar="N",
+        help="condition on the last N words only (default: the whole prompt)",
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        if args.command == "train":
+            from training.cli import run
+
+            return run(args)
+        return COMMANDS[args.command](args)
+    except StorytellerError as error:
+        print(f"storyteller: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _load_model(spec: str | None) -> Model:
+    return load(resolve(spec))
+
+
+def _predictor(args: argparse.Namespace, model: Model) -> tuple[Predictor, list[str]]:
+    if args.window is not None and args.window < 1:
+        raise StorytellerError(f"--window must be at least 1 (got {args.window}).")
+    tokens = tokenize(args.prompt, model.card.tokenizer)
+    if not tokens:
+        raise StorytellerError("The prompt is empty: give at least one word.")
+    predictor = Predictor(model, args.window)
+    unknown = predictor.feed(tokens)
+    if unknown:
+        _explain_unknown(model, unknown)
+    return predictor, tokens
+
+
+def _explain_unknown(model: Model, unknown: list[str]) -> None:
+    shown = unknown[:10]
+    parts = []
+    for word in shown:
+        near = model.vocabulary.nearest(word)
+        parts.append(f"{word} (did you mean {', '.join(near)}?)" if near else word)
+    more = f" and {len(unknown) - len(shown)} more" if len(unknown) > len(shown) else ""
+    print(
+        f"note: the model does not know {'; '.join(parts)}{more}; it reads them as <unk>.",
+        file=sys.stderr,
+    )
+
+
+def generate(args: argparse.Namespace) -> int:
+    if args.words < 1:
+        raise StorytellerError(f"--words must be at least 1 (got {args.words}).")
+    config = SamplingConfig(
+        greedy=args.greedy,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        repetition_penalty=args.repetition_penalty,
+        seed=args.seed,
+    )
+    try:
+        config.check()
+    except ValueError as error:
+        raise StorytellerError(f"Invalid setting: {error}.") from None
+    model = _load_model(args.model)
+    predictor, tokens = _predictor(args, model)
+    detokenizer = Detokenizer(model.card.tokenizer)
+    out = sys.stdout
+    out.write("".join(detokenizer.push(t) for t in tokens))
+    out.flush()
+    for token in predictor.generate(args.words, config, threading.Event()):
+        out.write(detokenizer.push(token))
+        out.flush()
+    out.write("\n")
+    return 0
+
+
+def candidates(args: argparse.Namespace) -> int:
+    if args.k < 1:
+        raise StorytellerError(f"--k must be at least 1 (got {args.k}).")
+    model = _load_model(args.model)
+    predictor, tokens = _predictor(args, model)
+    print(f"after: {_tail(tokens, model)}")
+    probs = predictor.probabilities()
+    entropy = float(-(probs * _safe_log2(probs)).sum())
+    for rank, candidate in enumerate(predictor.candidates(args.k), 1):
+        bar = "█" * round(candidate.probability * 40)
+        print(f"{rank:3}. {_shown(candidate.token):<16} {candidate.probability:7.2%} {bar}")
+    print(f"uncertainty: {entropy:.2f} bits (as unsure as a choice among {2**entropy:,.1f} words)")
+    return 0
+
+
+def _safe_log2(probs):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    return np.log2(np.where(probs > 0, probs, 1.0))
+
+
+def _tail(tokens: list[str], model: Model, count: int = 12) -> str:
+    text = detokenize(tokens[-count:], model.card.tokenizer).strip()
+    return ("… " if len(tokens) > count else "") + text
+
+
+def _shown(token: str) -> str:
+    return "¶ (new paragraph)" if token == "<p>" else token
+
+
+def models(args: argparse.Namespace) -> int:
+    entries = find_models()
+    if not entries:
+        print("No models found.")
+        return 0
+    for entry in entries:
+        size = entry.path.stat().st_size / 1e6
+        print(f"{entry.name}  [{entry.source}]  {entry.path}  {size:.1f} MB")
+        try:
+            model = load(entry.path)
+        except ModelError as error:
+            print(f"    unusable: {error}")
+            continue
+        card = model.card
+        corpus = card.corpus
+        print(
+            f"    {card.layers}×{card.units} LSTM, vocabulary {len(card.vocabulary):,}, "
+            f"window {card.window}; trained on {corpus.get('words', 0):,} words; "
+            f"created {card.created or 'unknown'}"
+        )
+        for line in figures_table(card.metrics):
+            print(f"    {line}")
+    return 0
+
+
+COMMANDS = {"generate": generate, "candidates": candidates, "models": models}
