@@ -168,8 +168,8 @@ def generate(args: argparse.Namespace) -> int:
     out = sys.stdout
     out.write("".join(detokenizer.push(t) for t in tokens))
     out.flush()
-    for token in predictor.generate(args.words, config, threading.Event()):
-        out.write(detokenizer.push(token))
+    for generated in predictor.generate(args.words, config, threading.Event()):
+        out.write(detokenizer.push(generated.token))
         out.flush()
     out.write("\n")
     return 0

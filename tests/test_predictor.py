@@ -78,14 +78,14 @@ def test_generation_is_reproducible_with_a_seed(tiny_model) -> None:  # type: ig
     def run() -> list[str]:
         predictor = Predictor(tiny_model)
         predictor.feed(["the", "cat"])
-        return list(predictor.generate(12, SamplingConfig(seed=5)))
+        return [g.token for g in predictor.generate(12, SamplingConfig(seed=5))]
 
     assert run() == run()
 
 
 def test_generation_counts_words_not_punctuation(tiny_model) -> None:  # type: ignore[no-untyped-def]
     predictor = Predictor(tiny_model)
-    out = list(predictor.generate(8, SamplingConfig(seed=1, temperature=1.5)))
+    out = [g.token for g in predictor.generate(8, SamplingConfig(seed=1, temperature=1.5))]
     assert sum(map(is_word, out)) == 8 or len(out) == 8 * 4
     assert "<unk>" not in out
     assert predictor.tokens == out
@@ -95,8 +95,8 @@ def test_generation_stops_when_asked(tiny_model) -> None:  # type: ignore[no-unt
     stop = threading.Event()
     predictor = Predictor(tiny_model)
     written = []
-    for token in predictor.generate(50, SamplingConfig(seed=2), stop):
-        written.append(token)
+    for generated in predictor.generate(50, SamplingConfig(seed=2), stop):
+        written.append(generated.token)
         if len(written) == 3:
             stop.set()
     assert len(written) == 3
@@ -105,10 +105,46 @@ def test_generation_stops_when_asked(tiny_model) -> None:  # type: ignore[no-unt
 def test_greedy_generation_follows_the_argmax(tiny_model) -> None:  # type: ignore[no-untyped-def]
     predictor = Predictor(tiny_model)
     predictor.feed(["the"])
-    best = predictor.candidates(1)[0].token
-    assert next(predictor.generate(1, SamplingConfig(greedy=True, repetition_penalty=1))) == best
+    best = predictor.candidates(1)[0]
+    generated = next(predictor.generate(1, SamplingConfig(greedy=True, repetition_penalty=1)))
+    assert (generated.token, generated.rank) == (best.token, 1)
+    assert generated.probability == pytest.approx(best.probability)
 
 
 def test_a_window_below_one_is_refused(tiny_model) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="window"):
         Predictor(tiny_model, window=0)
+
+
+@pytest.mark.parametrize("window", [None, 3])
+def test_score_gives_each_words_probability_and_rank_where_it_was_added(tiny_model, window) -> None:  # type: ignore[no-untyped-def]
+    tokens = _fable_tokens(12) + ["zebra"]
+    scored_predictor = Predictor(tiny_model, window)
+    scored_predictor.feed(tokens[:2])
+    scored = scored_predictor.score(tokens[2:])
+    step_by_step = Predictor(tiny_model, window)
+    step_by_step.feed(tokens[:2])
+    for token, (probability, rank) in zip(tokens[2:], scored, strict=True):
+        if token == "zebra":
+            assert (probability, rank) == (None, None)
+            step_by_step.feed([token])
+            continue
+        candidates = step_by_step.candidates(len(tiny_model.vocabulary))
+        position = next(i for i, c in enumerate(candidates) if c.token == token)
+        assert probability == pytest.approx(candidates[position].probability, abs=1e-5)
+        assert rank == position + 1
+        step_by_step.feed([token])
+    assert scored_predictor.tokens == tokens
+    np.testing.assert_allclose(scored_predictor.logits(), step_by_step.logits(), atol=1e-5)
+
+
+def test_sync_rereads_only_from_the_first_difference(tiny_model) -> None:  # type: ignore[no-untyped-def]
+    tokens = _fable_tokens(30)
+    predictor = Predictor(tiny_model)
+    predictor.feed(tokens)
+    changed = tokens[:20] + ["the", "cat"]
+    assert predictor.sync(changed) == []
+    fresh = Predictor(tiny_model)
+    fresh.feed(changed)
+    assert predictor.tokens == changed
+    np.testing.assert_allclose(predictor.logits(), fresh.logits(), atol=1e-5)

@@ -44,7 +44,7 @@ def test_greedy_generation_continues_the_fable_word_for_word(seed_model: Path, w
     start = fable.index("bramble") - 2  # "hedgehog named bramble": a context with one continuation
     predictor = Predictor(load(seed_model), window=window)
     predictor.feed(fable[start : start + 3])
-    written = list(predictor.generate(10, SamplingConfig(greedy=True, repetition_penalty=1)))
+    written = [g.token for g in predictor.generate(10, SamplingConfig(greedy=True, repetition_penalty=1))]
     expected = fable[start + 3 : start + 3 + len(written)]
     assert sum(map(is_word, written)) == 10
     assert written == expected

@@ -174,7 +174,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(result, tmp_path: P
     def full_disk(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(export_module.os, "replace", full_disk)
+    monkeypatch.setattr("storyteller.engine.files.os.replace", full_disk)
     with pytest.raises(ExportError, match="No space left"):
         export(result, path)
     assert path.read_bytes() == b"the previous model"

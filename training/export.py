@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +13,7 @@ import onnxruntime as ort
 import torch
 
 from storyteller import __version__
+from storyteller.engine.files import write_atomically
 from storyteller.engine.model import INPUTS, METADATA_KEY, OUTPUTS, ModelCard, session_options
 
 from .network import LanguageModel, OnnxSignature
@@ -116,22 +115,6 @@ def parity(model: LanguageModel, data: bytes, seed: int = 0) -> float:
             float(np.abs(cn - ec.numpy()).max()),
         )
     return worst
-
-
-def write_atomically(data: bytes, path: Path) -> None:
-    """Write to a temporary file beside ``path``, then rename: never a half file under the name."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            os.fchmod(file.fileno(), 0o644)  # mkstemp makes it private; a model is for reading
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def export(result: TrainResult, path: Path, name: str | None = None) -> float:

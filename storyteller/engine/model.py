@@ -7,6 +7,7 @@ against what the metadata claims before anything else trusts it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -146,10 +147,14 @@ def _bounded_int(value: object, what: str, limit: int) -> int:
 class Model:
     """A loaded model: its card and the onnxruntime session that runs its network."""
 
-    def __init__(self, session: ort.InferenceSession, card: ModelCard, path: Path | None = None):
+    def __init__(
+        self, session: ort.InferenceSession, card: ModelCard, path: Path | None = None, sha256: str = ""
+    ):
         self.session = session
         self.card = card
         self.path = path
+        self.sha256 = sha256
+        """Hash of the model file's bytes ('' for an injected session): stories record it."""
 
     @property
     def name(self) -> str:
@@ -188,8 +193,11 @@ def load(path: str | Path, session: ort.InferenceSession | None = None) -> Model
     """
     path = Path(path)
     shown = f"'{path}'"
+    digest = ""
     if session is None:
-        session = _open_session(path, shown)
+        data = _read(path, shown)
+        digest = hashlib.sha256(data).hexdigest()
+        session = _open_session(data, shown)
     try:
         metadata = session.get_modelmeta().custom_metadata_map
     except Exception:  # onnxruntime raises several unrelated types
@@ -201,10 +209,10 @@ def load(path: str | Path, session: ort.InferenceSession | None = None) -> Model
     except ValueError as error:
         raise ModelError(f"Model file {shown} cannot be used: {error}.") from None
     _check_graph(session, card, shown)
-    return Model(session, card, path)
+    return Model(session, card, path, digest)
 
 
-def _open_session(path: Path, shown: str) -> ort.InferenceSession:
+def _read(path: Path, shown: str) -> bytes:
     try:
         size = path.stat().st_size
         if path.is_dir():
@@ -218,6 +226,10 @@ def _open_session(path: Path, shown: str) -> ort.InferenceSession:
         raise ModelError(f"Model file {shown} cannot be read ({error.strerror}).") from None
     if not data:
         raise ModelError(f"Model file {shown} is empty.")
+    return data
+
+
+def _open_session(data: bytes, shown: str) -> ort.InferenceSession:
     try:
         # From bytes, a graph that points at external weight files cannot open them.
         return ort.InferenceSession(data, session_options(), providers=["CPUExecutionProvider"])

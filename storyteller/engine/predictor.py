@@ -27,6 +27,15 @@ MAX_TOKENS_PER_WORD = 4
 
 
 @dataclass(frozen=True)
+class Generated:
+    """A token the model wrote, with the probability and rank its own distribution gave it."""
+
+    token: str
+    probability: float
+    rank: int
+
+
+@dataclass(frozen=True)
 class Candidate:
     """One possible next token and the probability the model gives it."""
 
@@ -65,6 +74,56 @@ class Predictor:
         self._logits = None
         return vocabulary.unknown(t for t in new if t != UNKNOWN)
 
+    def sync(self, tokens: list[str]) -> list[str]:
+        """Make the story read ``tokens``, re-reading only from where it differs."""
+        common = 0
+        for mine, theirs in zip(self.tokens, tokens, strict=False):
+            if mine != theirs:
+                break
+            common += 1
+        if common < len(self.tokens):
+            self.truncate(common)
+        return self.feed(tokens[common:])
+
+    def score(self, tokens: list[str]) -> list[tuple[float | None, int | None]]:
+        """Append ``tokens`` and return each one's (probability, rank) where it was added.
+
+        Unknown words get (None, None): the model only saw ``<unk>`` there.
+        """
+        vocabulary = self.model.vocabulary
+        ids = [vocabulary.id(t) for t in tokens]
+        if not ids:
+            return []
+        rows = self._logits_before(ids)
+        scored: list[tuple[float | None, int | None]] = []
+        for logits, token_id in zip(rows, ids, strict=True):
+            if token_id == UNKNOWN_ID:
+                scored.append((None, None))
+                continue
+            probs = softmax(logits)
+            probs[UNKNOWN_ID] = 0.0
+            scored.append((float(probs[token_id]), int((probs > probs[token_id]).sum()) + 1))
+        self.feed(tokens)
+        return scored
+
+    def _logits_before(self, ids: list[int]) -> np.ndarray:
+        """The next-token scores at each position where ``ids`` will be added, in one pass."""
+        if self.window is None:
+            first = self.logits()
+            if len(ids) == 1:
+                return first[None, :]
+            # logits() leaves the state at the end of the story.
+            rest, _ = self.model.run(np.array([ids[:-1]], np.int64), self._state)
+            return np.concatenate([first[None, :], rest[0]])
+        history = self._ids + ids
+        start = len(self._ids)
+        rows = []
+        for i in range(start, start + len(ids)):
+            context = history[max(0, i - self.window) : i]
+            logits, _ = self.model.run(np.array([context], np.int64))
+            rows.append(logits[0, -1])
+        return np.stack(rows)
+
     def truncate(self, length: int) -> None:
         """Keep only the first ``length`` tokens of the story (for undo and branching)."""
         if not 0 <= length <= len(self.tokens):
@@ -98,7 +157,7 @@ class Predictor:
 
     def generate(
         self, words: int, config: SamplingConfig, stop: threading.Event | None = None
-    ) -> Iterator[str]:
+    ) -> Iterator[Generated]:
         """Yield tokens one at a time, feeding each back, until ``words`` words or ``stop`` is set."""
         config.check()
         rng = np.random.default_rng(config.seed)
@@ -108,10 +167,14 @@ class Predictor:
             if written >= words or (stop is not None and stop.is_set()):
                 return
             recent = self._recent_words(config.repetition_window)
-            token = vocabulary.tokens[choose(shape(self.logits(), config, recent), rng)]
+            logits = self.logits()
+            chosen = choose(shape(logits, config, recent), rng)
+            probs = softmax(logits)
+            probs[UNKNOWN_ID] = 0.0
+            token = vocabulary.tokens[chosen]
             self.feed([token])
             written += is_word(token)
-            yield token
+            yield Generated(token, float(probs[chosen]), int((probs > probs[chosen]).sum()) + 1)
 
     def _recent_words(self, count: int) -> list[int]:
         """Ids of the words (not punctuation) among the last ``count`` tokens."""

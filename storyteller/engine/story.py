@@ -1,0 +1,291 @@
+"""The story document: its words, who chose each, undo/redo, branches, and its file format.
+
+Nothing here is lost silently: undoing and then writing something new keeps the undone
+words as a branch, and so does going back to an earlier word and choosing again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from ..errors import StorytellerError
+from .files import write_atomically
+from .tokenizer import TokenizerConfig, detokenize
+
+STORY_FORMAT = "storyteller-story"
+STORY_VERSION = 1
+MAX_STORY_BYTES = 256 * 2**20
+
+
+class StoryError(StorytellerError):
+    """A story file that cannot be read or written, in one sentence."""
+
+
+class Author(StrEnum):
+    """Who chose a word."""
+
+    WRITER = "writer"
+    """Typed by the writer."""
+    PICKED = "picked"
+    """A candidate the writer picked (or accepted) from the model's list."""
+    MODEL = "model"
+    """Written by the model."""
+
+
+@dataclass(frozen=True)
+class Word:
+    """One token of the story and how it got there."""
+
+    token: str
+    author: Author
+    probability: float | None = None
+    """The model's probability for this token at its position, when it was chosen."""
+    rank: int | None = None
+    """Its rank among the model's candidates then (1 = the most probable)."""
+    settings: int | None = None
+    """Index into ``Story.settings`` of the generation settings (model words only)."""
+
+    @property
+    def side(self) -> str:
+        """'model' for the model's words, 'writer' for the writer's (typed or picked)."""
+        return "model" if self.author is Author.MODEL else "writer"
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"t": self.token, "by": self.author.value}
+        if self.probability is not None:
+            data["p"] = round(self.probability, 6)
+        if self.rank is not None:
+            data["r"] = self.rank
+        if self.settings is not None:
+            data["s"] = self.settings
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any) -> Word:
+        if not isinstance(data, dict) or not isinstance(data.get("t"), str) or not data["t"]:
+            raise ValueError("a word entry has no token")
+        probability, rank, settings = data.get("p"), data.get("r"), data.get("s")
+        if probability is not None and not (isinstance(probability, int | float) and 0 <= probability <= 1):
+            raise ValueError("a word's probability is not between 0 and 1")
+        for value in (rank, settings):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                raise ValueError("a word's rank or settings index is not a whole number")
+        return cls(data["t"], Author(data.get("by", "writer")), probability, rank, settings)
+
+
+@dataclass(frozen=True)
+class Branch:
+    """Words that once followed the first ``start`` words of the story."""
+
+    start: int
+    words: tuple[Word, ...]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A run of consecutive words from one side: what the story view shows as one message."""
+
+    side: str
+    start: int
+    words: tuple[Word, ...]
+
+
+@dataclass
+class Story:
+    """The words of a story, their history and the settings the model wrote them with."""
+
+    words: list[Word] = field(default_factory=list)
+    branches: list[Branch] = field(default_factory=list)
+    settings: list[dict[str, Any]] = field(default_factory=list)
+    """Generation settings in use when the model wrote (words point here by index)."""
+    model: dict[str, Any] = field(default_factory=dict)
+    """The model the story was written with: name and sha256."""
+    title: str = ""
+    _redo: list[Word] = field(default_factory=list, repr=False)
+
+    # -- reading -----------------------------------------------------------------------
+
+    @property
+    def tokens(self) -> list[str]:
+        return [w.token for w in self.words]
+
+    def turns(self) -> list[Turn]:
+        """Consecutive words grouped by side; a paragraph break does not end a turn."""
+        turns: list[Turn] = []
+        start = 0
+        for i in range(1, len(self.words) + 1):
+            if i == len(self.words) or self.words[i].side != self.words[start].side:
+                turns.append(Turn(self.words[start].side, start, tuple(self.words[start:i])))
+                start = i
+        return turns
+
+    def text(self, tokenizer: TokenizerConfig = TokenizerConfig()) -> str:
+        return detokenize(self.tokens, tokenizer)
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self.words)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    # -- changing ----------------------------------------------------------------------
+
+    def add(self, words: Iterable[Word]) -> None:
+        """Append words; undone words waiting for redo are kept as a branch, not dropped."""
+        words = list(words)
+        if not words:
+            return
+        self._keep_redo_as_branch()
+        self.words.extend(words)
+
+    def undo(self) -> Word | None:
+        """Take back the last word, whoever wrote it."""
+        if not self.words:
+            return None
+        word = self.words.pop()
+        self._redo.append(word)
+        return word
+
+    def redo(self) -> Word | None:
+        if not self._redo:
+            return None
+        word = self._redo.pop()
+        self.words.append(word)
+        return word
+
+    def cut(self, length: int) -> None:
+        """Keep the first ``length`` words; the rest becomes a branch."""
+        if not 0 <= length <= len(self.words):
+            raise ValueError(f"cannot cut a story of {len(self.words)} words at {length}")
+        self._keep_redo_as_branch()
+        rest = tuple(self.words[length:])
+        if rest:
+            self._remember(Branch(length, rest))
+        del self.words[length:]
+
+    def switch(self, index: int) -> None:
+        """Return to branch ``index``; what it replaces becomes a branch in its turn."""
+        branch = self.branches.pop(index)
+        self._keep_redo_as_branch()
+        rest = tuple(self.words[branch.start :])
+        if rest:
+            self._remember(Branch(branch.start, rest))
+        del self.words[branch.start :]
+        self.words.extend(branch.words)
+
+    def remember_settings(self, settings: dict[str, Any]) -> int:
+        """The index of ``settings`` in the story's settings list (added if new)."""
+        if settings not in self.settings:
+            self.settings.append(dict(settings))
+        return self.settings.index(settings)
+
+    def _keep_redo_as_branch(self) -> None:
+        if self._redo:
+            self._remember(Branch(len(self.words), tuple(reversed(self._redo))))
+            self._redo.clear()
+
+    def _remember(self, branch: Branch) -> None:
+        if branch not in self.branches:
+            self.branches.append(branch)
+
+    # -- files -------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        pending = tuple(reversed(self._redo))
+        branches = [*self.branches, *([Branch(len(self.words), pending)] if pending else [])]
+        return {
+            "format": STORY_FORMAT,
+            "version": STORY_VERSION,
+            "title": self.title,
+            "model": self.model,
+            "saved": datetime.now(UTC).isoformat(timespec="seconds"),
+            "settings": self.settings,
+            "words": [w.to_json() for w in self.words],
+            "branches": [{"start": b.start, "words": [w.to_json() for w in b.words]} for b in branches],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Story:
+        """Parse a story; raises ``ValueError`` naming the first thing wrong."""
+        if not isinstance(data, dict) or data.get("format") != STORY_FORMAT:
+            raise ValueError("it is not a storyteller story")
+        version = data.get("version")
+        if not isinstance(version, int):
+            raise ValueError("it has no format version")
+        if version > STORY_VERSION:
+            raise ValueError(
+                f"it was saved by a newer storyteller (format {version}; this version reads {STORY_VERSION})"
+            )
+        words = data.get("words")
+        branches = data.get("branches", [])
+        settings = data.get("settings", [])
+        if not isinstance(words, list) or not isinstance(branches, list) or not isinstance(settings, list):
+            raise ValueError("its words, branches or settings are not lists")
+        story = cls(
+            words=[Word.from_json(w) for w in words],
+            settings=[s for s in settings if isinstance(s, dict)],
+            model=data["model"] if isinstance(data.get("model"), dict) else {},
+            title=str(data.get("title", "")),
+        )
+        for entry in branches:
+            if not isinstance(entry, dict) or not isinstance(entry.get("start"), int):
+                raise ValueError("a branch has no start")
+            if not isinstance(entry.get("words"), list):
+                raise ValueError("a branch has no words")
+            start = entry["start"]
+            if not 0 <= start <= len(story.words) + 10**9:
+                raise ValueError("a branch starts outside the story")
+            story.branches.append(Branch(start, tuple(Word.from_json(w) for w in entry["words"])))
+        return story
+
+
+def save_story(story: Story, path: Path) -> None:
+    """Write the story file atomically: the old file stays whole until the new one is complete."""
+    data = json.dumps(story.to_json(), ensure_ascii=False, indent=1).encode()
+    _write(data, path)
+
+
+def load_story(path: Path) -> Story:
+    shown = f"'{path}'"
+    try:
+        if path.stat().st_size > MAX_STORY_BYTES:
+            raise StoryError(f"Story file {shown} is too large to be a story.")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise StoryError(f"Story file {shown} does not exist.") from None
+    except IsADirectoryError:
+        raise StoryError(f"Story path {shown} is a folder, not a story file.") from None
+    except OSError as error:
+        raise StoryError(f"Story file {shown} cannot be read ({error.strerror}).") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise StoryError(f"Story file {shown} is not a story (truncated, or not JSON).") from None
+    try:
+        return Story.from_json(data)
+    except ValueError as error:
+        raise StoryError(f"Story file {shown} cannot be used: {error}.") from None
+
+
+def export_text(story: Story, path: Path, tokenizer: TokenizerConfig, markdown: bool = False) -> None:
+    """The story as prose (plain text, or Markdown with the title as a heading)."""
+    body = story.text(tokenizer).strip() + "\n"
+    if markdown:
+        title = story.title or "Untitled story"
+        body = f"# {title}\n\n{body}"
+    _write(body.encode(), path)
+
+
+def _write(data: bytes, path: Path) -> None:
+    try:
+        write_atomically(data, path)
+    except OSError as error:
+        raise StoryError(f"The story could not be saved to '{path}' ({error.strerror}).") from None

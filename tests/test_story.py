@@ -1,0 +1,155 @@
+"""The story document: undo/redo word by word, branches that keep what was replaced, the file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from storyteller.engine.story import (
+    Author,
+    Branch,
+    Story,
+    StoryError,
+    Word,
+    export_text,
+    load_story,
+    save_story,
+)
+
+
+def _words(text: str, author: Author = Author.WRITER) -> list[Word]:
+    return [Word(t, author) for t in text.split()]
+
+
+def test_turns_group_consecutive_words_by_side() -> None:
+    story = Story()
+    story.add(_words("once upon"))
+    story.add([Word("a", Author.PICKED)])
+    story.add(_words("time there", Author.MODEL))
+    story.add(_words("lived"))
+    assert [(t.side, t.start, len(t.words)) for t in story.turns()] == [
+        ("writer", 0, 3),
+        ("model", 3, 2),
+        ("writer", 5, 1),
+    ]
+
+
+def test_undo_and_redo_word_by_word_whoever_wrote_it() -> None:
+    story = Story()
+    story.add(_words("the cat"))
+    story.add(_words("sat down", Author.MODEL))
+    assert story.undo() == Word("down", Author.MODEL)
+    assert story.undo() == Word("sat", Author.MODEL)
+    assert story.undo() == Word("cat", Author.WRITER)
+    assert story.tokens == ["the"]
+    assert story.redo() == Word("cat", Author.WRITER)
+    assert story.tokens == ["the", "cat"] and story.can_redo
+
+
+def test_writing_after_undo_keeps_the_undone_words_as_a_branch() -> None:
+    story = Story()
+    story.add(_words("the cat sat"))
+    story.undo()
+    story.undo()
+    story.add(_words("dog ran"))
+    assert story.tokens == ["the", "dog", "ran"]
+    assert not story.can_redo
+    assert story.branches == [Branch(1, tuple(_words("cat sat")))]
+
+
+def test_cut_and_switch_never_lose_words() -> None:
+    story = Story()
+    story.add(_words("a b c d"))
+    story.cut(2)
+    story.add(_words("x"))
+    assert story.tokens == ["a", "b", "x"]
+    story.switch(0)
+    assert story.tokens == ["a", "b", "c", "d"]
+    assert story.branches == [Branch(2, tuple(_words("x")))]
+
+
+def test_settings_are_shared_by_index() -> None:
+    story = Story()
+    first = story.remember_settings({"temperature": 0.8})
+    assert story.remember_settings({"temperature": 0.8}) == first
+    assert story.remember_settings({"temperature": 1.2}) == first + 1
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    story = Story(title="Kettle", model={"name": "tiny", "sha256": "ab"})
+    settings = story.remember_settings({"temperature": 0.8, "seed": 4})
+    story.add(_words("the cat"))
+    story.add([Word("sat", Author.MODEL, 0.25, 3, settings), Word("<p>", Author.MODEL, 0.1, 7, settings)])
+    story.add([Word("down", Author.PICKED, 0.05, 9)])
+    story.undo()
+    path = tmp_path / "story.json"
+    save_story(story, path)
+    again = load_story(path)
+    assert again.words == story.words
+    assert again.branches == [Branch(4, (Word("down", Author.PICKED, 0.05, 9),))]
+    assert again.settings == story.settings and again.model == story.model and again.title == "Kettle"
+
+
+def test_export_as_text_and_markdown(tmp_path: Path) -> None:
+    story = Story(title="Kettle")
+    story.add(_words("the cat sat . <p> it slept ."))
+    export_text(story, tmp_path / "s.txt", story_tokenizer())
+    export_text(story, tmp_path / "s.md", story_tokenizer(), markdown=True)
+    assert (tmp_path / "s.txt").read_text() == "The cat sat.\n\nIt slept.\n"
+    assert (tmp_path / "s.md").read_text() == "# Kettle\n\nThe cat sat.\n\nIt slept.\n"
+
+
+def story_tokenizer():  # type: ignore[no-untyped-def]
+    from storyteller.engine.tokenizer import TokenizerConfig
+
+    return TokenizerConfig()
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"", "not a story"),
+        (b'{"format": "storyteller-story", "version": 1, "words": [{"t": "a"}', "not a story"),
+        (b'{"format": "something else"}', "not a storyteller story"),
+        (b'{"format": "storyteller-story", "version": 9, "words": []}', "newer storyteller"),
+        (b'{"format": "storyteller-story", "version": 1, "words": [{"t": ""}]}', "no token"),
+        (b'{"format": "storyteller-story", "version": 1, "words": [{"t": "a", "p": 7}]}', "probability"),
+        (
+            b'{"format": "storyteller-story", "version": 1, "words": [{"t": "a", "by": "ghost"}]}',
+            "cannot be used",
+        ),
+        (b"\xff\xfe\x00binary", "not a story"),
+    ],
+)
+def test_bad_story_files_are_one_sentence(tmp_path: Path, content: bytes, fragment: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    with pytest.raises(StoryError) as caught:
+        load_story(path)
+    assert fragment in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_missing_story_file(tmp_path: Path) -> None:
+    with pytest.raises(StoryError, match="does not exist"):
+        load_story(tmp_path / "none.json")
+
+
+def test_a_failed_save_leaves_the_old_file(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "story.json"
+    story = Story()
+    story.add(_words("first version"))
+    save_story(story, path)
+    before = path.read_bytes()
+
+    def full_disk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("storyteller.engine.files.os.replace", full_disk)
+    story.add(_words("second"))
+    with pytest.raises(StoryError, match="No space left on device"):
+        save_story(story, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["story.json"]
+    assert json.loads(before)["words"][0]["t"] == "first"
