@@ -23,6 +23,7 @@ from .engine import (
     tokenize,
 )
 from .engine.model import ModelError
+from .engine.sampling import entropy_bits
 from .errors import StorytellerError
 from .figures import figures_table
 
@@ -37,8 +38,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="storyteller", description="Write stories with a word-level LSTM language model.")
+    parser = _Parser(
+        prog="storyteller",
+        description="Write stories with a word-level LSTM language model. With no command, opens the writer.",
+    )
     parser.add_argument("--version", action="version", version=f"storyteller {__version__}")
+    parser.add_argument(
+        "--model", dest="app_model", help="the writer's model: a name or a path (default: the shipped model)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     generate = commands.add_parser("generate", help="continue a prompt, word by word")
@@ -99,10 +106,9 @@ def _window_argument(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
     try:
+        if args.command is None:
+            return write(args.app_model)
         if args.command == "train":
             from training.cli import run
 
@@ -115,6 +121,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def write(model_spec: str | None) -> int:
+    """Open the writer's app."""
+    model = _load_model(model_spec)
+    from .app import make_app  # textual loads only for the app
+    from .engine import data_dir
+
+    make_app(model, data_dir()).run()
+    return 0
 
 
 def _load_model(spec: str | None) -> Model:
@@ -182,18 +198,12 @@ def candidates(args: argparse.Namespace) -> int:
     predictor, tokens = _predictor(args, model)
     print(f"after: {_tail(tokens, model)}")
     probs = predictor.probabilities()
-    entropy = float(-(probs * _safe_log2(probs)).sum())
+    entropy = entropy_bits(probs)
     for rank, candidate in enumerate(predictor.candidates(args.k), 1):
         bar = "█" * round(candidate.probability * 40)
         print(f"{rank:3}. {_shown(candidate.token):<16} {candidate.probability:7.2%} {bar}")
     print(f"uncertainty: {entropy:.2f} bits (as unsure as a choice among {2**entropy:,.1f} words)")
     return 0
-
-
-def _safe_log2(probs):  # type: ignore[no-untyped-def]
-    import numpy as np
-
-    return np.log2(np.where(probs > 0, probs, 1.0))
 
 
 def _tail(tokens: list[str], model: Model, count: int = 12) -> str:

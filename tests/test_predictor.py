@@ -118,7 +118,7 @@ def test_a_window_below_one_is_refused(tiny_model) -> None:  # type: ignore[no-u
 
 @pytest.mark.parametrize("window", [None, 3])
 def test_score_gives_each_words_probability_and_rank_where_it_was_added(tiny_model, window) -> None:  # type: ignore[no-untyped-def]
-    tokens = _fable_tokens(12) + ["zebra"]
+    tokens = [*_fable_tokens(12), "zebra"]
     scored_predictor = Predictor(tiny_model, window)
     scored_predictor.feed(tokens[:2])
     scored = scored_predictor.score(tokens[2:])
@@ -142,7 +142,7 @@ def test_sync_rereads_only_from_the_first_difference(tiny_model) -> None:  # typ
     tokens = _fable_tokens(30)
     predictor = Predictor(tiny_model)
     predictor.feed(tokens)
-    changed = tokens[:20] + ["the", "cat"]
+    changed = [*tokens[:20], "the", "cat"]
     assert predictor.sync(changed) == []
     fresh = Predictor(tiny_model)
     fresh.feed(changed)

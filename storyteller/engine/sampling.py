@@ -76,6 +76,13 @@ def shape(logits: np.ndarray, config: SamplingConfig, recent: Collection[int] = 
     return kept / kept.sum()
 
 
+def entropy_bits(probs: np.ndarray) -> float:
+    """How unsure a distribution is, in bits (log2 of the number of equally likely choices)."""
+    p = np.asarray(probs, dtype=np.float64)
+    p = p[p > 0]
+    return float(-(p * np.log2(p)).sum())
+
+
 def choose(probs: np.ndarray, rng: np.random.Generator) -> int:
     """Draw one id from a distribution."""
     return int(rng.choice(len(probs), p=probs))

@@ -1,0 +1,207 @@
+"""The app: built by ``make_app`` from a model, a data folder and settings; keeps stories safe.
+
+Stories live in ``<data dir>/stories``. The story being written is autosaved to
+``<data dir>/autosave.json`` after every change; a clean quit files it in the story list
+and removes the autosave, so an autosave found at start means the last session was
+killed, and the app offers to restore it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from ..engine import Model, detokenize
+from ..engine.files import write_atomically
+from ..engine.story import Story, StoryError, export_text, load_story, save_story
+from .screens.writer import KEYS, WriterScreen
+from .settings import WriterSettings
+
+AUTOSAVE = "autosave.json"
+STORIES = "stories"
+
+
+class StorytellerApp(App[None]):
+    """A story writer driven by a word-level language model."""
+
+    CSS_PATH = "storyteller.tcss"
+    TITLE = "storyteller"
+
+    def __init__(self, model: Model, data_dir: Path, settings: WriterSettings | None = None) -> None:
+        super().__init__()
+        self.model = model
+        self.data_dir = data_dir
+        self.settings = settings or WriterSettings()
+        self.story_file: Path | None = None
+        """Where the open story is filed in the story list (None until it is)."""
+
+    @property
+    def autosave_path(self) -> Path:
+        return self.data_dir / AUTOSAVE
+
+    @property
+    def stories_dir(self) -> Path:
+        return self.data_dir / STORIES
+
+    @property
+    def writer(self) -> WriterScreen:
+        return self.get_screen("writer")  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        self.install_screen(WriterScreen(), "writer")
+        self.push_screen("writer")
+        self._offer_restore()
+
+    # -- autosave and restore ----------------------------------------------------------
+
+    def _stamp(self, story: Story) -> Story:
+        story.model = {"name": self.model.name, "sha256": self.model.sha256}
+        return story
+
+    def autosave(self, story: Story) -> None:
+        """Write the story to the autosave file (in a worker, newest first)."""
+        data = json.dumps(self._stamp(story).to_json(), ensure_ascii=False).encode()
+        self._write_autosave(data)
+
+    @work(thread=True, exclusive=True, group="autosave", exit_on_error=False)
+    def _write_autosave(self, data: bytes) -> None:
+        try:
+            write_atomically(data, self.autosave_path)
+        except OSError as error:
+            self.call_from_thread(
+                self.notify,
+                f"Autosave failed ({error.strerror}); save with Ctrl+S.",
+                severity="error",
+                markup=False,
+            )
+
+    def _offer_restore(self) -> None:
+        if not self.autosave_path.exists():
+            return
+        try:
+            story = load_story(self.autosave_path)
+        except StoryError as error:
+            self.notify(f"{error} It was left where it is.", severity="warning", markup=False)
+            return
+        if not story.words:
+            self.autosave_path.unlink(missing_ok=True)
+            return
+        from .screens.restore import RestoreScreen
+
+        preview = detokenize(story.tokens[-40:], self.model.card.tokenizer).strip()
+
+        def answer(restore: bool | None) -> None:
+            if restore:
+                self.writer.set_story(story)
+            else:
+                self.file_story(story)
+                self.autosave_path.unlink(missing_ok=True)
+
+        self.push_screen(RestoreScreen(len(story.words), preview), answer)
+
+    # -- the story list ----------------------------------------------------------------
+
+    def file_story(self, story: Story, path: Path | None = None) -> Path | None:
+        """Keep the story in the story list; returns its file (None if there was nothing to keep)."""
+        if not story.words:
+            return None
+        path = path or self.story_file or self.stories_dir / f"{_name_for(story, self.model)}.json"
+        try:
+            save_story(self._stamp(story), path)
+        except StoryError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return None
+        return path
+
+    def ask_save(self, story: Story) -> None:
+        from .screens.save import SaveScreen
+
+        suggestion = self.stories_dir / f"{_name_for(story, self.model)}.md"
+
+        def save(path: Path | None) -> None:
+            if path is None:
+                return
+            try:
+                if path.suffix.lower() == ".json":
+                    save_story(self._stamp(story), path)
+                else:
+                    export_text(story, path, self.model.card.tokenizer, markdown=path.suffix.lower() == ".md")
+            except StoryError as error:
+                self.notify(str(error), severity="error", markup=False)
+                return
+            filed = self.file_story(story)
+            if filed is not None:
+                self.story_file = filed
+            self.notify(f"Saved to {path}", markup=False)
+
+        self.push_screen(SaveScreen(suggestion), save)
+
+    def ask_open(self, current: Story) -> None:
+        from .screens.stories import StoriesScreen
+
+        files = sorted(self.stories_dir.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        if not files:
+            self.notify("No stories yet: a story joins the list when you save it or quit.", markup=False)
+            return
+
+        def open_story(path: Path | None) -> None:
+            if path is None:
+                return
+            try:
+                story = load_story(path)
+            except StoryError as error:
+                self.notify(str(error), severity="error", markup=False)
+                return
+            filed = self.file_story(current)
+            if filed is not None and filed == path:
+                story = load_story(path)
+            self.story_file = path
+            self.writer.set_story(story)
+            self.autosave(story)
+
+        self.push_screen(StoriesScreen(files), open_story)
+
+    async def action_quit(self) -> None:
+        """Quit cleanly: the story is filed in the story list and the autosave removed."""
+        writer = self.writer
+        writer._halt()
+        if self.file_story(writer.story) is not None or not writer.story.words:
+            self.workers.cancel_group(self, "autosave")
+            await self.workers.wait_for_complete()
+            self.autosave_path.unlink(missing_ok=True)
+        self.exit()
+
+    # -- the command palette -----------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
+        yield from super().get_system_commands(screen)
+        if not isinstance(screen, WriterScreen):
+            return
+        for binding in KEYS:
+            if binding.action.startswith("pick("):
+                continue
+            key = binding.key.split(",")[0]
+            yield SystemCommand(
+                f"{binding.description} ({key})",
+                f"{binding.description}: the {key} key",
+                lambda action=binding.action: self.run_action(action, screen),
+            )
+        yield SystemCommand("Continue (Enter on an empty line)", "The model writes", screen.action_continue)
+
+
+def _name_for(story: Story, model: Model) -> str:
+    words = [t for t in story.tokens if t[:1].isalnum()][:5]
+    slug = re.sub(r"[^a-z0-9]+", "-", " ".join(words).lower()).strip("-") or "story"
+    return f"{datetime.now():%Y-%m-%d-%H%M%S}-{slug[:40]}"
+
+
+def make_app(model: Model, data_dir: Path, settings: WriterSettings | None = None) -> StorytellerApp:
+    """Build the app with its dependencies: tests pass a tiny model and a temporary folder."""
+    return StorytellerApp(model, data_dir, settings)

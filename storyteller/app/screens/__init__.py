@@ -1,0 +1,1 @@
+"""The writer's screen and the app's dialogs, one per module."""
