@@ -9,6 +9,7 @@ import argparse
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__
 from .engine import (
@@ -23,7 +24,9 @@ from .engine import (
     tokenize,
 )
 from .engine.model import ModelError
+from .engine.replay import replay
 from .engine.sampling import entropy_bits
+from .engine.story import load_story
 from .errors import StorytellerError
 from .figures import figures_table
 
@@ -80,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     _window_argument(candidates)
 
     commands.add_parser("models", help="every model found, with its figures")
+
+    replay = commands.add_parser(
+        "replay", help="re-run the model over a story file: do its recorded probabilities still hold?"
+    )
+    replay.add_argument("story", type=Path, help="a story file (.json) saved by the writer")
+    replay.add_argument("--model", help="the model to replay with (default: the one the story names)")
 
     train = commands.add_parser(
         "train", help="train a model from a text file or folder (needs the train extra)"
@@ -240,4 +249,24 @@ def models(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"generate": generate, "candidates": candidates, "models": models}
+def replay_story(args: argparse.Namespace) -> int:
+    """Exit 0 when every recorded probability holds, 1 when some do not."""
+    story = load_story(args.story)
+    model = _load_model(args.model or story.model.get("name") or None)
+    report = replay(story, model)
+    if report.same_model is False:
+        print(f"note: the story was written with another version of '{model.name}' (its hash differs).")
+    if not report.checked:
+        print("The story records no probabilities to check.")
+        return 0
+    print(
+        f"{report.holding:,} of {report.checked:,} recorded probabilities hold "
+        f"(largest difference {report.largest_difference:.1e}) with model '{model.name}'."
+    )
+    if report.first_difference is not None:
+        word = story.words[report.first_difference]
+        print(f"The first that does not: word {report.first_difference + 1}, '{word.token}'.")
+    return 0 if report.holds else 1
+
+
+COMMANDS = {"generate": generate, "candidates": candidates, "models": models, "replay": replay_story}

@@ -50,6 +50,8 @@ class Word:
     """Its rank among the model's candidates then (1 = the most probable)."""
     settings: int | None = None
     """Index into ``Story.settings`` of the generation settings (model words only)."""
+    window: int | None = None
+    """The context the probability was measured with: the last N words, or the whole story (None)."""
 
     @property
     def side(self) -> str:
@@ -64,19 +66,23 @@ class Word:
             data["r"] = self.rank
         if self.settings is not None:
             data["s"] = self.settings
+        if self.window is not None:
+            data["w"] = self.window
         return data
 
     @classmethod
     def from_json(cls, data: Any) -> Word:
         if not isinstance(data, dict) or not isinstance(data.get("t"), str) or not data["t"]:
             raise ValueError("a word entry has no token")
-        probability, rank, settings = data.get("p"), data.get("r"), data.get("s")
+        probability, rank, settings, window = data.get("p"), data.get("r"), data.get("s"), data.get("w")
         if probability is not None and not (isinstance(probability, int | float) and 0 <= probability <= 1):
             raise ValueError("a word's probability is not between 0 and 1")
-        for value in (rank, settings):
+        for value in (rank, settings, window):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-                raise ValueError("a word's rank or settings index is not a whole number")
-        return cls(data["t"], Author(data.get("by", "writer")), probability, rank, settings)
+                raise ValueError("a word's rank, settings index or window is not a whole number")
+        if window == 0:
+            raise ValueError("a word's window is 0")
+        return cls(data["t"], Author(data.get("by", "writer")), probability, rank, settings, window)
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,7 @@ class WriterScreen(Screen[None]):
         self._predictor: Predictor | None = None
         self._candidates: list[Candidate] = []
         self._candidates_at: tuple[int, int | None] | None = None
+        self._candidates_window: int | None = None
         self._unscored_from: int | None = None
         self._unknown: list[str] = []
 
@@ -239,7 +240,17 @@ class WriterScreen(Screen[None]):
         if self.cursor is not None:
             self.story.cut(self.cursor)  # what followed is kept as a branch
             self.cursor = None
-        self.story.add([Word(candidate.token, Author.PICKED, candidate.probability, number)])
+        self.story.add(
+            [
+                Word(
+                    candidate.token,
+                    Author.PICKED,
+                    candidate.probability,
+                    number,
+                    window=self._candidates_window,
+                )
+            ]
+        )
         self._unknown = []
         self._show_unknown()
         self._changed()
@@ -275,11 +286,17 @@ class WriterScreen(Screen[None]):
             predictor.sync(tokens)
             for generated in predictor.generate(settings.length, config, stop):
                 word = Word(
-                    generated.token, Author.MODEL, generated.probability, generated.rank, settings_index
+                    generated.token,
+                    Author.MODEL,
+                    generated.probability,
+                    generated.rank,
+                    settings_index,
+                    predictor.window,
                 )
                 candidates = predictor.candidates(settings.candidates)
                 entropy = entropy_bits(predictor.probabilities())
                 self.app.call_from_thread(self._model_wrote, turn, word, candidates, entropy)
+
                 if settings.pace and stop.wait(settings.pace):
                     break
         self.app.call_from_thread(self._turn_over, turn)
@@ -289,7 +306,7 @@ class WriterScreen(Screen[None]):
             return
         self.story.add([word])
         self.query_one(StoryView).show(self.story, None, self.st.settings.colour)
-        self._set_candidates(candidates, entropy, None)
+        self._set_candidates(candidates, entropy, None, word.window)
         self._show_status()
 
     def _turn_over(self, turn: int) -> None:
@@ -380,7 +397,10 @@ class WriterScreen(Screen[None]):
             predictor.sync(tokens if cursor is None else tokens[:cursor])
             candidates = predictor.candidates(settings.candidates)
             entropy = entropy_bits(predictor.probabilities())
-        self.app.call_from_thread(self._analysed, tokens, cursor, unscored_from, scores, candidates, entropy)
+            window = predictor.window
+        self.app.call_from_thread(
+            self._analysed, tokens, cursor, unscored_from, scores, candidates, entropy, window
+        )
 
     def _analysed(
         self,
@@ -390,6 +410,7 @@ class WriterScreen(Screen[None]):
         scores: list[tuple[float | None, int | None]],
         candidates: list[Candidate],
         entropy: float,
+        window: int | None,
     ) -> None:
         if tokens != self.story.tokens or cursor != self.cursor or self.writing:
             return  # the story moved on; a newer analysis is on its way
@@ -398,14 +419,17 @@ class WriterScreen(Screen[None]):
                 index = unscored_from + offset
                 word = self.story.words[index]
                 if word.author is Author.WRITER:
-                    self.story.words[index] = replace(word, probability=probability, rank=rank)
+                    self.story.words[index] = replace(word, probability=probability, rank=rank, window=window)
             self._unscored_from = None
             self.query_one(StoryView).show(self.story, self.cursor, self.st.settings.colour)
-        self._set_candidates(candidates, entropy, cursor)
+        self._set_candidates(candidates, entropy, cursor, window)
 
-    def _set_candidates(self, candidates: list[Candidate], entropy: float, cursor: int | None) -> None:
+    def _set_candidates(
+        self, candidates: list[Candidate], entropy: float, cursor: int | None, window: int | None
+    ) -> None:
         self._candidates = candidates
         self._candidates_at = (len(self.story.words), cursor)
+        self._candidates_window = window
         self.query_one(CandidatesPanel).show(candidates, entropy, self._heading())
 
     def _heading(self) -> str:

@@ -1,0 +1,84 @@
+"""Replaying a story: does the model still give each recorded word the probability it recorded?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import Model
+from .sampling import softmax
+from .story import Story
+from .vocab import PARAGRAPH_ID, UNKNOWN_ID
+
+TOLERANCE = 1e-4
+"""A recorded probability holds when the replayed one is this close."""
+
+PIECE = 256
+"""Tokens read per network call in the stateful pass (bounds memory for long stories)."""
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    """How a story's recorded probabilities compare with the model's now."""
+
+    checked: int
+    """Words that had a recorded probability."""
+    holding: int
+    """Of those, how many the model reproduces within ``TOLERANCE``."""
+    largest_difference: float
+    first_difference: int | None
+    """Index of the first word that does not hold."""
+    same_model: bool | None
+    """Whether the model file's hash is the one the story recorded (None: nothing recorded)."""
+
+    @property
+    def holds(self) -> bool:
+        return self.checked == self.holding
+
+
+def replay(story: Story, model: Model) -> ReplayReport:
+    """Re-run ``model`` over ``story`` with each word's recorded context (whole story or window)."""
+    vocabulary = model.vocabulary
+    ids = [PARAGRAPH_ID, *(vocabulary.id(t) for t in story.tokens)]
+    stateful = _stateful_probabilities(model, ids)
+    checked = holding = 0
+    largest = 0.0
+    first: int | None = None
+    for i, word in enumerate(story.words):
+        if word.probability is None or ids[i + 1] == UNKNOWN_ID:
+            continue
+        if word.window is None:
+            now = stateful[i]
+        else:
+            context = ids[max(0, i + 1 - word.window) : i + 1]
+            logits, _ = model.run(np.array([context], np.int64))
+            now = _probability(logits[0, -1], ids[i + 1])
+        checked += 1
+        difference = abs(now - word.probability)
+        largest = max(largest, difference)
+        if difference <= TOLERANCE:
+            holding += 1
+        elif first is None:
+            first = i
+    recorded = story.model.get("sha256")
+    same = None if not recorded or not model.sha256 else recorded == model.sha256
+    return ReplayReport(checked, holding, largest, first, same)
+
+
+def _stateful_probabilities(model: Model, ids: list[int]) -> list[float]:
+    """The probability of each next id given everything before it, read in pieces."""
+    out: list[float] = []
+    state = None
+    for start in range(0, len(ids) - 1, PIECE):
+        piece = ids[start : start + PIECE]
+        logits, state = model.run(np.array([piece], np.int64), state)
+        targets = ids[start + 1 : start + 1 + len(piece)]
+        out.extend(_probability(logits[0, j], t) for j, t in enumerate(targets))
+    return out
+
+
+def _probability(logits: np.ndarray, target: int) -> float:
+    probs = softmax(logits)
+    probs[UNKNOWN_ID] = 0.0  # as the app measured it: <unk> is never offered
+    return float(probs[target])
