@@ -33,6 +33,12 @@ def test_nearest_prefers_small_distance_then_frequency_and_ignores_case() -> Non
     assert vocab.nearest("elephant") == []
 
 
+def test_words_and_punctuation_are_never_each_others_nearest() -> None:
+    vocab = Vocabulary([*SPECIALS, ".", ",", "a", "i"])
+    assert vocab.nearest("/") == [".", ","]
+    assert vocab.nearest("x") == ["a", "i"]
+
+
 @pytest.mark.parametrize("tokens", [["the"], [*SPECIALS, "a", "a"]])
 def test_invalid_vocabularies_are_refused(tokens: list[str]) -> None:
     with pytest.raises(ValueError):

@@ -71,8 +71,11 @@ class Vocabulary:
         A word that differs only by case comes first of all.
         """
         target = word.lower()
+        wordlike = target[:1].isalnum()
         found: list[tuple[int, int, str]] = []
         for rank, token in enumerate(self.tokens[len(SPECIALS) :]):
+            if token[:1].isalnum() != wordlike:
+                continue  # a word is never "near" a punctuation mark
             folded = token.lower()
             if abs(len(folded) - len(target)) > max_distance:
                 continue

@@ -47,7 +47,8 @@ def keys_table() -> Table:
     table.add_column()
     for key, meaning in KEYS:
         if meaning is None:
-            table.add_row("")
+            if table.row_count:
+                table.add_row("")
             table.add_row(key.upper(), "")
         else:
             table.add_row(key, meaning)
@@ -60,7 +61,8 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help"):
+        with VerticalScroll(id="help") as scroll:
+            scroll.border_title = "Every key · Esc closes"
             yield Static(keys_table())
 
     def action_dismiss(self) -> None:  # type: ignore[override]

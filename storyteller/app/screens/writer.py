@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from ...engine import Candidate, Predictor, SamplingConfig, tokenize
+from ...engine import Candidate, Predictor, SamplingConfig, is_word, tokenize
 from ...engine.sampling import entropy_bits
 from ...engine.story import Author, Story, Word
 from ..settings import LENGTH_CHOICES, PACE_CHOICES, TEMPERATURE_STEP, TOP_K_CHOICES, WINDOW_CHOICES
@@ -183,27 +183,37 @@ class WriterScreen(Screen[None]):
         if not self._unknown:
             bar.say(None)
             return
-        word = self._unknown[-1]
-        nearest = self.st.model.vocabulary.nearest(word)
-        text = Text()
-        text.append(word, style="bold red underline")
-        text.append(" is not in the model's vocabulary: it reads it as <unk>.")
-        if nearest:
-            text.append(" Nearest: " + ", ".join(nearest) + ". ")
+        vocabulary = self.st.model.vocabulary
+        text = Text("Unknown to the model (it reads <unk>): ")
+        for i, word in enumerate(self._unknown):
+            text.append(", " if i else "")
+            text.append(word, style="bold red underline")
+        text.append(". ")
+        fixable = self._fixable()
+        if fixable is not None:
+            nearest = vocabulary.nearest(fixable)
+            text.append(f"Nearest to {fixable!r}: {', '.join(nearest)}; ")
             text.append("Ctrl+N", style="bold")
             text.append(f" uses {nearest[0]!r}.")
         bar.say(text)
+
+    def _fixable(self) -> str | None:
+        """The latest unknown word (not punctuation) that has a known word near it."""
+        vocabulary = self.st.model.vocabulary
+        return next((w for w in reversed(self._unknown) if is_word(w) and vocabulary.nearest(w)), None)
 
     def action_replace_unknown(self) -> None:
         if not self._unknown:
             self.notify("No unknown word to replace.", markup=False)
             return
-        word = self._unknown.pop()
-        nearest = self.st.model.vocabulary.nearest(word)
+        vocabulary = self.st.model.vocabulary
+        word = self._fixable()
         index = max((i for i, w in enumerate(self.story.words) if w.token == word), default=None)
-        if not nearest or index is None:
-            self._show_unknown()
+        if word is None or index is None:
+            self.notify("No known word is near enough to replace it.", markup=False)
             return
+        self._unknown.remove(word)
+        nearest = vocabulary.nearest(word)
         self._halt()
         self.story.words[index] = Word(nearest[0], Author.WRITER)
         self._unscored_from = min(index, self._unscored_from if self._unscored_from is not None else index)

@@ -14,7 +14,7 @@ class StatusBar(Static):
         text.append(f" {model} ", style="reverse")
         text.append(f" {settings.describe()} · {words:,} words")
         if settings.colour:
-            text.append(" · colour by probability")
+            text.append(" · colours")
         if writing:
             text.append("  ✎ writing… (Esc stops)", style="bold")
         self.update(text)
