@@ -1,4 +1,4 @@
-"""The status bar: model, settings, word count, and whether the model is writing."""
+"""The status bar: whether the model is writing, the model, word count and settings."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from ..settings import WriterSettings
 
 class StatusBar(Static):
     def show(self, model: str, settings: WriterSettings, words: int, writing: bool) -> None:
+        # Most important first: a narrow terminal cuts the end of the line.
         text = Text()
+        if writing:
+            text.append(" ✎ writing… Esc stops ", style="reverse bold")
         text.append(f" {model} ", style="reverse")
-        text.append(f" {settings.describe()} · {words:,} words")
+        text.append(f" {words:,} words · {settings.describe()}")
         if settings.colour:
             text.append(" · colours")
-        if writing:
-            text.append("  ✎ writing… (Esc stops)", style="bold")
         self.update(text)
