@@ -26,6 +26,7 @@ lint: $(BIN)/storyteller
 bench: $(BIN)/storyteller
 	$(BIN)/python bench/step_latency.py
 	$(BIN)/python bench/seed_task.py
+	$(BIN)/python bench/app_latency.py
 
 # Rebuild the shipped model from the project's own corpus (about 3 minutes on 2 cores).
 default-model: $(BIN)/storyteller

@@ -1,0 +1,116 @@
+"""How fast the writer's app answers: start to a usable screen, and a key press to new candidates.
+
+* start: ``storyteller`` started in a real terminal (tmux), until the candidates panel shows
+  percentages, polled every 10 ms;
+* key press: in a headless app on the default model, from pressing Tab (accept a word) or
+  Enter (add a typed word) until the candidates panel holds the new position's candidates.
+
+    python bench/app_latency.py [--starts 5] [--presses 60]
+
+Prints a Markdown table; paste it into bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from storyteller.app import make_app
+from storyteller.app.settings import WriterSettings
+from storyteller.app.widgets.writer_input import WriterInput
+from storyteller.engine import load, resolve
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def start_times(runs: int) -> list[float]:
+    """Seconds from starting the command to a usable screen, in tmux."""
+    times = []
+    for run in range(runs):
+        session = f"storyteller-bench-{os.getpid()}-{run}"
+        with tempfile.TemporaryDirectory() as data:
+            command = f"STORYTELLER_DATA_DIR={data} {sys.executable} -m storyteller"
+            started = time.perf_counter()
+            subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36", command], check=True)
+            try:
+                while time.perf_counter() - started < 60:
+                    screen = subprocess.run(
+                        ["tmux", "capture-pane", "-t", session, "-p"], capture_output=True, text=True
+                    ).stdout
+                    if "Next word" in screen and re.search(r"\d%", screen):
+                        times.append(time.perf_counter() - started)
+                        break
+                    time.sleep(0.01)
+            finally:
+                subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    return times
+
+
+async def key_times(presses: int) -> dict[str, list[float]]:
+    """Seconds from a key press to the candidates of the new position, per kind of key."""
+    model = load(resolve("default"))
+    results: dict[str, list[float]] = {"Tab (accept a word)": [], "Enter (add a typed word)": []}
+    with tempfile.TemporaryDirectory() as data:
+        app = make_app(model, Path(data), WriterSettings(pace=0))
+        async with app.run_test(size=(120, 36)) as pilot:
+            writer = app.writer
+
+            async def until_candidates(words: int | None = None) -> None:
+                """Until the panel shows the candidates after ``words`` words (default: the story's)."""
+                while writer._candidates_at != (words or len(writer.story.words), None):
+                    await asyncio.sleep(0.0005)
+
+            async def timed(key: str) -> float:
+                # The pilot's press also waits for the screen to go idle: time the app, not that.
+                expected = len(writer.story.words) + 1
+                started = time.perf_counter()
+                press = asyncio.create_task(pilot.press(key))
+                await until_candidates(expected)
+                elapsed = time.perf_counter() - started
+                await press
+                return elapsed
+
+            await until_candidates()
+            for i in range(presses):
+                results["Tab (accept a word)"].append(await timed("tab"))
+                writer.query_one(WriterInput).value = "the" if i % 2 else "and"
+                results["Enter (add a typed word)"].append(await timed("enter"))
+            words = len(writer.story.words)
+    print(f"(key presses measured on a story growing to {words} words)")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--starts", type=int, default=5)
+    parser.add_argument("--presses", type=int, default=60)
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    rows = []
+    if shutil.which("tmux"):
+        starts = start_times(args.starts)
+        rows.append(("start to usable screen (tmux)", starts))
+    for name, values in asyncio.run(key_times(args.presses)).items():
+        rows.append((f"{name} → candidates", values))
+    print()
+    print("| measure | runs | median ms | p95 ms |")
+    print("|---|---:|---:|---:|")
+    for name, values in rows:
+        print(f"| {name} | {len(values)} | {statistics.median(values) * 1000:.0f} | {percentile(values, 0.95) * 1000:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
