@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-ARGS ?= generate "The old donkey" --words 60
+ARGS ?=
 
 .PHONY: run test lint bench default-model tiny-model clean
 

@@ -44,7 +44,9 @@ def start_times(runs: int) -> list[float]:
         with tempfile.TemporaryDirectory() as data:
             command = f"STORYTELLER_DATA_DIR={data} {sys.executable} -m storyteller"
             started = time.perf_counter()
-            subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36", command], check=True)
+            subprocess.run(
+                ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36", command], check=True
+            )
             try:
                 while time.perf_counter() - started < 60:
                     screen = subprocess.run(
@@ -109,7 +111,8 @@ def main() -> None:
     print("| measure | runs | median ms | p95 ms |")
     print("|---|---:|---:|---:|")
     for name, values in rows:
-        print(f"| {name} | {len(values)} | {statistics.median(values) * 1000:.0f} | {percentile(values, 0.95) * 1000:.0f} |")
+        median, p95 = statistics.median(values) * 1000, percentile(values, 0.95) * 1000
+        print(f"| {name} | {len(values)} | {median:.0f} | {p95:.0f} |")
 
 
 if __name__ == "__main__":

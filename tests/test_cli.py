@@ -136,3 +136,14 @@ def test_the_installed_command_fails_without_a_traceback(tmp_path: Path) -> None
     )
     assert result.returncode == 2
     assert result.stderr.strip() == f"storyteller: error: Model file '{tmp_path / 'x.onnx'}' does not exist."
+
+
+def test_the_writer_with_a_missing_model_is_one_sentence(capsys) -> None:  # type: ignore[no-untyped-def]
+    _fails(capsys, "does not exist", "--model", "/nowhere/model.onnx")
+
+
+def test_the_writer_opens_on_the_chosen_model(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    opened = []
+    monkeypatch.setattr("storyteller.app.StorytellerApp.run", lambda app: opened.append(app.model.name))
+    assert main(["--model", TINY]) == 0
+    assert opened == ["tiny"]
