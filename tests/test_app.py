@@ -281,6 +281,20 @@ async def test_a_multi_line_paste_is_added_as_a_passage(app: StorytellerApp) -> 
         assert tokens(app) == ["the", "kettle", "sang", ".", "<p>", "the", "cat", "slept", "."]
 
 
+async def test_a_paragraph_break_from_the_keyboard_or_a_pilcrow(app: StorytellerApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.writer.query_one(WriterInput).value = "the end"
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        await write(pilot, "the kettle ¶ the cat")
+        assert tokens(app) == ["the", "end", "<p>", "the", "kettle", "<p>", "the", "cat"]
+        assert app.writer.story.text() == "The end\n\nThe kettle\n\nThe cat"
+        await pilot.press("ctrl+l", "ctrl+l")  # a second break in a row adds nothing
+        await settle(pilot)
+        assert tokens(app)[-2:] == ["cat", "<p>"]
+
+
 async def test_help_opens_with_question_mark_and_f1(app: StorytellerApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -16,7 +16,9 @@ def _modules_after_import(module: str) -> set[str]:
     return {name.split(".")[0] for name in result.stdout.split()}
 
 
-@pytest.mark.parametrize("module", ["storyteller.engine", "storyteller.cli", "training.cli"])
+@pytest.mark.parametrize(
+    "module", ["storyteller.engine", "storyteller.app", "storyteller.cli", "training.cli"]
+)
 def test_no_torch_on_the_inference_path(module: str) -> None:
     assert "torch" not in _modules_after_import(module)
 

@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from ...engine import Candidate, Predictor, SamplingConfig, is_word, tokenize
+from ...engine import PARAGRAPH, Candidate, Predictor, SamplingConfig, is_word, tokenize
 from ...engine.sampling import entropy_bits
 from ...engine.story import Author, Story, Word
 from ..settings import LENGTH_CHOICES, PACE_CHOICES, TEMPERATURE_STEP, TOP_K_CHOICES, WINDOW_CHOICES
@@ -161,8 +161,11 @@ class WriterScreen(Screen[None]):
         """The writer's words join the story (a ¶ is a paragraph break)."""
         tokenizer = self.st.model.card.tokenizer
         tokens = tokenize(text.replace(PARAGRAPH_MARK, "\n\n"), tokenizer)
-        if text.rstrip().endswith(PARAGRAPH_MARK):
-            tokens.append("<p>")
+        if text.lstrip().startswith(PARAGRAPH_MARK):
+            tokens.insert(0, PARAGRAPH)  # the tokenizer drops a break before any text
+        previous = self.story.tokens[-1] if self.story.words else PARAGRAPH
+        while tokens and tokens[0] == PARAGRAPH and previous == PARAGRAPH:
+            tokens.pop(0)  # one break is enough, and a story does not start with one
         if not tokens:
             return
         self._add_writer_words(tokens)
