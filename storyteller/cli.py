@@ -49,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model", dest="app_model", help="the writer's model: a name or a path (default: the shipped model)"
     )
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        default=10,
+        metavar="K",
+        help="candidates the writer's panel lists (%(default)s)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     generate = commands.add_parser("generate", help="continue a prompt, word by word")
@@ -117,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command is None:
-            return write(args.app_model)
+            return write(args.app_model, args.candidates)
         if args.command == "train":
             from training.cli import run
 
@@ -132,13 +139,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def write(model_spec: str | None) -> int:
+def write(model_spec: str | None, candidates: int = 10) -> int:
     """Open the writer's app."""
+    if not 1 <= candidates <= 50:
+        raise StorytellerError(f"--candidates must be from 1 to 50 (got {candidates}).")
     model = _load_model(model_spec)
     from .app import make_app  # textual loads only for the app
+    from .app.settings import WriterSettings
     from .engine import data_dir
 
-    make_app(model, data_dir()).run()
+    make_app(model, data_dir(), WriterSettings(candidates=candidates)).run()
     return 0
 
 

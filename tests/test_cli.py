@@ -144,6 +144,14 @@ def test_the_writer_with_a_missing_model_is_one_sentence(capsys) -> None:  # typ
 
 def test_the_writer_opens_on_the_chosen_model(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     opened = []
-    monkeypatch.setattr("storyteller.app.StorytellerApp.run", lambda app: opened.append(app.model.name))
-    assert main(["--model", TINY]) == 0
-    assert opened == ["tiny"]
+
+    def run(app) -> None:  # type: ignore[no-untyped-def]
+        opened.append((app.model.name, app.settings.candidates))
+
+    monkeypatch.setattr("storyteller.app.StorytellerApp.run", run)
+    assert main(["--model", TINY, "--candidates", "15"]) == 0
+    assert opened == [("tiny", 15)]
+
+
+def test_the_writer_refuses_a_silly_number_of_candidates(capsys) -> None:  # type: ignore[no-untyped-def]
+    _fails(capsys, "--candidates must be from 1 to 50", "--candidates", "0")
