@@ -7,14 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from storyteller.engine.corpus import HELD_OUT_CHUNKS, held_out_chunk
 from storyteller.engine.tokenizer import TokenizerConfig, tokenize
 from storyteller.engine.vocab import PARAGRAPH_ID, Vocabulary
-
-HELD_OUT_CHUNKS = 10
-"""The held-out share is taken as this many contiguous chunks spread over the corpus."""
-
-MIN_HELD_OUT_TOKENS = 200
-"""Below this, holding text out gives noise, not figures: train on everything and say so."""
 
 
 @dataclass
@@ -81,8 +76,8 @@ def split(n: int, holdout: float) -> tuple[list[tuple[int, int]], list[tuple[int
 
         |--train--[held]--train--[held]-- ... --train--[held]--train--|
     """
-    chunk = int(n * holdout) // HELD_OUT_CHUNKS
-    if chunk * HELD_OUT_CHUNKS < MIN_HELD_OUT_TOKENS:
+    chunk = held_out_chunk(n, holdout)
+    if not chunk:
         return [(0, n)], []
     held = []
     for i in range(HELD_OUT_CHUNKS):

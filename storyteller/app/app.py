@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -18,11 +18,12 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from ..engine import Model, detokenize
+from ..engine import Model, ModelError, detokenize, load
 from ..engine.files import write_atomically
 from ..engine.story import Story, StoryError, export_text, load_story, save_story
 from .screens.writer import KEYS, WriterScreen
 from .settings import WriterSettings
+from .trainer import TRAINER
 
 AUTOSAVE = "autosave.json"
 STORIES = "stories"
@@ -34,11 +35,20 @@ class StorytellerApp(App[None]):
     CSS_PATH = "storyteller.tcss"
     TITLE = "storyteller"
 
-    def __init__(self, model: Model, data_dir: Path, settings: WriterSettings | None = None) -> None:
+    def __init__(
+        self,
+        model: Model,
+        data_dir: Path,
+        settings: WriterSettings | None = None,
+        trainer_command: Sequence[str] = TRAINER,
+    ) -> None:
         super().__init__()
         self.model = model
+        self.previous_model: Model | None = None
+        """The model before the last switch: one key rolls back to it."""
         self.data_dir = data_dir
         self.settings = settings or WriterSettings()
+        self.trainer_command = list(trainer_command)
         self.story_file: Path | None = None
         """Where the open story is filed in the story list (None until it is)."""
 
@@ -178,6 +188,45 @@ class StorytellerApp(App[None]):
             self.autosave_path.unlink(missing_ok=True)
         self.exit()
 
+    # -- models ------------------------------------------------------------------------
+
+    def use_model(self, path: Path) -> None:
+        """Write with the model at ``path`` from now on, and compare it with the one it replaces."""
+        try:
+            model = load(path)
+        except ModelError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        old = self.model
+        self.switch_model(model)
+        from .screens.compare import CompareScreen
+
+        def decided(keep: bool | None) -> None:
+            if keep is False:
+                self.action_rollback()
+
+        self.push_screen(CompareScreen(old, model, self.writer.story.tokens), decided)
+
+    def switch_model(self, model: Model) -> None:
+        self.previous_model, self.model = self.model, model
+        self.writer.model_changed()
+        self.notify(
+            f"Writing with '{model.name}' now (Ctrl+G goes back to '{self.previous_model.name}').",
+            markup=False,
+        )
+
+    def action_rollback(self) -> None:
+        """Back to the model used before the last switch."""
+        if self.previous_model is None:
+            self.notify("There is no earlier model to go back to.", markup=False)
+            return
+        self.switch_model(self.previous_model)
+
+    def action_retrain(self) -> None:
+        from .screens.retrain import RetrainScreen
+
+        self.push_screen(RetrainScreen())
+
     # -- the command palette -----------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
@@ -202,6 +251,12 @@ def _name_for(story: Story, model: Model) -> str:
     return f"{datetime.now():%Y-%m-%d-%H%M%S}-{slug[:40]}"
 
 
-def make_app(model: Model, data_dir: Path, settings: WriterSettings | None = None) -> StorytellerApp:
-    """Build the app with its dependencies: tests pass a tiny model and a temporary folder."""
-    return StorytellerApp(model, data_dir, settings)
+def make_app(
+    model: Model,
+    data_dir: Path,
+    settings: WriterSettings | None = None,
+    trainer_command: Sequence[str] = TRAINER,
+) -> StorytellerApp:
+    """Build the app with its dependencies: tests pass a tiny model, a temporary folder and,
+    for the retrain panel's edge cases, a scripted trainer."""
+    return StorytellerApp(model, data_dir, settings, trainer_command)

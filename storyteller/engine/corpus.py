@@ -20,6 +20,18 @@ FALLBACK_ENCODING = "cp1252"
 MAX_CONTROL_SHARE = 0.01
 """A file with more control characters than this (or any NUL byte) is taken for binary."""
 
+HELD_OUT_CHUNKS = 10
+"""The held-out share is taken as this many contiguous chunks spread over the corpus."""
+
+MIN_HELD_OUT_TOKENS = 200
+"""Below this, holding text out gives noise, not figures: training uses everything and says so."""
+
+
+def held_out_chunk(tokens: int, share: float) -> int:
+    """Tokens in each held-out chunk for a corpus of ``tokens`` (0: too small to hold any out)."""
+    chunk = int(tokens * share) // HELD_OUT_CHUNKS
+    return chunk if chunk * HELD_OUT_CHUNKS >= MIN_HELD_OUT_TOKENS else 0
+
 
 class CorpusError(StorytellerError):
     """A corpus that cannot be trained on, with the reason in one sentence."""
@@ -47,6 +59,13 @@ class CorpusReport:
     once_share: float
     """Share of distinct tokens that occur only once."""
     paragraphs: int
+    counts: Counter[str] = field(repr=False, compare=False, default_factory=Counter)
+
+    def vocabulary_size(self, min_count: int = 1, max_size: int | None = None) -> int:
+        """The vocabulary these settings give, the two special tokens included (roughly: the
+        training part alone decides)."""
+        kept = sum(1 for n in self.counts.values() if n >= min_count) + 2
+        return kept if max_size is None else min(kept, max_size)
 
 
 def read_corpus(path: str | Path) -> Corpus:
@@ -108,4 +127,5 @@ def report(text: str, config: TokenizerConfig = TokenizerConfig()) -> CorpusRepo
         distinct=len(counts),
         once_share=sum(1 for n in counts.values() if n == 1) / max(1, len(counts)),
         paragraphs=counts.get(PARAGRAPH, 0),
+        counts=counts,
     )

@@ -39,24 +39,25 @@ def data_dir() -> Path:
     return Path(override) if override else platformdirs.user_data_path("storyteller")
 
 
-def user_models_dir() -> Path:
-    return data_dir() / "models"
+def user_models_dir(base: Path | None = None) -> Path:
+    """The user's models folder (under ``base``, a data folder, when one is given)."""
+    return (base or data_dir()) / "models"
 
 
 def shipped_models_dir() -> Path:
     return Path(str(resources.files("storyteller.shipped_models")))
 
 
-def search_path() -> list[tuple[Path, str]]:
+def search_path(base: Path | None = None) -> list[tuple[Path, str]]:
     extra = os.environ.get("STORYTELLER_MODEL_PATH", "")
     folders = [(Path(p), "path") for p in extra.split(os.pathsep) if p]
-    return [*folders, (user_models_dir(), "user"), (shipped_models_dir(), "shipped")]
+    return [*folders, (user_models_dir(base), "user"), (shipped_models_dir(), "shipped")]
 
 
-def find_models() -> list[ModelEntry]:
+def find_models(base: Path | None = None) -> list[ModelEntry]:
     """Every model on the search path; a name hidden by an earlier folder is listed once."""
     found: dict[str, ModelEntry] = {}
-    for folder, source in search_path():
+    for folder, source in search_path(base):
         try:
             files = sorted(folder.glob(f"*{MODEL_SUFFIX}"))
         except OSError:

@@ -59,6 +59,9 @@ KEYS = [
     Binding("ctrl+s", "save", "Save", priority=True),
     Binding("ctrl+o", "open", "Open", priority=True),
     Binding("f1", "help", "Keys"),
+    Binding("ctrl+t", "app.retrain", "Retrain", priority=True),
+    Binding("f10", "models", "Models"),
+    Binding("ctrl+g", "app.rollback", "Previous model", show=False, priority=True),
     Binding("pageup", "scroll(-1)", "Scroll up", show=False),
     Binding("pagedown", "scroll(1)", "Scroll down", show=False),
     *(Binding(f"alt+{n % 10}", f"pick({n})", f"Pick {n}", show=False) for n in range(1, 11)),
@@ -451,11 +454,25 @@ class WriterScreen(Screen[None]):
         word = shown(self.story.words[self.cursor].token)
         return f"Instead of “{word}” (word {self.cursor + 1})"
 
+    def model_changed(self) -> None:
+        """The app switched models: read the story again with the new one."""
+        self._halt()
+        model = self.st.model  # the next worker builds a predictor for it (see _predictor_now)
+        self.query_one(StoryView).use(model.card.tokenizer, model.vocabulary.__contains__)
+        self._unknown = model.vocabulary.unknown(self.story.tokens)
+        self._show_unknown()
+        self._changed(autosave=False)
+
+    def action_models(self) -> None:
+        from .models import ModelsScreen
+
+        self.app.push_screen(ModelsScreen())
+
     def _predictor_now(self) -> Predictor:
         """The predictor for the current window setting (called with the lock held)."""
-        window = self.st.settings.window
-        if self._predictor is None or self._predictor.window != window:
-            self._predictor = Predictor(self.st.model, window)
+        window, model = self.st.settings.window, self.st.model
+        if self._predictor is None or self._predictor.window != window or self._predictor.model is not model:
+            self._predictor = Predictor(model, window)
         return self._predictor
 
     # -- settings ----------------------------------------------------------------------

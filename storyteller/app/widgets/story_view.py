@@ -43,6 +43,12 @@ class StoryView(VerticalScroll, can_focus=False):
         self._detokenizer = Detokenizer(tokenizer)
         self._shown: list[tuple[object, ...]] = []
 
+    def use(self, tokenizer: TokenizerConfig, known: Callable[[str], bool]) -> None:
+        """Another model: its tokenizer and vocabulary; everything is drawn again."""
+        self._tokenizer, self._known = tokenizer, known
+        self._pieces, self._detokenizer = [], Detokenizer(tokenizer)
+        self._shown = [()] * len(self._shown)
+
     def show(self, story: Story, cursor: int | None = None, colour: bool = False) -> None:
         self._update_pieces(story.tokens)
         follow = self.is_vertical_scroll_end or self.max_scroll_y == 0

@@ -1,0 +1,170 @@
+"""Every model found (shipped and the writer's own): its card; switch, rename or delete.
+
+Only the writer's own models (in the user's models folder) can be renamed or deleted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...engine import ModelEntry, ModelError, find_models, load, user_models_dir
+from ...engine.registry import MODEL_SUFFIX
+from ...figures import figures_table
+
+if TYPE_CHECKING:
+    from ..app import StorytellerApp
+
+NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+
+
+class ModelsScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("enter", "use", "Write with it", show=False),
+        Binding("n", "rename", "Rename"),
+        Binding("d,delete", "delete", "Delete"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[ModelEntry] = []
+
+    @property
+    def st(self) -> StorytellerApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="models"):
+            yield Label("Models · Enter: write with it · N: rename · D: delete (your own models only) · Esc")
+            with Horizontal():
+                yield OptionList(id="list", markup=False)
+                yield Static("", id="card")
+            yield Input(placeholder="new name, then Enter", id="rename", classes="hidden")
+
+    def on_mount(self) -> None:
+        self.refresh_list()
+
+    def refresh_list(self) -> None:
+        self.entries = find_models(self.st.data_dir)
+        options = self.query_one("#list", OptionList)
+        options.clear_options()
+        current = self.st.model.path
+        for entry in self.entries:
+            mark = "● " if current is not None and entry.path == current else "  "
+            options.add_option(Option(f"{mark}{entry.name}  [{entry.source}]"))
+        if self.entries:
+            options.highlighted = 0
+        options.focus()
+
+    def selected(self) -> ModelEntry | None:
+        index = self.query_one("#list", OptionList).highlighted
+        return self.entries[index] if index is not None and index < len(self.entries) else None
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self) -> None:
+        entry = self.selected()
+        if entry is not None:
+            self._card(entry.path)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _card(self, path: Path) -> None:
+        try:
+            card = load(path).card
+        except ModelError as error:
+            self.app.call_from_thread(self._show_card, Text(str(error), style="red"))
+            return
+        size = path.stat().st_size / 1e6
+        text = Text()
+        text.append(f"{card.name}\n", style="bold")
+        text.append(
+            f"{path}\n{size:.1f} MB · {card.layers}×{card.units} LSTM · vocabulary {len(card.vocabulary):,}"
+        )
+        text.append(f" · window {card.window}\ntrained on {card.corpus.get('words', 0):,} words")
+        text.append(f" · created {card.created or 'unknown'}\n\n")
+        text.append("\n".join(figures_table(card.metrics)))
+        self.app.call_from_thread(self._show_card, text)
+
+    def _show_card(self, text: Text) -> None:
+        self.query_one("#card", Static).update(text)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self) -> None:
+        self.action_use()
+
+    def action_use(self) -> None:
+        entry = self.selected()
+        if entry is not None:
+            self.dismiss(None)
+            self.st.use_model(entry.path)
+
+    def _own(self, entry: ModelEntry | None) -> ModelEntry | None:
+        if entry is None:
+            return None
+        if entry.path.parent.resolve() != user_models_dir(self.st.data_dir).resolve():
+            self.notify("Only your own models (in your models folder) can be changed.", markup=False)
+            return None
+        if self.st.model.path is not None and entry.path.resolve() == self.st.model.path.resolve():
+            self.notify("That is the model you are writing with; switch to another first.", markup=False)
+            return None
+        return entry
+
+    def action_rename(self) -> None:
+        if self._own(self.selected()) is None:
+            return
+        field = self.query_one("#rename", Input)
+        field.remove_class("hidden")
+        field.value = ""
+        field.focus()
+
+    @on(Input.Submitted, "#rename")
+    def _renamed(self, event: Input.Submitted) -> None:
+        import re
+
+        entry = self._own(self.selected())
+        event.input.add_class("hidden")
+        if entry is None:
+            return
+        name = event.value.strip()
+        if not re.fullmatch(NAME, name):
+            self.notify("A name is letters, digits, '-', '_' or '.', up to 64 characters.", markup=False)
+            return
+        target = entry.path.with_name(name + MODEL_SUFFIX)
+        if target.exists():
+            self.notify(f"A model named '{name}' exists already.", markup=False)
+            return
+        try:
+            entry.path.rename(target)
+        except OSError as error:
+            self.notify(f"Could not rename it ({error.strerror}).", severity="error", markup=False)
+            return
+        self.refresh_list()
+
+    def action_delete(self) -> None:
+        entry = self._own(self.selected())
+        if entry is None:
+            return
+        from .confirm import ConfirmScreen
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                entry.path.unlink()
+            except OSError as error:
+                self.notify(f"Could not delete it ({error.strerror}).", severity="error", markup=False)
+            self.refresh_list()
+
+        self.app.push_screen(ConfirmScreen(f"Delete the model '{entry.name}' for good?"), confirmed)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
