@@ -3,7 +3,9 @@
 * start: ``storyteller`` started in a real terminal (tmux), until the candidates panel shows
   percentages, polled every 10 ms;
 * key press: in a headless app on the default model, from pressing Tab (accept a word) or
-  Enter (add a typed word) until the candidates panel holds the new position's candidates.
+  Enter (add a typed word) until the candidates panel holds the new position's candidates,
+  on an idle machine and again while a training run (the project's corpus, 2 threads) keeps
+  both cores busy.
 
     python bench/app_latency.py [--starts 5] [--presses 60]
 
@@ -95,6 +97,16 @@ async def key_times(presses: int) -> dict[str, list[float]]:
     return results
 
 
+def start_training(folder: str) -> subprocess.Popen[bytes]:
+    """A real training run on both cores, to measure the app beside it."""
+    corpus = Path(__file__).resolve().parent.parent / "training" / "corpus"
+    command = [sys.executable, "-m", "training", str(corpus), "--out", f"{folder}/busy.onnx"]
+    command += ["--progress", "quiet", "--threads", "2", "--time-budget", "600"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(8)  # past torch's import, into the training steps
+    return process
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=5)
@@ -107,6 +119,14 @@ def main() -> None:
         rows.append(("start to usable screen (tmux)", starts))
     for name, values in asyncio.run(key_times(args.presses)).items():
         rows.append((f"{name} → candidates", values))
+    with tempfile.TemporaryDirectory() as folder:
+        training = start_training(folder)
+        try:
+            for name, values in asyncio.run(key_times(args.presses)).items():
+                rows.append((f"{name} → candidates, while training on both cores", values))
+        finally:
+            training.kill()
+            training.wait()
     print()
     print("| measure | runs | median ms | p95 ms |")
     print("|---|---:|---:|---:|")
