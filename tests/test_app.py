@@ -310,7 +310,14 @@ async def test_the_command_palette_lists_every_action(app: StorytellerApp) -> No
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        for action in ("Undo (ctrl+z)", "Regenerate (ctrl+r)", "Warmer (f3)", "Branches (ctrl+b)"):
+        wanted = (
+            "Undo (ctrl+z)",
+            "Regenerate (ctrl+r)",
+            "Warmer (f3)",
+            "Branches (ctrl+b)",
+            "Retrain (ctrl+t)",
+        )
+        for action in (*wanted, "Models (f10)", "Previous model (ctrl+g)"):
             assert action in titles
 
 

@@ -14,7 +14,7 @@ from textual.widgets import Button, Input, Log, Static
 from storyteller.app import StorytellerApp, make_app
 from storyteller.app.screens.compare import CompareScreen
 from storyteller.app.screens.models import ModelsScreen
-from storyteller.app.screens.retrain import RetrainScreen
+from storyteller.app.screens.retrain import PathSuggester, RetrainScreen
 from storyteller.app.settings import WriterSettings
 from storyteller.engine import load
 
@@ -143,6 +143,42 @@ async def test_cancel_stops_within_a_second_and_writes_nothing(tiny_model, tmp_p
         assert asyncio.get_running_loop().time() - started < 1.0
         assert "cancelled" in "\n".join(screen.query_one(Log).lines)
         assert not (tmp_path / "models").exists()
+
+
+async def test_cancelling_a_real_run_writes_nothing(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("torch")
+    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
+    async with app.run_test(size=BIG) as pilot:
+        screen = await open_panel(pilot)
+        screen.query_one("#epochs", Input).value = "500"
+        await pilot.press("ctrl+t")
+        for _ in range(600):
+            await pilot.pause(0.05)
+            if any(line.startswith("epoch") for line in screen.query_one(Log).lines):
+                break
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await pilot.press("escape")
+        while screen.run is not None and loop.time() - started < 5:
+            await pilot.pause(0.02)
+        assert loop.time() - started < 1.0
+        assert "cancelled" in "\n".join(screen.query_one(Log).lines)
+        models = tmp_path / "models"
+        assert not models.exists() or not list(models.iterdir())  # no model, no temporary file
+        assert app.model is tiny_model and load(TINY_MODEL).card == tiny_model.card
+
+
+async def test_paths_complete_as_they_are_typed(tmp_path: Path) -> None:
+    (tmp_path / "stories").mkdir()
+    (tmp_path / "stories" / "fables.txt").write_text("x")
+    (tmp_path / "notes.txt").write_text("x")
+    suggester = PathSuggester()
+    assert await suggester.get_suggestion(str(tmp_path / "st")) == str(tmp_path / "stories") + "/"
+    assert await suggester.get_suggestion(str(tmp_path / "stories") + "/") == str(
+        tmp_path / "stories" / "fables.txt"
+    )
+    assert await suggester.get_suggestion(str(tmp_path / "zzz")) is None
+    assert await suggester.get_suggestion("/nonexistent/folder/x") is None
 
 
 async def test_a_rejected_corpus_is_one_sentence_before_training(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

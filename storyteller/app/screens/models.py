@@ -89,7 +89,11 @@ class ModelsScreen(ModalScreen[None]):
         text.append(
             f"{path}\n{size:.1f} MB · {card.layers}×{card.units} LSTM · vocabulary {len(card.vocabulary):,}"
         )
+        files = card.corpus.get("files") or []
+        source = ", ".join(str(f) for f in files[:3]) + (" …" if len(files) > 3 else "")
         text.append(f" · window {card.window}\ntrained on {card.corpus.get('words', 0):,} words")
+        if source:
+            text.append(f" from {source}")
         text.append(f" · created {card.created or 'unknown'}\n\n")
         text.append("\n".join(figures_table(card.metrics)))
         self.app.call_from_thread(self._show_card, text)

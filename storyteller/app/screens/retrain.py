@@ -95,6 +95,7 @@ class RetrainScreen(Screen[None]):
         self.result: Path | None = None
         self._losses: list[float] = []
         self._perplexities: list[float] = []
+        self._accuracies: list[float] = []
 
     @property
     def st(self) -> StorytellerApp:
@@ -139,6 +140,9 @@ class RetrainScreen(Screen[None]):
                 with Vertical():
                     yield Label("held-out perplexity")
                     yield Sparkline([], id="perplexity")
+                with Vertical():
+                    yield Label("held-out top-1 accuracy")
+                    yield Sparkline([], id="accuracy")
             yield Static("", id="figures")
             yield Log(id="log", max_lines=500)
         yield Footer()
@@ -262,7 +266,7 @@ class RetrainScreen(Screen[None]):
         corpus_path = Path(self.query_one("#corpus", Input).value.strip()).expanduser()
         self.run = TrainingRun(self.st.trainer_command, corpus_path, out, options)
         self.result = None
-        self._losses, self._perplexities = [], []
+        self._losses, self._perplexities, self._accuracies = [], [], []
         self.query_one("#use", Button).disabled = True
         self.query_one("#start", Button).disabled = True
         self.query_one("#cancel", Button).disabled = False
@@ -309,6 +313,8 @@ class RetrainScreen(Screen[None]):
             if math.isfinite(perplexity):
                 self._perplexities.append(perplexity)
                 self.query_one("#perplexity", Sparkline).data = self._perplexities
+            self._accuracies.append(float(figures.get("top1", 0)))
+            self.query_one("#accuracy", Sparkline).data = self._accuracies
             log.write_line(
                 f"epoch {float(event.get('epoch', 0)):.1f}: perplexity {perplexity:.1f}, "
                 f"top-1 {float(figures.get('top1', 0)):.1%}, windowed {float(figures.get('windowed', 0)):.1%}"
