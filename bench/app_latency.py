@@ -47,19 +47,22 @@ def start_times(runs: int) -> list[float]:
             command = f"STORYTELLER_DATA_DIR={data} {sys.executable} -m storyteller"
             started = time.perf_counter()
             subprocess.run(
-                ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36", command], check=True
+                ["tmux", "-L", session, "new-session", "-d", "-s", session, "-x", "120", "-y", "36", command],
+                check=True,
             )
             try:
                 while time.perf_counter() - started < 60:
                     screen = subprocess.run(
-                        ["tmux", "capture-pane", "-t", session, "-p"], capture_output=True, text=True
+                        ["tmux", "-L", session, "capture-pane", "-t", session, "-p"],
+                        capture_output=True,
+                        text=True,
                     ).stdout
                     if "Next word" in screen and re.search(r"\d%", screen):
                         times.append(time.perf_counter() - started)
                         break
                     time.sleep(0.01)
             finally:
-                subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+                subprocess.run(["tmux", "-L", session, "kill-server"], capture_output=True)
     return times
 
 

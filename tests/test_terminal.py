@@ -22,10 +22,16 @@ from .conftest import TINY_MODEL
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 SESSION = f"storyteller-test-{os.getpid()}"
+SOCKET = SESSION  # a tmux server of the test's own, untouched by any other tmux use
+
+
+# The app must size itself from the terminal, not from sizes other tests left in the environment.
+ENVIRONMENT = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
 
 
 def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
+    command = ["tmux", "-L", SOCKET, *args]
+    return subprocess.run(command, capture_output=True, text=True, check=True, env=ENVIRONMENT).stdout
 
 
 def screen() -> str:
@@ -44,7 +50,8 @@ def wait_for(condition: Callable[[str], bool], what: str, timeout: float = 30) -
 
 def word_count(shown: str) -> int:
     """The story's word count, from the status bar."""
-    status = next(line for line in shown.splitlines() if "words/turn" in line)
+    status = next((line for line in shown.splitlines() if "words/turn" in line), None)
+    assert status is not None, f"no status bar on the screen:\n{shown}"
     match = re.search(r"([\d,]+) words ·", status)
     assert match, status
     return int(match.group(1).replace(",", ""))
@@ -65,7 +72,7 @@ def terminal(tmp_path: Path):  # type: ignore[no-untyped-def]
     try:
         yield tmp_path
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+        subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True, env=ENVIRONMENT)
 
 
 def test_a_writer_session_in_a_real_terminal(terminal: Path) -> None:
