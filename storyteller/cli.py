@@ -29,6 +29,7 @@ from .engine.sampling import entropy_bits
 from .engine.story import load_story
 from .errors import StorytellerError
 from .figures import figures_table
+from .text import visible
 
 EXIT_USAGE = 2
 
@@ -50,11 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", dest="app_model", help="the writer's model: a name or a path (default: the shipped model)"
     )
     parser.add_argument(
-        "--candidates",
-        type=int,
-        default=10,
-        metavar="K",
-        help="candidates the writer's panel lists (%(default)s)",
+        "--candidates", type=int, metavar="K", help="candidates the writer's panel lists (default 10)"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -131,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run(args)
         return COMMANDS[args.command](args)
     except StorytellerError as error:
-        print(f"storyteller: error: {error}", file=sys.stderr)
+        print(f"storyteller: error: {visible(error)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -139,16 +136,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def write(model_spec: str | None, candidates: int = 10) -> int:
-    """Open the writer's app."""
-    if not 1 <= candidates <= 50:
+def write(model_spec: str | None, candidates: int | None = None) -> int:
+    """Open the writer's app, with the settings of ``<data dir>/config.toml``."""
+    if candidates is not None and not 1 <= candidates <= 50:
         raise StorytellerError(f"--candidates must be from 1 to 50 (got {candidates}).")
     model = _load_model(model_spec)
+    from dataclasses import replace
+
     from .app import make_app  # textual loads only for the app
-    from .app.settings import WriterSettings
+    from .app.settings import CONFIG_FILE, load_settings
     from .engine import data_dir
 
-    make_app(model, data_dir(), WriterSettings(candidates=candidates)).run()
+    folder = data_dir()
+    settings, problem = load_settings(folder / CONFIG_FILE)
+    if candidates is not None:
+        settings = replace(settings, candidates=candidates)
+    make_app(model, folder, settings, notice=problem).run()
     return 0
 
 
@@ -175,6 +178,7 @@ def _explain_unknown(model: Model, unknown: list[str]) -> None:
     for word in shown:
         near = model.vocabulary.nearest(word)
         parts.append(f"{word} (did you mean {', '.join(near)}?)" if near else word)
+    parts = [visible(part) for part in parts]
     more = f" and {len(unknown) - len(shown)} more" if len(unknown) > len(shown) else ""
     print(
         f"note: the model does not know {'; '.join(parts)}{more}; it reads them as <unk>.",
@@ -201,10 +205,10 @@ def generate(args: argparse.Namespace) -> int:
     predictor, tokens = _predictor(args, model)
     detokenizer = Detokenizer(model.card.tokenizer)
     out = sys.stdout
-    out.write("".join(detokenizer.push(t) for t in tokens))
+    out.write(visible("".join(detokenizer.push(t) for t in tokens)))
     out.flush()
     for generated in predictor.generate(args.words, config, threading.Event()):
-        out.write(detokenizer.push(generated.token))
+        out.write(visible(detokenizer.push(generated.token)))
         out.flush()
     out.write("\n")
     return 0
@@ -215,12 +219,12 @@ def candidates(args: argparse.Namespace) -> int:
         raise StorytellerError(f"--k must be at least 1 (got {args.k}).")
     model = _load_model(args.model)
     predictor, tokens = _predictor(args, model)
-    print(f"after: {_tail(tokens, model)}")
+    print(f"after: {visible(_tail(tokens, model))}")
     probs = predictor.probabilities()
     entropy = entropy_bits(probs)
     for rank, candidate in enumerate(predictor.candidates(args.k), 1):
         bar = "█" * round(candidate.probability * 40)
-        print(f"{rank:3}. {_shown(candidate.token):<16} {candidate.probability:7.2%} {bar}")
+        print(f"{rank:3}. {visible(_shown(candidate.token)):<16} {candidate.probability:7.2%} {bar}")
     print(f"uncertainty: {entropy:.2f} bits (as unsure as a choice among {2**entropy:,.1f} words)")
     return 0
 
@@ -241,21 +245,23 @@ def models(args: argparse.Namespace) -> int:
         return 0
     for entry in entries:
         size = entry.path.stat().st_size / 1e6
-        print(f"{entry.name}  [{entry.source}]  {entry.path}  {size:.1f} MB")
+        print(visible(f"{entry.name}  [{entry.source}]  {entry.path}  {size:.1f} MB"))
         try:
             model = load(entry.path)
         except ModelError as error:
-            print(f"    unusable: {error}")
+            print(f"    unusable: {visible(error)}")
             continue
         card = model.card
         corpus = card.corpus
         print(
-            f"    {card.layers}×{card.units} LSTM, vocabulary {len(card.vocabulary):,}, "
-            f"window {card.window}; trained on {corpus.get('words', 0):,} words; "
-            f"created {card.created or 'unknown'}"
+            visible(
+                f"    {card.layers}×{card.units} LSTM, vocabulary {len(card.vocabulary):,}, "
+                f"window {card.window}; trained on {corpus.get('words', 0):,} words; "
+                f"created {card.created or 'unknown'}"
+            )
         )
         for line in figures_table(card.metrics):
-            print(f"    {line}")
+            print(f"    {visible(line)}")
     return 0
 
 
@@ -265,17 +271,21 @@ def replay_story(args: argparse.Namespace) -> int:
     model = _load_model(args.model or story.model.get("name") or None)
     report = replay(story, model)
     if report.same_model is False:
-        print(f"note: the story was written with another version of '{model.name}' (its hash differs).")
+        print(
+            visible(f"note: the story was written with another version of '{model.name}' (its hash differs).")
+        )
     if not report.checked:
         print("The story records no probabilities to check.")
         return 0
     print(
-        f"{report.holding:,} of {report.checked:,} recorded probabilities hold "
-        f"(largest difference {report.largest_difference:.1e}) with model '{model.name}'."
+        visible(
+            f"{report.holding:,} of {report.checked:,} recorded probabilities hold "
+            f"(largest difference {report.largest_difference:.1e}) with model '{model.name}'."
+        )
     )
     if report.first_difference is not None:
         word = story.words[report.first_difference]
-        print(f"The first that does not: word {report.first_difference + 1}, '{word.token}'.")
+        print(visible(f"The first that does not: word {report.first_difference + 1}, '{word.token}'."))
     return 0 if report.holds else 1
 
 

@@ -21,6 +21,7 @@ from storyteller.engine.corpus import read_corpus
 from storyteller.engine.registry import MODEL_SUFFIX, user_models_dir
 from storyteller.errors import StorytellerError
 from storyteller.figures import figures_table
+from storyteller.text import visible
 
 from .config import TrainConfig
 
@@ -151,7 +152,7 @@ class BarReporter:
     def line(self, text: str) -> None:
         if self.tty:
             self.stream.write("\r\033[K")
-        self.stream.write(text + "\n")
+        self.stream.write(visible(text) + "\n")
         self.stream.flush()
 
 
@@ -185,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
     except StorytellerError as error:
         if args.progress == "jsonl":
             report({"event": "error", "message": str(error)})
-        print(f"storyteller: error: {error}", file=sys.stderr)
+        print(f"storyteller: error: {visible(error)}", file=sys.stderr)
         return 2
 
 
@@ -236,7 +237,9 @@ def _run(args: argparse.Namespace, report: Any) -> int:
     )
     if args.progress != "jsonl":
         print(
-            f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB; torch/onnxruntime parity {difference:.1e})",
+            visible(
+                f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB; torch/onnxruntime parity {difference:.1e})"
+            ),
             file=sys.stderr,
         )
     return 0

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -21,6 +22,7 @@ from textual.screen import Screen
 from ..engine import Model, ModelError, detokenize, load
 from ..engine.files import write_atomically
 from ..engine.story import Story, StoryError, export_text, load_story, save_story
+from ..text import visible
 from .screens.writer import KEYS, WriterScreen
 from .settings import WriterSettings
 from .trainer import TRAINER
@@ -41,8 +43,10 @@ class StorytellerApp(App[None]):
         data_dir: Path,
         settings: WriterSettings | None = None,
         trainer_command: Sequence[str] = TRAINER,
+        notice: str | None = None,
     ) -> None:
         super().__init__()
+        self._notice = notice
         self.model = model
         self.previous_model: Model | None = None
         """The model before the last switch: one key rolls back to it."""
@@ -51,6 +55,11 @@ class StorytellerApp(App[None]):
         self.trainer_command = list(trainer_command)
         self.story_file: Path | None = None
         """Where the open story is filed in the story list (None until it is)."""
+
+    def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
+        """Every notice is plain text (never markup) with control characters made visible."""
+        kwargs["markup"] = False
+        super().notify(visible(message), *args, **kwargs)
 
     @property
     def autosave_path(self) -> Path:
@@ -67,6 +76,8 @@ class StorytellerApp(App[None]):
     def on_mount(self) -> None:
         self.install_screen(WriterScreen(), "writer")
         self.push_screen("writer")
+        if self._notice:
+            self.notify(self._notice, severity="warning", timeout=15)
         self._offer_restore()
 
     # -- autosave and restore ----------------------------------------------------------
@@ -77,11 +88,11 @@ class StorytellerApp(App[None]):
 
     def autosave(self, story: Story) -> None:
         """Write the story to the autosave file (in a worker, newest first)."""
-        data = json.dumps(self._stamp(story).to_json(), ensure_ascii=False).encode()
-        self._write_autosave(data)
+        self._write_autosave(self._stamp(story).snapshot())
 
-    @work(thread=True, exclusive=True, group="autosave", exit_on_error=False)
-    def _write_autosave(self, data: bytes) -> None:
+    @work(thread=True, exclusive=True, group="autosave", exit_on_error=False, description="autosave")
+    def _write_autosave(self, story: Story) -> None:
+        data = json.dumps(story.to_json(), ensure_ascii=False).encode()
         try:
             write_atomically(data, self.autosave_path)
         except OSError as error:
@@ -256,7 +267,8 @@ def make_app(
     data_dir: Path,
     settings: WriterSettings | None = None,
     trainer_command: Sequence[str] = TRAINER,
+    notice: str | None = None,
 ) -> StorytellerApp:
     """Build the app with its dependencies: tests pass a tiny model, a temporary folder and,
-    for the retrain panel's edge cases, a scripted trainer."""
-    return StorytellerApp(model, data_dir, settings, trainer_command)
+    for the retrain panel's edge cases, a scripted trainer. ``notice`` is shown at start."""
+    return StorytellerApp(model, data_dir, settings, trainer_command, notice)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+import tomllib
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
 from typing import Any
 
 from ..engine import SamplingConfig
@@ -72,3 +74,62 @@ class WriterSettings:
         window = "whole story" if self.window is None else f"last {self.window} words"
         seed = "random" if self.seed is None else str(self.seed)
         return f"{sampling} · {self.length} words/turn · reads {window} · seed {seed}"
+
+
+CONFIG_FILE = "config.toml"
+"""In the data folder: the writer's starting settings, under a ``[writer]`` table."""
+
+_RANGES: dict[str, tuple[type, float, float]] = {
+    "temperature": (float, 0.05, 5.0),
+    "top_k": (int, 0, 100_000),  # 0: all words
+    "top_p": (float, 0.01, 1.0),
+    "repetition_penalty": (float, 1.0, 10.0),
+    "length": (int, 1, 10_000),
+    "window": (int, 0, 10_000),  # 0: the whole story
+    "candidates": (int, 1, 50),
+    "pace": (float, 0.0, 5.0),
+    "seed": (int, 0, 2**31 - 1),
+}
+
+
+def load_settings(path: Path) -> tuple[WriterSettings, str | None]:
+    """Settings from a config file, and one sentence about what was wrong with it (if anything).
+
+    A missing file gives the defaults; a bad value is skipped (its default stays) and named.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return WriterSettings(), None
+    except (OSError, UnicodeDecodeError) as error:
+        return WriterSettings(), f"{path} cannot be read ({error}); the default settings are used."
+    except tomllib.TOMLDecodeError as error:
+        return WriterSettings(), f"{path} is not valid TOML ({error}); the default settings are used."
+    writer = data.get("writer", {})
+    if not isinstance(writer, dict):
+        return WriterSettings(), f"In {path}, [writer] must be a table; the default settings are used."
+    known = {f.name for f in fields(WriterSettings)}
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in writer.items():
+        if key not in known:
+            problems.append(f"'{key}' is not a setting")
+        elif key in ("greedy", "colour"):
+            if isinstance(value, bool):
+                values[key] = value
+            else:
+                problems.append(f"'{key}' must be true or false")
+        else:
+            kind, low, high = _RANGES[key]
+            number_ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if not number_ok or (kind is int and not isinstance(value, int)) or not low <= value <= high:
+                what = "a whole number" if kind is int else "a number"
+                problems.append(f"'{key}' must be {what} from {low:g} to {high:g}")
+                continue
+            if key in ("top_k", "window") and value == 0:
+                value = None
+            values[key] = kind(value) if value is not None else None
+    settings = replace(WriterSettings(), **values)
+    if not problems:
+        return settings, None
+    return settings, f"In {path}: {'; '.join(problems)}; their defaults are used."

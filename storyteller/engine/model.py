@@ -28,6 +28,8 @@ INPUTS = ("input_ids", "h0", "c0")
 OUTPUTS = ("logits", "hn", "cn")
 
 MAX_FILE_BYTES = 2**31 - 1  # protobuf's own limit for one message
+MAX_METADATA_CHARS = 64 * 2**20
+"""A card larger than this is refused before it is parsed (a million-word vocabulary fits)."""
 MAX_VOCABULARY = 1_000_000
 MAX_LAYERS = 16
 MAX_UNITS = 16_384
@@ -204,6 +206,8 @@ def load(path: str | Path, session: ort.InferenceSession | None = None) -> Model
         raise ModelError(f"Model file {shown} has unreadable metadata.") from None
     if METADATA_KEY not in metadata:
         raise ModelError(f"{shown} is an ONNX model but not a storyteller model (no storyteller metadata).")
+    if len(metadata[METADATA_KEY]) > MAX_METADATA_CHARS:
+        raise ModelError(f"Model file {shown} cannot be used: its metadata is implausibly large.")
     try:
         card = ModelCard.from_json(metadata[METADATA_KEY])
     except ValueError as error:
@@ -233,7 +237,11 @@ def _open_session(data: bytes, shown: str) -> ort.InferenceSession:
     try:
         # From bytes, a graph that points at external weight files cannot open them.
         return ort.InferenceSession(data, session_options(), providers=["CPUExecutionProvider"])
-    except Exception:  # onnxruntime raises several unrelated types
+    except Exception as error:  # onnxruntime raises several unrelated types
+        if "external" in str(error).lower():
+            raise ModelError(
+                f"Model file {shown} keeps its weights in external files, which storyteller never loads."
+            ) from None
         raise ModelError(
             f"Model file {shown} is not a readable ONNX model (truncated, corrupt or not ONNX)."
         ) from None

@@ -21,6 +21,8 @@ from ..errors import StorytellerError
 
 DEFAULT_MODEL = "default"
 MODEL_SUFFIX = ".onnx"
+MODEL_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+"""What a model's name may be: it becomes a file name, so it cannot leave its folder."""
 
 
 @dataclass(frozen=True)

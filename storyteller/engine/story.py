@@ -6,6 +6,7 @@ words as a branch, and so does going back to an earlier word and choosing again.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -123,12 +124,13 @@ class Story:
 
     def turns(self) -> list[Turn]:
         """Consecutive words grouped by side; a paragraph break does not end a turn."""
+        model = Author.MODEL
         turns: list[Turn] = []
         start = 0
-        for i in range(1, len(self.words) + 1):
-            if i == len(self.words) or self.words[i].side != self.words[start].side:
-                turns.append(Turn(self.words[start].side, start, tuple(self.words[start:i])))
-                start = i
+        for by_model, group in itertools.groupby(self.words, key=lambda w: w.author is model):
+            words = tuple(group)
+            turns.append(Turn("model" if by_model else "writer", start, words))
+            start += len(words)
         return turns
 
     def text(self, tokenizer: TokenizerConfig = TokenizerConfig()) -> str:
@@ -201,6 +203,15 @@ class Story:
     def _remember(self, branch: Branch) -> None:
         if branch not in self.branches:
             self.branches.append(branch)
+
+    def snapshot(self) -> Story:
+        """A copy that later changes to this story do not touch (its words are immutable)."""
+        copy = Story(
+            list(self.words), list(self.branches), [dict(s) for s in self.settings], dict(self.model)
+        )
+        copy.title = self.title
+        copy._redo = list(self._redo)
+        return copy
 
     # -- files -------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from textual.widgets.option_list import Option
 
 from ...engine import TokenizerConfig, detokenize
 from ...engine.story import Branch, Story
+from ...text import visible
 
 PREVIEW_WORDS = 12
 
@@ -28,7 +29,7 @@ class BranchesScreen(ModalScreen[int | None]):
             after = detokenize([w.token for w in branch.words[:PREVIEW_WORDS]], tokenizer).strip()
             more = "…" if len(branch.words) > PREVIEW_WORDS else ""
             label = f"at word {branch.start + 1}: …{before} ⟶ {after}{more} ({len(branch.words)} words)"
-            self._options.append(Option(label, id=str(i)))
+            self._options.append(Option(visible(label), id=str(i)))
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from ...engine import Candidate, Model, Predictor
+from ...text import visible
 from ..widgets.candidates import bar, shown
 
 COUNT = 10
@@ -34,7 +35,9 @@ class CompareScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(
-                f"The next word's candidates: '{self._old.name}' (before) and '{self._new.name}' (now)",
+                visible(
+                    f"The next word's candidates: '{self._old.name}' (before) and '{self._new.name}' (now)"
+                ),
                 markup=False,
             )
             yield Static("…", id="comparison")
@@ -43,7 +46,7 @@ class CompareScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         self._compare()
 
-    @work(thread=True, exit_on_error=False)
+    @work(thread=True, exit_on_error=False, description="compare")
     def _compare(self) -> None:
         columns = []
         for model in (self._old, self._new):
@@ -55,7 +58,7 @@ class CompareScreen(ModalScreen[bool]):
     def _show(self, old: list[Candidate], new: list[Candidate]) -> None:
         self.columns = (old, new)
         table = Table(box=None, padding=(0, 1))
-        for title in (self._old.name, "", self._new.name, ""):
+        for title in (visible(self._old.name), "", visible(self._new.name), ""):
             table.add_column(Text(title, style="bold"))
         for i in range(COUNT):
             row: list[Text] = []

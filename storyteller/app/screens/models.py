@@ -18,13 +18,12 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...engine import ModelEntry, ModelError, find_models, load, user_models_dir
-from ...engine.registry import MODEL_SUFFIX
+from ...engine.registry import MODEL_NAME, MODEL_SUFFIX
 from ...figures import figures_table
+from ...text import visible
 
 if TYPE_CHECKING:
     from ..app import StorytellerApp
-
-NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 
 
 class ModelsScreen(ModalScreen[None]):
@@ -61,7 +60,7 @@ class ModelsScreen(ModalScreen[None]):
         current = self.st.model.path
         for entry in self.entries:
             mark = "● " if current is not None and entry.path == current else "  "
-            options.add_option(Option(f"{mark}{entry.name}  [{entry.source}]"))
+            options.add_option(Option(visible(f"{mark}{entry.name}  [{entry.source}]")))
         if self.entries:
             options.highlighted = 0
         options.focus()
@@ -96,7 +95,7 @@ class ModelsScreen(ModalScreen[None]):
             text.append(f" from {source}")
         text.append(f" · created {card.created or 'unknown'}\n\n")
         text.append("\n".join(figures_table(card.metrics)))
-        self.app.call_from_thread(self._show_card, text)
+        self.app.call_from_thread(self._show_card, Text(visible(text.plain), style=""))
 
     def _show_card(self, text: Text) -> None:
         self.query_one("#card", Static).update(text)
@@ -139,7 +138,7 @@ class ModelsScreen(ModalScreen[None]):
         if entry is None:
             return
         name = event.value.strip()
-        if not re.fullmatch(NAME, name):
+        if not re.fullmatch(MODEL_NAME, name):
             self.notify("A name is letters, digits, '-', '_' or '.', up to 64 characters.", markup=False)
             return
         target = entry.path.with_name(name + MODEL_SUFFIX)

@@ -22,8 +22,9 @@ from textual.widgets import Button, Footer, Input, Label, Log, ProgressBar, Sele
 
 from ...engine import Corpus, CorpusError, CorpusReport, read_corpus, report, user_models_dir
 from ...engine.corpus import held_out_chunk
-from ...engine.registry import MODEL_SUFFIX
+from ...engine.registry import MODEL_NAME, MODEL_SUFFIX
 from ...figures import figures_table
+from ...text import visible
 from ..trainer import INSTALL_HINT, Outcome, TrainingRun, training_available
 
 if TYPE_CHECKING:
@@ -180,7 +181,7 @@ class RetrainScreen(Screen[None]):
 
     def _corpus_refused(self, message: str) -> None:
         self.corpus = self.report = None
-        self.query_one("#report", Static).update(Text(message, style="bold red"))
+        self.query_one("#report", Static).update(Text(visible(message), style="bold red"))
 
     def _corpus_read(self, path: Path, corpus: Corpus, figures: CorpusReport) -> None:
         self.corpus, self.report = corpus, figures
@@ -204,7 +205,7 @@ class RetrainScreen(Screen[None]):
         text.append(f"{r.distinct:,} distinct · {r.once_share:.0%} of them seen once · ")
         text.append(f"vocabulary with these settings: {r.vocabulary_size(1, 30_000):,}\n")
         for note in self.corpus.notes:
-            text.append(f"note: {note}\n", style="yellow")
+            text.append(f"note: {visible(note)}\n", style="yellow")
         if not held_out_chunk(r.tokens, 0.1):
             text.append(
                 "This text is too small to hold any of it out: the figures will be measured on the "
@@ -262,6 +263,9 @@ class RetrainScreen(Screen[None]):
         if options is None:
             return
         name = options[1]
+        if not re.fullmatch(MODEL_NAME, name):
+            self.notify("A model's name is letters, digits, '-', '_' or '.', up to 64 characters.")
+            return
         out = _free_path(user_models_dir(self.st.data_dir), name)
         corpus_path = Path(self.query_one("#corpus", Input).value.strip()).expanduser()
         self.run = TrainingRun(self.st.trainer_command, corpus_path, out, options)
@@ -289,7 +293,7 @@ class RetrainScreen(Screen[None]):
 
     def _progress(self, event: dict) -> None:  # type: ignore[type-arg]
         kind = event.get("event")
-        log = self.query_one(Log)
+        log = _VisibleLog(self.query_one(Log))
         bar = self.query_one(ProgressBar)
         if kind == "start":
             bar.update(
@@ -338,7 +342,7 @@ class RetrainScreen(Screen[None]):
         self.run = None
         self.query_one("#start", Button).disabled = False
         self.query_one("#cancel", Button).disabled = True
-        log = self.query_one(Log)
+        log = _VisibleLog(self.query_one(Log))
         log.write_line(outcome.message)
         failed = outcome.kind not in ("exported", "cancelled")
         self.notify(outcome.message, severity="error" if failed else "information", markup=False)
@@ -368,6 +372,16 @@ class RetrainScreen(Screen[None]):
             await self.run.cancel()
         elif event.button.id == "use":
             self.action_use()
+
+
+class _VisibleLog:
+    """Writes to a Log with control characters made visible (the trainer echoes file names)."""
+
+    def __init__(self, log: Log) -> None:
+        self._log = log
+
+    def write_line(self, line: str) -> None:
+        self._log.write_line(visible(line))
 
 
 def _free_path(folder: Path, name: str) -> Path:

@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from ...text import visible
+
 
 class StoriesScreen(ModalScreen[Path | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -24,7 +26,7 @@ class StoriesScreen(ModalScreen[Path | None]):
         options = []
         for i, path in enumerate(self._files):
             when = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
-            options.append(Option(f"{when}  {path.stem}", id=str(i)))
+            options.append(Option(visible(f"{when}  {path.stem}"), id=str(i)))
         with Vertical(classes="dialog"):
             yield Label("Open a story (the one open now stays in this list)")
             yield OptionList(*options, markup=False)

@@ -293,7 +293,8 @@ class WriterScreen(Screen[None]):
         self._show_status()
         self._write(self._turn, list(self.story.tokens), settings.sampling(seed), index)
 
-    @work(thread=True, exclusive=True, group="model", exit_on_error=False)
+    # Descriptions are given: by default a worker's describes its arguments, a whole story here.
+    @work(thread=True, exclusive=True, group="model", exit_on_error=False, description="write")
     def _write(self, turn: int, tokens: list[str], config: SamplingConfig, settings_index: int) -> None:
         settings = self.st.settings
         stop = self._stop
@@ -401,7 +402,7 @@ class WriterScreen(Screen[None]):
         self.query_one(CandidatesPanel).waiting(heading)
         self._analyse(list(self.story.tokens), self.cursor, self._unscored_from)
 
-    @work(thread=True, exclusive=True, group="model", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="model", exit_on_error=False, description="analyse")
     def _analyse(self, tokens: list[str], cursor: int | None, unscored_from: int | None) -> None:
         settings = self.st.settings
         scores: list[tuple[float | None, int | None]] = []
@@ -533,7 +534,9 @@ class WriterScreen(Screen[None]):
 
     def action_scroll(self, pages: int) -> None:
         view = self.query_one(StoryView)
-        if pages < 0:
+        if pages < 0 and view.scroll_y == 0 and view.show_more():
+            view.show(self.story, self.cursor, self.st.settings.colour)
+        elif pages < 0:
             view.scroll_page_up()
         else:
             view.scroll_page_down()

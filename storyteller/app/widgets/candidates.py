@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...engine import PARAGRAPH, Candidate
+from ...text import visible
 
 BAR_WIDTH = 12
 BLOCKS = " ▏▎▍▌▋▊▉█"
@@ -18,7 +19,8 @@ def bar(probability: float, width: int = BAR_WIDTH) -> str:
 
 
 def shown(token: str) -> str:
-    return "¶" if token == PARAGRAPH else token
+    """A token as the panel shows it: a paragraph break as ¶, control characters made visible."""
+    return "¶" if token == PARAGRAPH else visible(token)
 
 
 class CandidatesPanel(Static):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from ...text import visible
 from ..settings import WriterSettings
 
 
@@ -14,7 +15,7 @@ class StatusBar(Static):
         text = Text()
         if writing:
             text.append(" ✎ writing… Esc stops ", style="reverse bold")
-        text.append(f" {model} ", style="reverse")
+        text.append(f" {visible(model)} ", style="reverse")
         text.append(f" {words:,} words · {settings.describe()}")
         if settings.colour:
             text.append(" · colours")

@@ -1,0 +1,290 @@
+"""The bad-input matrix: every kind of bad input, one suite.
+
+Each refused case must give one clear sentence on stderr, exit status 2, no traceback, and
+leave every file it touched exactly as it was; each accepted oddity must simply work.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from storyteller.app.settings import WriterSettings, load_settings
+from storyteller.cli import main
+from storyteller.engine.model import METADATA_KEY
+
+from .conftest import FABLE, TINY_MODEL
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8
+
+Make = Callable[[Path], list[str]]
+
+
+def _file(folder: Path, name: str, content: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(content)
+    return path
+
+
+def _card_edit(folder: Path, edit: Callable[[dict], None], name: str = "edited.onnx") -> Path:  # type: ignore[type-arg]
+    onnx = pytest.importorskip("onnx")
+    proto = onnx.load(TINY_MODEL)
+    for entry in proto.metadata_props:
+        if entry.key == METADATA_KEY:
+            card = json.loads(entry.value)
+            edit(card)
+            entry.value = json.dumps(card)
+    path = folder / name
+    onnx.save(proto, path)
+    return path
+
+
+def _external(folder: Path) -> Path:
+    onnx = pytest.importorskip("onnx")
+    path = folder / "external.onnx"
+    onnx.save_model(
+        onnx.load(TINY_MODEL), path, save_as_external_data=True, location="w.bin", size_threshold=0
+    )
+    return path
+
+
+def _story(folder: Path, content: str) -> Path:
+    return _file(folder, "story.json", content.encode())
+
+
+GOOD_STORY = {"format": "storyteller-story", "version": 1, "words": [{"t": "the", "by": "writer"}]}
+
+# (id, what the sentence says, argv builder)
+REFUSED: list[tuple[str, str, Make]] = [
+    # -- corpus --
+    ("corpus missing", "does not exist", lambda d: ["train", str(d / "none.txt")]),
+    ("corpus folder without .txt", "no .txt files", lambda d: ["train", str(d)]),
+    ("corpus empty", "hold no text", lambda d: ["train", str(_file(d, "e.txt", b""))]),
+    ("corpus whitespace", "hold no text", lambda d: ["train", str(_file(d, "w.txt", b" \n\t\n "))]),
+    ("corpus binary", "binary", lambda d: ["train", str(_file(d, "p.txt", PNG))]),
+    (
+        "corpus shorter than window",
+        "fewer than the window",
+        lambda d: ["train", str(_file(d, "s.txt", b"a b"))],
+    ),
+    (
+        "corpus checkpoint junk",
+        "not a readable",
+        lambda d: ["train", str(FABLE), "--resume", str(_file(d, "c", b"x"))],
+    ),
+    # -- settings --
+    ("train units 0", "units must be at least 1", lambda d: ["train", str(FABLE), "--units", "0"]),
+    ("train holdout 0.9", "held-out share", lambda d: ["train", str(FABLE), "--holdout", "0.9"]),
+    ("train out not onnx", "must end in .onnx", lambda d: ["train", str(FABLE), "--out", str(d / "m.txt")]),
+    ("words 0", "--words must be at least 1", lambda d: ["generate", "the", "--words", "0"]),
+    (
+        "temperature negative",
+        "temperature must be above 0",
+        lambda d: ["generate", "the", "--temperature", "-1"],
+    ),
+    ("top-p above 1", "top-p must be above 0", lambda d: ["generate", "the", "--top-p", "1.5"]),
+    ("top-k 0", "top-k must be at least 1", lambda d: ["generate", "the", "--top-k", "0"]),
+    ("window 0", "--window must be at least 1", lambda d: ["candidates", "the", "--window", "0"]),
+    ("k 0", "--k must be at least 1", lambda d: ["candidates", "the", "--k", "0"]),
+    ("candidates 0", "--candidates must be from 1 to 50", lambda d: ["--candidates", "0"]),
+    ("words not a number", "invalid int value", lambda d: ["generate", "the", "--words", "many"]),
+    # -- prompt --
+    ("prompt empty", "prompt is empty", lambda d: ["generate", ""]),
+    ("prompt only punctuation-free space", "prompt is empty", lambda d: ["candidates", " \n\t "]),
+    # -- model file --
+    ("model missing", "does not exist", lambda d: ["generate", "the", "--model", str(d / "gone.onnx")]),
+    ("model empty", "is empty", lambda d: ["generate", "the", "--model", str(_file(d, "e.onnx", b""))]),
+    (
+        "model truncated",
+        "not a readable ONNX",
+        lambda d: ["generate", "the", "--model", str(_file(d, "t.onnx", TINY_MODEL.read_bytes()[:9000]))],
+    ),
+    (
+        "model is a PNG",
+        "not a readable ONNX",
+        lambda d: ["generate", "the", "--model", str(_file(d, "p.onnx", PNG))],
+    ),
+    ("model is a folder", "folder", lambda d: ["generate", "the", "--model", str(d) + "/"]),
+    (
+        "model not storyteller",
+        "describe a storyteller model",
+        lambda d: ["generate", "the", "--model", str(_card_edit(d, lambda c: c.clear()))],
+    ),
+    (
+        "model vocabulary lies",
+        "scores",
+        lambda d: [
+            "generate",
+            "the",
+            "--model",
+            str(_card_edit(d, lambda c: c.update(vocabulary=c["vocabulary"][:-3]))),
+        ],
+    ),
+    (
+        "model network lies",
+        "fails to run",
+        lambda d: ["generate", "the", "--model", str(_card_edit(d, lambda c: c["network"].update(layers=3)))],
+    ),
+    (
+        "model from the future",
+        "newer storyteller",
+        lambda d: ["generate", "the", "--model", str(_card_edit(d, lambda c: c.update(format_version=2)))],
+    ),
+    (
+        "model huge vocabulary claim",
+        "vocabulary size",
+        lambda d: [
+            "generate",
+            "the",
+            "--model",
+            str(_card_edit(d, lambda c: c.update(vocabulary=["<unk>", "<p>", *map(str, range(1_000_001))]))),
+        ],
+    ),
+    ("model external weights", "external files", lambda d: ["generate", "the", "--model", str(_external(d))]),
+    ("model name unknown", "No model named", lambda d: ["generate", "the", "--model", "nonesuch"]),
+    # -- story file --
+    (
+        "story truncated",
+        "not a story",
+        lambda d: ["replay", str(_story(d, json.dumps(GOOD_STORY)[:-10])), "--model", str(TINY_MODEL)],
+    ),
+    (
+        "story from the future",
+        "newer storyteller",
+        lambda d: [
+            "replay",
+            str(_story(d, json.dumps({**GOOD_STORY, "version": 7}))),
+            "--model",
+            str(TINY_MODEL),
+        ],
+    ),
+    (
+        "story wrong types",
+        "cannot be used",
+        lambda d: [
+            "replay",
+            str(_story(d, json.dumps({**GOOD_STORY, "words": [{"t": 5}]}))),
+            "--model",
+            str(TINY_MODEL),
+        ],
+    ),
+    (
+        "story for a missing model",
+        "No model named 'ghost'",
+        lambda d: ["replay", str(_story(d, json.dumps({**GOOD_STORY, "model": {"name": "ghost"}})))],
+    ),
+    (
+        "story missing",
+        "does not exist",
+        lambda d: ["replay", str(d / "none.json"), "--model", str(TINY_MODEL)],
+    ),
+]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(("what", "says", "make"), REFUSED, ids=[case[0] for case in REFUSED])
+def test_refused_with_one_sentence_and_nothing_lost(
+    what: str, says: str, make: Make, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if what.startswith(("corpus", "train")):
+        pytest.importorskip("torch")
+    argv = make(tmp_path)
+    if argv[0] == "train" and "--out" not in argv:
+        previous = tmp_path / "previous.onnx"
+        shutil.copyfile(TINY_MODEL, previous)
+        argv += ["--out", str(previous), "--progress", "quiet"]
+    if argv[0] in ("generate", "candidates") and "--model" not in argv:
+        argv += ["--model", str(TINY_MODEL)]
+    before = _snapshot(tmp_path)
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse's own usage errors
+        code = int(exit_.code or 0)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert says in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+    assert _snapshot(tmp_path) == before  # nothing written, nothing changed
+
+
+# -- odd but acceptable: it must just work ------------------------------------------------
+
+
+@pytest.mark.torch
+def test_a_corpus_of_one_repeated_word_trains(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    corpus = _file(tmp_path, "echo.txt", b"echo " * 2_000)
+    out = tmp_path / "echo.onnx"
+    assert (
+        main(["train", str(corpus), "--out", str(out), "--layers", "1", "--units", "8", "--epochs", "1"]) == 0
+    )
+    assert main(["generate", "echo", "--model", str(out), "--words", "3", "--greedy"]) == 0
+    assert capsys.readouterr().out.strip() == "Echo echo echo echo"
+
+
+@pytest.mark.torch
+def test_paths_with_unusual_characters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    folder = tmp_path / "my stories — «été» 'quoted' $HOME"
+    folder.mkdir()
+    shutil.copyfile(FABLE, folder / "la fable d'été.txt")
+    out = folder / "modèle 1.onnx"
+    assert (
+        main(["train", str(folder), "--out", str(out), "--layers", "1", "--units", "8", "--epochs", "1"]) == 0
+    )
+    assert main(["candidates", "the", "--model", str(out), "--k", "2"]) == 0
+    assert "1." in capsys.readouterr().out
+
+
+def test_a_models_folder_full_of_junk_lists_every_file_and_says_what_is_wrong(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    _file(junk, "empty.onnx", b"")
+    _file(junk, "picture.onnx", PNG)
+    (junk / "folder.onnx").mkdir()
+    shutil.copyfile(TINY_MODEL, junk / "good.onnx")
+    not_a_folder = _file(tmp_path, "not-a-folder", b"x")
+    monkeypatch.setenv("STORYTELLER_MODEL_PATH", f"{junk}:{not_a_folder}:{tmp_path / 'missing'}")
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "good" in out and "perplexity" in out
+    assert out.count("unusable:") == 2  # empty and picture; a folder named .onnx is no model file
+
+
+def test_a_config_file_with_wrong_types_names_them_and_keeps_the_rest(tmp_path: Path) -> None:
+    config = _file(
+        tmp_path,
+        "config.toml",
+        b'[writer]\ntemperature = "hot"\ntop_k = 20\ngreedy = 1\nlength = -5\ncolour = true\nwho = 3\n',
+    )
+    settings, problem = load_settings(config)
+    assert settings.top_k == 20 and settings.colour is True
+    assert settings.temperature == WriterSettings().temperature and settings.length == WriterSettings().length
+    assert problem is not None and "\n" not in problem
+    for name in ("'temperature'", "'greedy'", "'length'", "'who' is not a setting"):
+        assert name in problem
+
+
+@pytest.mark.parametrize("content", [b"[writer\ntemperature=", b"writer = 3", b"\xff\xfe"])
+def test_a_broken_config_file_gives_defaults_and_one_sentence(tmp_path: Path, content: bytes) -> None:
+    settings, problem = load_settings(_file(tmp_path, "config.toml", content))
+    assert settings == WriterSettings()
+    assert problem is not None and "default settings are used" in problem
+
+
+def test_zero_means_all_words_and_the_whole_story_in_the_config(tmp_path: Path) -> None:
+    settings, problem = load_settings(
+        _file(tmp_path, "config.toml", b"[writer]\ntop_k = 0\nwindow = 0\nseed = 9\n")
+    )
+    assert problem is None
+    assert (settings.top_k, settings.window, settings.seed) == (None, None, 9)
