@@ -31,6 +31,7 @@ from storyteller.app import make_app
 from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.writer_input import WriterInput
 from storyteller.engine import load, resolve
+from storyteller.engine.story import Author, Story, Word
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -100,6 +101,77 @@ async def key_times(presses: int) -> dict[str, list[float]]:
     return results
 
 
+async def under_load(presses: int) -> dict[str, list[float]]:
+    """Typing while the model writes as fast as it can; opening and scrolling a 100,000-word story."""
+    model = load(resolve("default"))
+    results: dict[str, list[float]] = {
+        "a typed letter → input line, while the model writes flat out": [],
+        "open a 100,000-word story → candidates shown": [],
+        "PageUp on a 100,000-word story → scrolled": [],
+    }
+    with tempfile.TemporaryDirectory() as data:
+        app = make_app(model, Path(data), WriterSettings(pace=0, length=100_000))
+        async with app.run_test(size=(120, 36)) as pilot:
+            writer = app.writer
+            prompt = writer.query_one(WriterInput)
+            await pilot.press("enter")  # the model starts writing, without pause
+            while len(writer.story.words) < 50:
+                await asyncio.sleep(0.01)
+            for i in range(presses):
+                letter = "abcdefghij"[i % 10]
+                started = time.perf_counter()
+                press = asyncio.create_task(pilot.press(letter))
+                while not prompt.value.endswith(letter) or len(prompt.value) != i + 1:
+                    await asyncio.sleep(0.0005)
+                results["a typed letter → input line, while the model writes flat out"].append(
+                    time.perf_counter() - started
+                )
+                await press
+            assert writer.writing, "the model stopped writing during the measurement"
+            await pilot.press("escape")
+
+            big = Story()
+            text = [
+                "the",
+                "old",
+                "fox",
+                "walked",
+                "to",
+                "the",
+                "river",
+                ",",
+                "and",
+                "the",
+                "river",
+                "sang",
+                ".",
+                "<p>",
+            ]
+            big.add(
+                Word(t, Author.WRITER if i % 300 < 150 else Author.MODEL, 0.1, 1)
+                for i, t in enumerate(text * 7_700)
+            )
+            view = writer.query_one("#story")
+            for opening in range(3):
+                story = big.snapshot()  # a different first word each time: nothing cached helps
+                story.words[0] = Word(["once", "long", "far"][opening], Author.WRITER, 0.1, 1)
+                started = time.perf_counter()
+                writer.set_story(story)
+                while writer._candidates_at != (len(big.words), None):
+                    await asyncio.sleep(0.001)
+                results["open a 100,000-word story → candidates shown"].append(time.perf_counter() - started)
+            await pilot.pause()
+            for _ in range(10):
+                before = view.scroll_y
+                started = time.perf_counter()
+                press = asyncio.create_task(pilot.press("pageup"))
+                while view.scroll_y == before and view.scroll_y > 0:
+                    await asyncio.sleep(0.0005)
+                results["PageUp on a 100,000-word story → scrolled"].append(time.perf_counter() - started)
+                await press
+    return results
+
+
 def start_training(folder: str) -> subprocess.Popen[bytes]:
     """A real training run on both cores, to measure the app beside it."""
     corpus = Path(__file__).resolve().parent.parent / "training" / "corpus"
@@ -122,6 +194,8 @@ def main() -> None:
         rows.append(("start to usable screen (tmux)", starts))
     for name, values in asyncio.run(key_times(args.presses)).items():
         rows.append((f"{name} → candidates", values))
+    for name, values in asyncio.run(under_load(args.presses)).items():
+        rows.append((name, values))
     with tempfile.TemporaryDirectory() as folder:
         training = start_training(folder)
         try:

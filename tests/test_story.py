@@ -153,3 +153,29 @@ def test_a_failed_save_leaves_the_old_file(tmp_path: Path, monkeypatch) -> None:
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["story.json"]
     assert json.loads(before)["words"][0]["t"] == "first"
+
+
+def test_a_killed_writers_old_temporary_file_is_cleared_by_the_next_write(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from storyteller.engine.files import STALE_AFTER, write_atomically
+
+    target = tmp_path / "model.onnx"
+    old = tmp_path / ".model.onnx.abc123.tmp"
+    fresh = tmp_path / ".model.onnx.def456.tmp"  # perhaps another writer's, still at work
+    other = tmp_path / ".other.onnx.abc123.tmp"
+    for leftover in (old, fresh, other):
+        leftover.write_bytes(b"half")
+    long_ago = time.time() - STALE_AFTER - 60
+    os.utime(old, (long_ago, long_ago))
+    os.utime(other, (long_ago, long_ago))
+    write_atomically(b"whole", target)
+    assert target.read_bytes() == b"whole"
+    assert not old.exists() and fresh.exists() and other.exists()
+
+
+def test_word_count_leaves_out_punctuation_and_breaks() -> None:
+    story = Story()
+    story.add(_words("the cat , sat . <p> it 4 o'clock"))
+    assert story.word_count() == 6

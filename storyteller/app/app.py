@@ -8,8 +8,10 @@ killed, and the app offers to restore it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +57,9 @@ class StorytellerApp(App[None]):
         self.trainer_command = list(trainer_command)
         self.story_file: Path | None = None
         """Where the open story is filed in the story list (None until it is)."""
+        self._autosave_lock = threading.Lock()
+        self._autosave_requested = 0
+        self._autosave_written = 0
 
     def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
         """Every notice is plain text (never markup) with control characters made visible."""
@@ -87,21 +92,26 @@ class StorytellerApp(App[None]):
         return story
 
     def autosave(self, story: Story) -> None:
-        """Write the story to the autosave file (in a worker, newest first)."""
-        self._write_autosave(self._stamp(story).snapshot())
+        """Write the story to the autosave file, in a worker; only the newest request is written."""
+        self._autosave_requested += 1
+        self._write_autosave(self._stamp(story).snapshot(), self._autosave_requested)
 
-    @work(thread=True, exclusive=True, group="autosave", exit_on_error=False, description="autosave")
-    def _write_autosave(self, story: Story) -> None:
-        data = json.dumps(story.to_json(), ensure_ascii=False).encode()
-        try:
-            write_atomically(data, self.autosave_path)
-        except OSError as error:
-            self.call_from_thread(
-                self.notify,
-                f"Autosave failed ({error.strerror}); save with Ctrl+S.",
-                severity="error",
-                markup=False,
-            )
+    @work(thread=True, group="autosave", exit_on_error=False, description="autosave")
+    def _write_autosave(self, story: Story, number: int) -> None:
+        # One writer at a time, and never an older story after a newer one: requests that
+        # pile up while the model writes flat out collapse into the latest.
+        with self._autosave_lock:
+            if number < self._autosave_requested or number <= self._autosave_written:
+                return
+            data = json.dumps(story.to_json(), ensure_ascii=False).encode()
+            try:
+                write_atomically(data, self.autosave_path)
+            except OSError as error:
+                self.call_from_thread(
+                    self.notify, f"Autosave failed ({error.strerror}); save with Ctrl+S.", severity="error"
+                )
+                return
+            self._autosave_written = number
 
     def _offer_restore(self) -> None:
         if not self.autosave_path.exists():
@@ -125,7 +135,7 @@ class StorytellerApp(App[None]):
                 self.file_story(story)
                 self.autosave_path.unlink(missing_ok=True)
 
-        self.push_screen(RestoreScreen(len(story.words), preview), answer)
+        self.push_screen(RestoreScreen(story.word_count(), preview), answer)
 
     # -- the story list ----------------------------------------------------------------
 
@@ -194,8 +204,9 @@ class StorytellerApp(App[None]):
         writer = self.writer
         writer._halt()
         if self.file_story(writer.story) is not None or not writer.story.words:
-            self.workers.cancel_group(self, "autosave")
-            await self.workers.wait_for_complete()
+            # Let pending autosaves finish (they are quick, or skip as outdated) before the file goes.
+            pending = [w.wait() for w in self.workers if w.group == "autosave"]
+            await asyncio.gather(*pending, return_exceptions=True)
             self.autosave_path.unlink(missing_ok=True)
         self.exit()
 

@@ -136,6 +136,10 @@ class Story:
     def text(self, tokenizer: TokenizerConfig = TokenizerConfig()) -> str:
         return detokenize(self.tokens, tokenizer)
 
+    def word_count(self) -> int:
+        """Words, not punctuation or paragraph breaks: what the writer calls the length."""
+        return sum(1 for w in self.words if w.token[:1].isalnum())
+
     @property
     def can_undo(self) -> bool:
         return bool(self.words)

@@ -134,8 +134,9 @@ class WriterScreen(Screen[None]):
             self.st.autosave(self.story)
 
     def _show_status(self) -> None:
-        words = sum(1 for w in self.story.words if w.token[:1].isalnum())
-        self.query_one(StatusBar).show(self.st.model.name, self.st.settings, words, self.writing)
+        self.query_one(StatusBar).show(
+            self.st.model.name, self.st.settings, self.story.word_count(), self.writing
+        )
 
     def _halt(self) -> None:
         """Stop the model's turn, if any; its words in flight will be dropped."""
@@ -325,6 +326,7 @@ class WriterScreen(Screen[None]):
         self.query_one(StoryView).show(self.story, None, self.st.settings.colour)
         self._set_candidates(candidates, entropy, None, word.window)
         self._show_status()
+        self.st.autosave(self.story)  # a kill mid-turn loses at most the word in flight
 
     def _turn_over(self, turn: int) -> None:
         if turn != self._turn:
