@@ -133,3 +133,36 @@ async def test_a_story_of_a_hundred_thousand_words_opens_and_scrolls(
         await settle(pilot)
         await write(pilot, "the end")
         assert tokens(app)[-2:] == ["the", "end"]
+
+
+async def test_notices_show_escapes_literally(app: StorytellerApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.notify("file \x1b[31mred[/] \u202eevil")
+        await pilot.pause()
+        assert notices(app)[-1] == "file \\x1b[31mred[/] \\u202eevil"
+
+
+async def test_a_model_name_that_would_leave_its_folder_is_refused(
+    app: StorytellerApp, tmp_path: Path
+) -> None:
+    from storyteller.app.screens.retrain import RetrainScreen
+
+    async with app.run_test(size=(130, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RetrainScreen)
+        screen.query_one("#corpus", Input).value = str(Path(__file__).parent / "data" / "fable.txt")
+        await pilot.press("enter")
+        for _ in range(200):
+            await pilot.pause(0.01)
+            if screen.corpus is not None:
+                break
+        screen.query_one("#name", Input).value = "../../escaped"
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert screen.run is None
+        assert any("A model's name is letters" in n for n in notices(app))
+        assert not (tmp_path.parent / "escaped.onnx").exists()

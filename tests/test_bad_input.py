@@ -288,3 +288,38 @@ def test_zero_means_all_words_and_the_whole_story_in_the_config(tmp_path: Path) 
     )
     assert problem is None
     assert (settings.top_k, settings.window, settings.seed) == (None, None, 9)
+
+
+@pytest.mark.slow
+def test_a_fifty_megabyte_corpus_on_one_line_is_read_and_reported(tmp_path: Path) -> None:
+    from storyteller.engine import read_corpus, report
+
+    sentence = b"the old fox walked to the river , and the river sang to him . "
+    path = _file(tmp_path, "one-line.txt", sentence * (50_000_000 // len(sentence)))
+    assert b"\n" not in path.read_bytes()
+    figures = report(read_corpus(path).text)
+    assert figures.tokens == 15 * (50_000_000 // len(sentence))  # 15 tokens a sentence
+    assert figures.distinct == 11 and figures.paragraphs == 0
+
+
+def test_an_implausibly_large_card_is_refused_before_it_is_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("storyteller.engine.model.MAX_METADATA_CHARS", 1_000)
+    monkeypatch.setattr("storyteller.engine.model.json.loads", lambda text: pytest.fail("parsed anyway"))
+    assert main(["generate", "the", "--model", str(TINY_MODEL)]) == 2
+    assert "implausibly large" in capsys.readouterr().err
+
+
+def test_hostile_names_in_the_model_list_are_shown_literally(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    shutil.copyfile(TINY_MODEL, folder / "\x1b[31mred.onnx")
+    _card_edit(folder, lambda c: c.update(name="\x1b]0;pwned\x07", created="\x1b[2J"), name="named.onnx")
+    monkeypatch.setenv("STORYTELLER_MODEL_PATH", str(folder))
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b[31mred" in out and "\\x1b[2J" in out

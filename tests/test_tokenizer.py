@@ -77,6 +77,19 @@ def test_control_characters_and_escapes_are_dropped() -> None:
     assert "\x1b" not in "".join(tokenize("\x1b]0;title\x07hi"))
 
 
+def test_invisible_characters_go_and_separators_stay_separators() -> None:
+    assert tokenize("a\u200bb c\u2028d\u2029e \u202eevil\u00adly \ufeffbom") == [
+        "a",
+        "b",
+        "c",
+        "d",
+        "<p>",
+        "e",
+        "evilly",
+        "bom",
+    ]
+
+
 def test_literal_special_tokens_in_text_are_not_special() -> None:
     assert tokenize("<p> <unk>") == ["<", "p", ">", "<", "unk", ">"]
 

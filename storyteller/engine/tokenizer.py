@@ -42,6 +42,9 @@ _FOLD = str.maketrans(
         "\u2015": DASH,
         "\u2026": ELLIPSIS,
         "\u00a0": " ",
+        "\u200b": " ",  # zero-width space: an invisible word break
+        "\u2028": "\n",
+        "\u2029": "\n\n",
         "\t": " ",
         "\r": "\n",
     }
@@ -111,10 +114,14 @@ def find_names(text: str, min_count: int = 2, share: float = 0.9) -> tuple[str, 
     )
 
 
+# Control characters (C0 and C1, but the line break), soft hyphen, zero-width and bidirectional
+# controls, and the byte-order mark: invisible, or able to steer a terminal.
+_INVISIBLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u200c-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+
+
 def clean(text: str) -> str:
-    """Normalise Unicode, fold quote/dash variants and drop control characters."""
-    text = unicodedata.normalize("NFC", text).translate(_FOLD)
-    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C")
+    """Normalise Unicode, fold quote/dash variants and drop control and invisible characters."""
+    return _INVISIBLE.sub("", unicodedata.normalize("NFC", text).translate(_FOLD))
 
 
 def iter_tokens(text: str, config: TokenizerConfig = TokenizerConfig()) -> Iterator[str]:
