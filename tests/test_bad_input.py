@@ -323,3 +323,21 @@ def test_hostile_names_in_the_model_list_are_shown_literally(
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out
     assert "\\x1b[31mred" in out and "\\x1b[2J" in out
+
+
+def test_an_unreadable_models_folder_hides_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_glob = Path.glob
+
+    def glob(self: Path, pattern: str):  # type: ignore[no-untyped-def]
+        if self == locked:
+            raise PermissionError(13, "Permission denied")  # root reads everything: pretend
+        return real_glob(self, pattern)
+
+    monkeypatch.setattr(Path, "glob", glob)
+    monkeypatch.setenv("STORYTELLER_MODEL_PATH", str(locked))
+    assert main(["models"]) == 0
+    assert "default  [shipped]" in capsys.readouterr().out
