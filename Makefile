@@ -30,7 +30,7 @@ bench: $(BIN)/storyteller
 
 # Rebuild the shipped model from the project's own corpus (about 3 minutes on 2 cores).
 default-model: $(BIN)/storyteller
-	$(BIN)/storyteller train training/corpus --out models/default.onnx --name default \
+	$(BIN)/storyteller train training/corpus --out models/default.onnx --name default --int8 \
 		--units 192 --dropout 0.3 --seed 1
 
 # Rebuild the small model the tests load.

@@ -1,9 +1,10 @@
 """Per-word latency of one generation step: onnxruntime against torch eager, side by side.
 
-For the shipped default model and for the classic example's 2×512 network (random weights,
-the default model's vocabulary), one word at a time (batch 1, sequence 1, state carried),
-both engines on one thread, interleaved in rounds so machine noise hits them alike. Also
-prints the floor set by reading every weight once from memory at the measured bandwidth.
+For the default model's shape and for the classic example's 2×512 network (random weights,
+the default model's vocabulary; speed depends on the shape only), one word at a time (batch 1,
+sequence 1, state carried): onnxruntime fp32 and int8 (dynamic, per-channel) and torch eager,
+each on one thread, interleaved in rounds so machine noise hits them alike. Also prints the
+floor set by reading every weight once from memory at the measured bandwidth.
 
     python bench/step_latency.py [--steps 300] [--rounds 7]
 
@@ -27,7 +28,7 @@ import torch
 from storyteller.engine import load, resolve
 from storyteller.engine.model import OUTPUTS, ModelCard, session_options
 from training.config import TrainConfig
-from training.export import to_onnx_bytes
+from training.export import quantize, to_onnx_bytes
 from training.network import LanguageModel
 
 
@@ -91,32 +92,38 @@ def main() -> None:
     default = load(resolve("default"))
     card = default.card
     vocab = len(card.vocabulary)
-
-    networks = []
-    # The shipped model: its own file for onnxruntime; the same weights can't be had back from
-    # ONNX cheaply, so torch runs an identically shaped network (speed depends on shape only).
-    shipped = LanguageModel(vocab, TrainConfig(layers=card.layers, units=card.units, dropout=0)).eval()
-    networks.append(
-        (f"default ({card.layers}×{card.units}, vocab {vocab:,})", default.path.read_bytes(), shipped)
-    )
-    seed = LanguageModel(vocab, TrainConfig(layers=2, units=512, dropout=0)).eval()
-    seed_card = ModelCard("seed", card.vocabulary, card.tokenizer, 2, 512, 3)
-    networks.append((f"seed's 2×512 (vocab {vocab:,})", to_onnx_bytes(seed, seed_card), seed))
-
     bandwidth = memory_bandwidth()
     rows = []
-    for name, data, net in networks:
-        ort_step = onnx_stepper(data, net.layers, net.units)
-        torch_step = torch_stepper(net)
-        for warm in (ort_step, torch_step):
-            time_steps(warm, 50)
-        ort_times, torch_times = [], []
+    # Speed depends on the network's shape only, so each shape gets random weights, exported
+    # both as fp32 and as int8; torch eager runs the same network.
+    for name, layers, units in (
+        (f"default shape ({card.layers}×{card.units}, vocab {vocab:,})", card.layers, card.units),
+        (f"seed's 2×512 (vocab {vocab:,})", 2, 512),
+    ):
+        net = LanguageModel(vocab, TrainConfig(layers=layers, units=units, dropout=0)).eval()
+        fp32 = to_onnx_bytes(net, ModelCard(name, card.vocabulary, card.tokenizer, layers, units, 3))
+        int8 = quantize(fp32)
+        steppers = {
+            "onnxruntime fp32": onnx_stepper(fp32, layers, units),
+            "onnxruntime int8": onnx_stepper(int8, layers, units),
+            "torch eager fp32": torch_stepper(net),
+        }
+        for step in steppers.values():
+            time_steps(step, 50)
+        times: dict[str, list[float]] = {engine: [] for engine in steppers}
         for _ in range(args.rounds):
-            ort_times.append(time_steps(ort_step, args.steps))
-            torch_times.append(time_steps(torch_step, args.steps))
-        ort_median, torch_median = statistics.median(ort_times), statistics.median(torch_times)
-        floor = weight_bytes(net) / bandwidth
-        rows.append((name, ort_median, torch_median, floor, weight_bytes(net)))
+            for engine, step in steppers.items():
+                times[engine].append(time_steps(step, args.steps))
+        medians = {engine: statistics.median(values) for engine, values in times.items()}
+        fp32_bytes = weight_bytes(net)
+        floors = {
+            "onnxruntime fp32": fp32_bytes,
+            "onnxruntime int8": fp32_bytes / 4,
+            "torch eager fp32": fp32_bytes,
+        }
+        for engine, seconds in medians.items():
+            floor = floors[engine] / bandwidth
+            rows.append((name, engine, seconds, medians["onnxruntime fp32"] / seconds, floor))
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or platform.system()}"
@@ -125,16 +132,20 @@ def main() -> None:
         f"versions: onnxruntime {ort.__version__}, torch {torch.__version__}, numpy {np.__version__}; "
         f"1 thread each; {args.rounds} rounds × {args.steps} steps; memory read {bandwidth / 1e9:.1f} GB/s"
     )
-    print()
-    print(
-        "| network | onnxruntime µs/word | words/s | torch eager µs/word | words/s | torch ÷ ort "
-        "| weights MB | memory floor µs | ort ÷ floor |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for name, ort_s, torch_s, floor, size in rows:
+    quantization = card.training.get("quantization")
+    if quantization:
         print(
-            f"| {name} | {ort_s * 1e6:.0f} | {1 / ort_s:,.0f} | {torch_s * 1e6:.0f} | {1 / torch_s:,.0f} | "
-            f"{torch_s / ort_s:.2f} | {size / 1e6:.1f} | {floor * 1e6:.0f} | {ort_s / floor:.1f} |"
+            f"shipped default model: {quantization['weights']}, next-word agreement with fp32 "
+            f"{quantization['top1_agreement']:.2%}, largest probability difference "
+            f"{quantization['largest_difference']}"
+        )
+    print()
+    print("| network | engine | µs/word | words/s | speed-up vs ort fp32 | memory floor µs | ÷ floor |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for name, engine, seconds, speedup, floor in rows:
+        print(
+            f"| {name} | {engine} | {seconds * 1e6:.0f} | {1 / seconds:,.0f} | {speedup:.2f} | "
+            f"{floor * 1e6:.0f} | {seconds / floor:.1f} |"
         )
 
 

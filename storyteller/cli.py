@@ -28,7 +28,7 @@ from .engine.replay import replay
 from .engine.sampling import entropy_bits
 from .engine.story import load_story
 from .errors import StorytellerError
-from .figures import figures_table
+from .figures import figures_table, weights_line
 from .text import visible
 
 EXIT_USAGE = 2
@@ -260,6 +260,7 @@ def models(args: argparse.Namespace) -> int:
                 f"created {card.created or 'unknown'}"
             )
         )
+        print(f"    {visible(weights_line(card.training))}")
         for line in figures_table(card.metrics):
             print(f"    {visible(line)}")
     return 0

@@ -8,6 +8,19 @@ from typing import Any
 ROWS = ("model", "unigram", "bigram")
 
 
+def weights_line(training: Mapping[str, Any]) -> str:
+    """What a model's weights are: fp32, or int8 with its measured agreement with fp32."""
+    quantization = training.get("quantization")
+    if not isinstance(quantization, Mapping):
+        return "weights: fp32"
+    try:
+        agreed = float(quantization["top1_agreement"])
+    except (KeyError, TypeError, ValueError):
+        return f"weights: {quantization.get('weights', '?')}"
+    kind = quantization.get("weights", "?")
+    return f"weights: {kind} (same next word as fp32 on {agreed:.1%} of the held-out text)"
+
+
 def figures_table(metrics: Mapping[str, Any]) -> list[str]:
     """Lines of a small table from a model card's ``metrics``; unreadable rows say so."""
     if not isinstance(metrics.get("model"), Mapping):

@@ -297,3 +297,28 @@ def test_the_exported_model_generates_through_the_engine(result, tmp_path: Path)
 def test_invalid_configuration_is_refused(corpus) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(TrainingError, match="window must be at least 1"):
         train(TrainConfig(window=0), corpus)
+
+
+def test_an_int8_export_records_its_agreement_and_is_smaller(result, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(export_module, "INT8_AGREEMENT", 0.0)  # the tiny model is too small to agree well
+    fp32, int8 = tmp_path / "fp32.onnx", tmp_path / "int8.onnx"
+    export(result, fp32)
+    export(result, int8, int8=True)
+    card = load(int8).card
+    quantization = card.training["quantization"]
+    assert quantization["weights"] == "int8" and 0 <= quantization["top1_agreement"] <= 1
+    agreed, largest = export_module.agreement(fp32.read_bytes(), int8.read_bytes(), result.check_text)
+    assert agreed == pytest.approx(quantization["top1_agreement"], abs=1e-4)
+    assert largest == pytest.approx(quantization["largest_difference"], abs=1e-4)
+    assert int8.stat().st_size < fp32.stat().st_size
+    predictor = Predictor(load(int8))
+    predictor.feed(["the"])
+    assert len(predictor.candidates(3)) == 3
+
+
+def test_an_int8_export_that_disagrees_too_often_is_refused(result, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(export_module, "INT8_AGREEMENT", 1.01)
+    path = tmp_path / "int8.onnx"
+    with pytest.raises(ExportError, match="export it without int8"):
+        export(result, path, int8=True)
+    assert not path.exists()

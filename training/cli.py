@@ -75,6 +75,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--threads", type=int, default=defaults.threads, help="CPU threads for torch (%(default)s)"
     )
+    parser.add_argument(
+        "--int8",
+        action="store_true",
+        help="quantise the weights to int8 (several times faster, a quarter of the size; "
+        "refused unless it agrees with fp32 on 99%% of next words)",
+    )
     parser.add_argument("--checkpoint", type=Path, help="save a checkpoint here after every epoch")
     parser.add_argument("--resume", type=Path, metavar="CHECKPOINT", help="continue from a checkpoint")
     parser.add_argument(
@@ -223,7 +229,7 @@ def _run(args: argparse.Namespace, report: Any) -> int:
         restore()
     started = time.perf_counter()
     try:
-        difference = export(result, out, args.name)
+        difference = export(result, out, args.name, int8=args.int8)
     except ExportError as error:
         raise StorytellerError(str(error)) from None
     report(

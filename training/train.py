@@ -65,6 +65,8 @@ class TrainResult:
     corpus: dict[str, Any]
     seconds: float
     notes: list[str] = field(default_factory=list)
+    check_text: list[np.ndarray] = field(default_factory=list)
+    """Text the figures were measured on (held-out chunks), kept to check a quantised export."""
 
 
 def pick_device(wanted: str) -> torch.device:
@@ -298,6 +300,7 @@ def train(
         },
         seconds=time.perf_counter() - started,
         notes=notes,
+        check_text=chunks[:40],
     )
     emit(
         {

@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 
 from ...engine import ModelEntry, ModelError, find_models, load, user_models_dir
 from ...engine.registry import MODEL_NAME, MODEL_SUFFIX
-from ...figures import figures_table
+from ...figures import figures_table, weights_line
 from ...text import visible
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ class ModelsScreen(ModalScreen[None]):
         text.append(f" · window {card.window}\ntrained on {card.corpus.get('words', 0):,} words")
         if source:
             text.append(f" from {source}")
-        text.append(f" · created {card.created or 'unknown'}\n\n")
+        text.append(f" · created {card.created or 'unknown'}\n{weights_line(card.training)}\n\n")
         text.append("\n".join(figures_table(card.metrics)))
         self.app.call_from_thread(self._show_card, Text(visible(text.plain), style=""))
 
