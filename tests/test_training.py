@@ -322,3 +322,9 @@ def test_an_int8_export_that_disagrees_too_often_is_refused(result, tmp_path: Pa
     with pytest.raises(ExportError, match="export it without int8"):
         export(result, path, int8=True)
     assert not path.exists()
+
+
+def test_the_learning_rate_is_sized_to_the_text(result) -> None:  # type: ignore[no-untyped-def]
+    assert result.config.lr == 0.01  # the fable is small: memorised fastest with larger steps
+    assert TrainConfig().learning_rate(1_000_000) == 0.003
+    assert TrainConfig(lr=0.5).learning_rate(10) == 0.5

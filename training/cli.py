@@ -56,7 +56,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seq-len", type=int, default=defaults.seq_len, help="back-propagation length (%(default)s)"
     )
-    parser.add_argument("--lr", type=float, default=defaults.lr, help="Adam learning rate (%(default)s)")
+    parser.add_argument(
+        "--lr",
+        type=float,
+        help="Adam learning rate (default: 0.01 for a text under 20,000 tokens, else 0.003)",
+    )
     parser.add_argument("--dropout", type=float, default=defaults.dropout, help="dropout (%(default)s)")
     parser.add_argument(
         "--min-count", type=int, default=defaults.min_count, help="rarer words become <unk> (%(default)s)"

@@ -12,6 +12,7 @@ Each step optimises two objectives on the same weights:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import os
 import threading
@@ -127,9 +128,11 @@ def train(
     if config.lowercase:
         names = tuple(n for n in find_names(corpus.text) if n in data.vocabulary)
         tokenizer = TokenizerConfig(lowercase=True, names=names)
+    lr = config.learning_rate(len(data.train))
+    config = dataclasses.replace(config, lr=lr)  # the card records the rate actually used
     vocab_size = len(data.vocabulary)
     model = LanguageModel(vocab_size, config).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     start_epoch, best_loss, bad_epochs, best_state = 0, math.inf, 0, None
     if saved:
         model.load_state_dict(saved["model"])

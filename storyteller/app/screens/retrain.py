@@ -151,7 +151,7 @@ class RetrainScreen(Screen[None]):
     def on_mount(self) -> None:
         self._apply_preset("balanced")
         self.query_one("#epochs", Input).value = "40"
-        self.query_one("#lr", Input).value = "0.003"
+        self.query_one("#lr", Input).placeholder = "auto"
         self.query_one("#seed", Input).value = "0"
         if not training_available():
             missing = (
@@ -232,6 +232,8 @@ class RetrainScreen(Screen[None]):
         values = {name: self.query_one(f"#{name}", Input).value.strip() for name in FIELDS}
         options: list[str] = ["--name", values["name"] or "mine"]
         wanted = {"units": int, "layers": int, "window": int, "epochs": int, "seed": int, "lr": float}
+        if not values["lr"]:
+            del wanted["lr"]  # the trainer picks one sized to the text
         for name, kind in wanted.items():
             try:
                 number = kind(values[name])
