@@ -70,7 +70,7 @@ def torch_stepper(model: LanguageModel):  # type: ignore[no-untyped-def]
 
     @torch.no_grad()
     def step() -> None:
-        _, _, state[0] = model(ids, state[0])
+        _, state[0] = model(ids, state[0])
 
     return step
 
@@ -78,7 +78,9 @@ def torch_stepper(model: LanguageModel):  # type: ignore[no-untyped-def]
 def weight_bytes(model: LanguageModel) -> int:
     """Bytes one step must read: the LSTM and the output layer (one embedding row is negligible)."""
     lstm = sum(p.numel() for p in model.lstm.parameters())
-    head = model.head.weight.numel() + model.head.bias.numel()
+    output = model.adaptive or model.head
+    assert output is not None
+    head = sum(p.numel() for p in output.parameters())
     return 4 * (lstm + head)
 
 

@@ -57,6 +57,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seq-len", type=int, default=defaults.seq_len, help="back-propagation length (%(default)s)"
     )
     parser.add_argument(
+        "--window-batch",
+        type=int,
+        default=defaults.window_batch,
+        help="fresh-state windows per step for the windowed objective, 0 for none (%(default)s)",
+    )
+    parser.add_argument(
+        "--softmax",
+        choices=("auto", "full", "adaptive"),
+        default=defaults.softmax,
+        help="output layer: adaptive is several times faster with a large vocabulary; "
+        "auto uses it from 10,000 words on (%(default)s)",
+    )
+    parser.add_argument(
         "--lr",
         type=float,
         help="Adam learning rate (default: 0.01 for a text under 20,000 tokens, else 0.003)",
@@ -106,6 +119,8 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         time_budget=args.time_budget,
         batch_size=args.batch_size,
         seq_len=args.seq_len,
+        window_batch=args.window_batch,
+        softmax=args.softmax,
         lr=args.lr,
         dropout=args.dropout,
         min_count=args.min_count,

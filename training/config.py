@@ -8,6 +8,8 @@ from typing import Any
 DEFAULT_LR = 3e-3
 SMALL_TEXT_LR = 1e-2
 SMALL_TEXT_TOKENS = 20_000
+ADAPTIVE_FROM = 10_000
+"""With 'auto', vocabularies this large get the adaptive softmax."""
 
 
 @dataclass
@@ -24,6 +26,9 @@ class TrainConfig:
     """Word embedding size (default: the number of units, which allows weight tying)."""
     tie_weights: bool = True
     """Share the embedding with the output layer when their sizes agree (fewer weights, better fit)."""
+    softmax: str = "auto"
+    """'full' (score every word), 'adaptive' (frequent words in full, rare ones in clusters: several
+    times faster with a large vocabulary) or 'auto' (adaptive from 10,000 words on)."""
     dropout: float = 0.2
     """Dropout between layers and before the output, during training only."""
     window: int = 3
@@ -33,7 +38,7 @@ class TrainConfig:
     batch_size: int = 32
     """Parallel token streams per step of the stateful objective."""
     window_batch: int = 128
-    """Fresh-state windows per step of the windowed objective."""
+    """Fresh-state windows per step of the windowed objective (0: train the stateful objective only)."""
     epochs: int = 40
     """Passes over the training text, at most (early stopping may end sooner)."""
     time_budget: float | None = None
@@ -62,10 +67,12 @@ class TrainConfig:
 
     def check(self) -> None:
         """Raise ``ValueError`` with one sentence naming the first setting out of range."""
-        positive = ("layers", "units", "window", "seq_len", "batch_size", "window_batch", "epochs")
+        positive = ("layers", "units", "window", "seq_len", "batch_size", "epochs")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name.replace('_', ' ')} must be at least 1")
+        if self.window_batch < 0:
+            raise ValueError("window batch must be at least 0")
         if self.embedding is not None and self.embedding < 1:
             raise ValueError("embedding size must be at least 1")
         if not 0 <= self.dropout < 1:
@@ -80,6 +87,8 @@ class TrainConfig:
             raise ValueError("min count must be at least 1")
         if self.max_vocab is not None and self.max_vocab < 3:
             raise ValueError("the vocabulary must allow at least 3 entries")
+        if self.softmax not in ("auto", "full", "adaptive"):
+            raise ValueError("softmax must be auto, full or adaptive")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError("device must be auto, cpu or cuda")
 

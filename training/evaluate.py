@@ -43,7 +43,7 @@ def evaluate_network(
             continue
         ids = torch.from_numpy(chunk[:-1]).unsqueeze(0).to(device)
         targets = torch.from_numpy(chunk[1:]).to(device)
-        logits, _, _ = model(ids)
+        logits, _ = model(ids)
         logits = logits[0].float()
         nll += torch.nn.functional.cross_entropy(logits, targets, reduction="sum").item()
         top5 = logits.topk(min(5, logits.shape[-1]), dim=-1).indices
@@ -61,7 +61,7 @@ def evaluate_network(
         part = starts[begin : begin + 4096]
         contexts = np.stack([chunks[c][s : s + window] for c, s in part])
         targets_np = np.array([chunks[c][s + window] for c, s in part])
-        logits, _, _ = model(torch.from_numpy(contexts).to(device))
+        logits, _ = model(torch.from_numpy(contexts).to(device))
         guess = logits[:, -1].argmax(dim=-1).cpu().numpy()
         hits += int((guess == targets_np).sum())
     figures["windowed"] = hits / max(1, len(starts))

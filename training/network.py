@@ -1,4 +1,18 @@
-"""The network: embedding → stacked LSTM → linear, weights optionally tied."""
+"""The network: embedding → stacked LSTM → output layer (a full softmax or an adaptive one).
+
+With a large vocabulary almost all of a step's arithmetic is the output layer: scoring every
+word of a 33,000-word vocabulary costs ten times the LSTM itself. The adaptive softmax
+scores the frequent words in full and puts the rare ones in clusters behind one score each::
+
+    hidden ──► head: [the 2,000 most frequent words | cluster 1 | cluster 2 ...]
+          └──► cluster 1: a narrower projection ──► its 8,000 words
+          └──► cluster 2: narrower still        ──► the rest
+
+    log p(rare word) = log p(its cluster | head) + log p(word | its cluster)
+
+Training computes a cluster only for the positions whose target lies in it, so the common
+case costs the head alone. The exported model still gives a score for every word.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +20,81 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .config import TrainConfig
+from .config import ADAPTIVE_FROM, TrainConfig
 
 State = tuple[torch.Tensor, torch.Tensor]
+
+SHORTLIST = 2_000
+"""Words the adaptive softmax's head scores in full."""
+CLUSTER_GROWTH = 5
+"""Each cluster holds this many times more words than the one before (2,000 · 8,000 · 40,000 ...)."""
+PROJECTION_SHRINK = 4
+"""Each cluster scores from a projection this many times narrower than the one before."""
+
+
+def adaptive_cutoffs(vocab_size: int) -> list[int]:
+    """Where the head's shortlist and each cluster end: ``[2000, 10000, ..., vocab_size]``."""
+    cutoffs, edge = [], SHORTLIST
+    while edge < vocab_size:
+        cutoffs.append(edge)
+        edge *= CLUSTER_GROWTH
+    return [*cutoffs, vocab_size]
+
+
+def uses_adaptive_softmax(config: TrainConfig, vocab_size: int) -> bool:
+    if vocab_size <= SHORTLIST:
+        return False  # no rare words to put in clusters
+    return config.softmax == "adaptive" or (config.softmax == "auto" and vocab_size >= ADAPTIVE_FROM)
+
+
+class AdaptiveSoftmax(nn.Module):
+    """Log-probabilities over ``cutoffs[-1]`` words, frequent words first (the vocabulary's order)."""
+
+    def __init__(self, units: int, cutoffs: list[int], shortlist_weight: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.cutoffs = cutoffs
+        self.shortlist = cutoffs[0]
+        clusters = len(cutoffs) - 1
+        # The head's rows: the shortlist's words (tied to the embedding when given), then one per cluster.
+        self.shortlist_weight = shortlist_weight
+        own_rows = clusters if shortlist_weight is not None else self.shortlist + clusters
+        self.own_weight = nn.Parameter(torch.empty(own_rows, units))
+        self.bias = nn.Parameter(torch.zeros(self.shortlist + clusters))
+        self.tails = nn.ModuleList()
+        for i in range(clusters):
+            width = max(8, units // PROJECTION_SHRINK ** (i + 1))
+            words = cutoffs[i + 1] - cutoffs[i]
+            self.tails.append(nn.Sequential(nn.Linear(units, width, bias=False), nn.Linear(width, words)))
+        nn.init.uniform_(self.own_weight, -0.1, 0.1)
+
+    def head_weight(self) -> torch.Tensor:
+        if self.shortlist_weight is None:
+            return self.own_weight
+        return torch.cat([self.shortlist_weight[: self.shortlist], self.own_weight])
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities of every word: ``[..., units]`` → ``[..., vocab]``."""
+        head = F.log_softmax(F.linear(hidden, self.head_weight(), self.bias), -1)
+        parts = [head[..., : self.shortlist]]
+        for i, tail in enumerate(self.tails):
+            cluster = head[..., self.shortlist + i : self.shortlist + i + 1]
+            parts.append(cluster + F.log_softmax(tail(hidden), -1))
+        return torch.cat(parts, -1)
+
+    def loss(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Mean negative log-likelihood of ``targets`` ([n]) given ``hidden`` ([n, units])."""
+        head = F.log_softmax(F.linear(hidden, self.head_weight(), self.bias), -1)
+        cluster_of = torch.bucketize(targets, targets.new_tensor(self.cutoffs[:-1]), right=True)
+        head_index = torch.where(cluster_of == 0, targets, self.shortlist + cluster_of - 1)
+        nll = -head.gather(1, head_index[:, None]).squeeze(1)
+        for i, tail in enumerate(self.tails):
+            rows = (cluster_of == i + 1).nonzero().squeeze(1)
+            if rows.numel() == 0:
+                continue
+            scores = F.log_softmax(tail(hidden[rows]), -1)
+            inside = (targets[rows] - self.cutoffs[i])[:, None]
+            nll = nll.index_add(0, rows, -scores.gather(1, inside).squeeze(1))
+        return nll.mean()
 
 
 class LanguageModel(nn.Module):
@@ -28,14 +114,21 @@ class LanguageModel(nn.Module):
             dropout=config.dropout if config.layers > 1 else 0.0,
         )
         self.drop = nn.Dropout(config.dropout)
-        self.head = nn.Linear(config.units, vocab_size)
-        if config.tie_weights and embedding == config.units:
-            self.head.weight = self.embed.weight
+        tie = config.tie_weights and embedding == config.units
+        self.head: nn.Linear | None = None
+        self.adaptive: AdaptiveSoftmax | None = None
+        if uses_adaptive_softmax(config, vocab_size):
+            shortlist = self.embed.weight if tie else None
+            self.adaptive = AdaptiveSoftmax(config.units, adaptive_cutoffs(vocab_size), shortlist)
+        else:
+            self.head = nn.Linear(config.units, vocab_size)
+            nn.init.zeros_(self.head.bias)
+            if tie:
+                self.head.weight = self.embed.weight
         self._init_weights()
 
     def _init_weights(self) -> None:
         nn.init.uniform_(self.embed.weight, -0.1, 0.1)
-        nn.init.zeros_(self.head.bias)
         for name, param in self.lstm.named_parameters():
             if name.startswith("bias"):
                 # Forget-gate bias 1 (gates are ordered input, forget, cell, output):
@@ -47,21 +140,35 @@ class LanguageModel(nn.Module):
         shape = (self.layers, batch, self.units)
         return torch.zeros(shape, device=device), torch.zeros(shape, device=device)
 
-    def forward(
-        self,
-        ids: torch.Tensor,
-        state: State | None = None,
-        targets: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor | None, State]:
-        """Scores for the next token at every position; the mean loss when targets are given."""
+    def hidden(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """The last layer's output at every position (dropout applied in training), and the new state."""
         if state is None:
             state = self.zero_state(ids.shape[0], ids.device)
-        hidden, state = self.lstm(self.drop(self.embed(ids)), state)
-        logits = self.head(self.drop(hidden))
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
-        return logits, loss, state
+        out, state = self.lstm(self.drop(self.embed(ids)), state)
+        return self.drop(out), state
+
+    def scores(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Scores for every word (log-probabilities up to a constant per position)."""
+        if self.adaptive is not None:
+            return self.adaptive(hidden)
+        assert self.head is not None
+        return self.head(hidden)
+
+    def forward(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """Scores for the next token at every position, and the state after the last one."""
+        out, state = self.hidden(ids, state)
+        return self.scores(out), state
+
+    def loss(
+        self, ids: torch.Tensor, targets: torch.Tensor, state: State | None = None
+    ) -> tuple[torch.Tensor, State]:
+        """Mean negative log-likelihood of ``targets`` (never scoring every word when it need not)."""
+        out, state = self.hidden(ids, state)
+        flat = out.reshape(-1, out.shape[-1])
+        if self.adaptive is not None:
+            return self.adaptive.loss(flat, targets.reshape(-1)), state
+        assert self.head is not None
+        return F.cross_entropy(self.head(flat), targets.reshape(-1)), state
 
 
 class OnnxSignature(nn.Module):
@@ -74,5 +181,5 @@ class OnnxSignature(nn.Module):
     def forward(
         self, input_ids: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        logits, _, (hn, cn) = self.model(input_ids, (h0, c0))
+        logits, (hn, cn) = self.model(input_ids, (h0, c0))
         return logits, hn, cn

@@ -179,7 +179,8 @@ def train(
     state = None
     stopped = "finished"
     step = start_epoch * steps_per_epoch
-    tokens_done = 0
+    tokens_done = 0  # text read by the stateful objective (the windows re-read the same text)
+    loop_started = time.perf_counter()
     last_report = 0.0
     epoch_loss = 0.0
     epoch = start_epoch
@@ -198,12 +199,14 @@ def train(
             x, y, fresh = next(stream)
             if fresh or state is None or state[0].shape[1] != x.shape[0]:
                 state = model.zero_state(x.shape[0], device)
-            _, stream_loss, state = model(to_device(x), state, to_device(y))
+            stream_loss, state = model.loss(to_device(x), to_device(y), state)
             state = (state[0].detach(), state[1].detach())
-            starts = order[np.arange(i * config.window_batch, (i + 1) * config.window_batch) % n_windows]
-            wx, wy = windows(data.train, config.window, starts)
-            _, window_loss, _ = model(to_device(wx), None, to_device(wy))
-            loss = stream_loss + window_loss
+            loss = stream_loss
+            if config.window_batch:
+                starts = order[np.arange(i * config.window_batch, (i + 1) * config.window_batch) % n_windows]
+                wx, wy = windows(data.train, config.window, starts)
+                window_loss, _ = model.loss(to_device(wx), to_device(wy))
+                loss = loss + window_loss
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
@@ -212,7 +215,7 @@ def train(
             step += 1
             epoch_steps += 1
             epoch_loss += stream_loss.item()
-            tokens_done += x.size + wx.size
+            tokens_done += x.size
             now = time.perf_counter()
             if now - last_report >= PROGRESS_INTERVAL or step == total_steps:
                 last_report = now
@@ -228,7 +231,7 @@ def train(
                         "step": step,
                         "total_steps": total_steps,
                         "loss": stream_loss.item(),
-                        "tokens_per_s": tokens_done / elapsed,
+                        "tokens_per_s": tokens_done / (now - loop_started),
                         "elapsed": elapsed,
                         "eta": eta,
                     }
@@ -342,7 +345,7 @@ def sample(
     state = None
     out: list[str] = []
     for _ in range(length):
-        logits, _, state = model(ids, state)
+        logits, state = model(ids, state)
         scores = logits[0, -1].float().cpu() / 0.8
         scores[UNKNOWN_ID] = -math.inf
         token = int(torch.multinomial(torch.softmax(scores, -1), 1, generator=generator))

@@ -1,0 +1,95 @@
+"""The network's output layers: the adaptive softmax is exact, trains, and exports like the full one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+
+from storyteller.engine import TokenizerConfig, Vocabulary  # noqa: E402
+from storyteller.engine.model import ModelCard, load  # noqa: E402
+from training.config import TrainConfig  # noqa: E402
+from training.export import parity, to_onnx_bytes  # noqa: E402
+from training.network import LanguageModel, adaptive_cutoffs, uses_adaptive_softmax  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+VOCAB = 2_600  # above the 2,000-word shortlist: one cluster of rare words
+
+
+def adaptive_model(tie: bool = True) -> LanguageModel:
+    torch.manual_seed(0)
+    config = TrainConfig(layers=1, units=16, softmax="adaptive", tie_weights=tie, dropout=0.0)
+    return LanguageModel(VOCAB, config).eval()
+
+
+def test_cutoffs_grow_by_five_and_end_at_the_vocabulary() -> None:
+    assert adaptive_cutoffs(2_600) == [2_000, 2_600]
+    assert adaptive_cutoffs(33_000) == [2_000, 10_000, 33_000]
+    assert adaptive_cutoffs(267_000) == [2_000, 10_000, 50_000, 250_000, 267_000]
+
+
+def test_auto_picks_adaptive_for_large_vocabularies_only() -> None:
+    auto = TrainConfig()
+    assert not uses_adaptive_softmax(auto, 9_999)
+    assert uses_adaptive_softmax(auto, 10_000)
+    assert not uses_adaptive_softmax(TrainConfig(softmax="full"), 50_000)
+    assert uses_adaptive_softmax(TrainConfig(softmax="adaptive"), 2_001)
+    assert not uses_adaptive_softmax(TrainConfig(softmax="adaptive"), 2_000)  # nothing to cluster
+    with pytest.raises(ValueError, match="softmax"):
+        TrainConfig(softmax="sampled").check()
+
+
+@pytest.mark.parametrize("tie", [True, False])
+def test_adaptive_scores_are_a_distribution_and_its_loss_matches_them(tie: bool) -> None:
+    model = adaptive_model(tie)
+    generator = torch.Generator().manual_seed(1)
+    ids = torch.randint(0, VOCAB, (3, 7), generator=generator)
+    # Targets from the shortlist and from the cluster alike.
+    targets = torch.cat([torch.randint(0, 2_000, (3, 4)), torch.randint(2_000, VOCAB, (3, 3))], 1)
+    with torch.no_grad():
+        scores, _ = model(ids)
+        loss, _ = model.loss(ids, targets)
+    assert scores.shape == (3, 7, VOCAB)
+    assert torch.allclose(scores.logsumexp(-1), torch.zeros(3, 7), atol=1e-5)
+    expected = torch.nn.functional.cross_entropy(scores.reshape(-1, VOCAB), targets.reshape(-1))
+    assert float(loss) == pytest.approx(float(expected), abs=1e-5)
+    shortlist_tied = model.adaptive is not None and model.adaptive.shortlist_weight is model.embed.weight
+    assert shortlist_tied == tie
+
+
+def test_adaptive_training_learns_a_rare_word() -> None:
+    """Gradients reach the cluster: a word from the rare cluster becomes the likely successor."""
+    model = adaptive_model().train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    ids, targets = torch.tensor([[5, 6, 7]]), torch.tensor([[6, 7, 2_500]])
+    for _ in range(150):
+        loss, _ = model.loss(ids, targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        scores, _ = model.eval()(ids)
+    assert int(scores[0, -1].argmax()) == 2_500
+
+
+def test_an_adaptive_model_exports_with_dynamic_axes_and_parity(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    model = adaptive_model()
+    words = [f"w{i}" for i in range(VOCAB - 2)]
+    card = ModelCard(
+        name="adaptive",
+        vocabulary=Vocabulary(["<unk>", "<p>", *words]),
+        tokenizer=TokenizerConfig(),
+        layers=1,
+        units=16,
+        window=3,
+    )
+    data = to_onnx_bytes(model, card)
+    assert parity(model, data) <= 1e-4  # batch 1 and 4, lengths 1, 3 and 50
+    path = tmp_path / "adaptive.onnx"
+    path.write_bytes(data)
+    loaded = load(path)
+    logits, _ = loaded.run(np.array([[3, 4, 5, 6]]))
+    assert logits.shape == (1, 4, VOCAB)
