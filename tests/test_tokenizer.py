@@ -12,6 +12,7 @@ from storyteller.engine.tokenizer import (
     clean,
     detokenize,
     find_names,
+    iter_tokens,
     tokenize,
 )
 
@@ -65,6 +66,18 @@ def test_curly_quotes_and_dashes_are_folded() -> None:
 def test_paragraph_breaks_become_one_token_and_line_breaks_do_not() -> None:
     text = "\n\nOne line\nwrapped.\n\n\n\nNext  \r\n \r\nlast"
     assert tokenize(text) == ["one", "line", "wrapped", ".", PARAGRAPH, "next", PARAGRAPH, "last"]
+
+
+def test_windows_line_ends_are_line_breaks_not_paragraphs() -> None:
+    text = "One line\r\nwrapped.\r\n\r\nNext"
+    assert tokenize(text) == ["one", "line", "wrapped", ".", PARAGRAPH, "next"]
+
+
+def test_a_text_in_pieces_gives_the_tokens_of_the_whole() -> None:
+    text = "\n\nOne line\r\nwrapped.\n\n\n\nNext  don't\r\n \r\n3,000 ... last"
+    pieces = ["\n\nOne ", "line\r\n", "wrapped.\n\n\n\n", "Next  ", "don't\r\n \r\n", "3,000 ", "... last"]
+    assert "".join(pieces) == text
+    assert list(iter_tokens(pieces)) == tokenize(text)
 
 
 def test_lowercasing_is_a_setting() -> None:

@@ -1,15 +1,31 @@
-"""Corpus → token ids → a held-out split → batches for the two training objectives."""
+"""Corpus → token ids → a held-out split → batches for the two training objectives.
+
+The corpus is read in one streaming pass and never held in memory: each token gets a
+provisional id (one per distinct spelling) written to a temporary file; the split, the
+vocabulary (counted on the training part only) and the final ids follow from those ids
+with numpy, a few million at a time. The training ids stay on disk, memory-mapped, as
+16-bit numbers when the vocabulary allows, so a 100-million-word corpus trains in well
+under 2 GB. The temporary files are unlinked as soon as they are opened: nothing is left
+behind, even after a kill.
+"""
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import numpy as np
 
 from storyteller.engine.corpus import HELD_OUT_CHUNKS, held_out_chunk
-from storyteller.engine.tokenizer import TokenizerConfig, tokenize
+from storyteller.engine.predictor import is_word
+from storyteller.engine.tokenizer import TokenizerConfig, iter_tokens
 from storyteller.engine.vocab import PARAGRAPH_ID, Vocabulary
+
+CHUNK_TOKENS = 1 << 22
+"""Token ids are counted and re-encoded this many at a time."""
 
 
 @dataclass
@@ -18,11 +34,13 @@ class Dataset:
 
     vocabulary: Vocabulary
     train: np.ndarray
-    """The training text as one id stream (pieces joined by paragraph breaks)."""
+    """The training text as one id stream (pieces joined by paragraph breaks); memory-mapped."""
     held_out: list[np.ndarray]
-    """Contiguous held-out chunks, equal lengths; empty when the corpus is too small."""
+    """Contiguous held-out chunks (int64), equal lengths; empty when the corpus is too small."""
     tokens: int
     """Tokens in the whole corpus."""
+    words: int
+    """Of those, words (not punctuation or paragraph breaks)."""
 
     @property
     def has_held_out(self) -> bool:
@@ -33,11 +51,13 @@ class Dataset:
         if self.held_out:
             return self.held_out
         size = min(512, len(self.train))
-        return [self.train[i : i + size] for i in range(0, len(self.train) - size + 1, size)]
+        return [
+            np.asarray(self.train[i : i + size], np.int64) for i in range(0, len(self.train) - size + 1, size)
+        ]
 
 
 def build_dataset(
-    text: str,
+    text: str | Iterable[str],
     tokenizer: TokenizerConfig,
     window: int,
     holdout: float,
@@ -45,28 +65,81 @@ def build_dataset(
     max_vocab: int | None = None,
     vocabulary: Vocabulary | None = None,
 ) -> Dataset:
-    """Tokenise, split (vocabulary from the training part only) and encode."""
-    tokens = tokenize(text, tokenizer)
-    if len(tokens) < window + 1:
-        raise ValueError(f"the corpus has {len(tokens)} tokens, fewer than the window of {window} plus one")
-    pieces, held = split(len(tokens), holdout)
-    if vocabulary is None:
-        counts: Counter[str] = Counter()
-        for start, stop in pieces:
-            counts.update(tokens[start:stop])
-        vocabulary = Vocabulary.build(counts, min_count, max_vocab)
-    ids = vocabulary.encode(tokens)
-    train_parts: list[np.ndarray] = []
-    for start, stop in pieces:
-        if train_parts:
-            train_parts.append(np.array([PARAGRAPH_ID], np.int64))
-        train_parts.append(ids[start:stop])
-    return Dataset(
-        vocabulary=vocabulary,
-        train=np.concatenate(train_parts),
-        held_out=[ids[start:stop] for start, stop in held],
-        tokens=len(tokens),
-    )
+    """Tokenise ``text`` (a string, or ``Corpus.blocks()``), split it (the vocabulary from the
+    training part only) and encode it."""
+    spellings: dict[str, int] = {}
+    with tempfile.TemporaryFile() as provisional:
+        tokens = _write_provisional(iter_tokens(text, tokenizer), spellings, provisional)
+        if tokens < window + 1:
+            raise ValueError(f"the corpus has {tokens} tokens, fewer than the window of {window} plus one")
+        ids = np.memmap(provisional, np.uint32, "r", shape=(tokens,)) if tokens else np.zeros(0, np.uint32)
+        pieces, held = split(tokens, holdout)
+        spelled = list(spellings)
+        if vocabulary is None:
+            counts = _count(ids, pieces, len(spelled))
+            vocabulary = Vocabulary.build(
+                Counter(dict(zip(spelled, counts, strict=True))), min_count, max_vocab
+            )
+        everywhere = _count(ids, [(0, tokens)], len(spelled))
+        words = sum(n for token, n in zip(spelled, everywhere, strict=True) if is_word(token))
+        final = np.array([vocabulary.id(t) for t in spelled], np.int64)
+        train = _encode_training_text(ids, pieces, final, len(vocabulary))
+        held_out = [final[np.asarray(ids[start:stop])] for start, stop in held]
+        del ids
+    return Dataset(vocabulary=vocabulary, train=train, held_out=held_out, tokens=tokens, words=words)
+
+
+def _write_provisional(tokens: Iterator[str], spellings: dict[str, int], out: BinaryIO) -> int:
+    """Write one uint32 per token (its spelling's number, in order of first appearance)."""
+    count = 0
+    batch: list[int] = []
+    for token in tokens:
+        number = spellings.get(token)
+        if number is None:
+            number = spellings[token] = len(spellings)
+        batch.append(number)
+        if len(batch) == CHUNK_TOKENS:
+            out.write(np.array(batch, np.uint32).tobytes())
+            count += len(batch)
+            batch.clear()
+    out.write(np.array(batch, np.uint32).tobytes())
+    out.flush()
+    return count + len(batch)
+
+
+def _count(ids: np.ndarray, ranges: list[tuple[int, int]], distinct: int) -> list[int]:
+    """How often each provisional id occurs inside ``ranges``."""
+    counts = np.zeros(distinct, np.int64)
+    for start, stop in ranges:
+        for part in _parts(ids, start, stop):
+            counts += np.bincount(part, minlength=distinct)
+    return counts.tolist()
+
+
+def _parts(ids: np.ndarray, start: int, stop: int) -> Iterator[np.ndarray]:
+    for begin in range(start, stop, CHUNK_TOKENS):
+        yield np.asarray(ids[begin : min(stop, begin + CHUNK_TOKENS)])
+
+
+def _encode_training_text(
+    ids: np.ndarray, pieces: list[tuple[int, int]], final: np.ndarray, vocab_size: int
+) -> np.ndarray:
+    """The training pieces in final ids, joined by paragraph breaks, in a memory-mapped file."""
+    dtype = np.uint16 if vocab_size <= 1 << 16 else np.uint32
+    length = sum(stop - start for start, stop in pieces) + len(pieces) - 1
+    with tempfile.TemporaryFile() as file:
+        file.truncate(length * np.dtype(dtype).itemsize)
+        train = np.memmap(file, dtype, "r+", shape=(length,))
+    at = 0
+    for number, (start, stop) in enumerate(pieces):
+        if number:
+            train[at] = PARAGRAPH_ID
+            at += 1
+        for part in _parts(ids, start, stop):
+            train[at : at + len(part)] = final[part]
+            at += len(part)
+    train.flush()
+    return train
 
 
 def split(n: int, holdout: float) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import Counter, defaultdict
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -69,38 +69,79 @@ def evaluate_network(
     return figures
 
 
+CHUNK_TOKENS = 1 << 24
+"""Training text is counted this many tokens at a time (it may be a memory map far larger than memory)."""
+
+
+def _chunks(ids: np.ndarray, overlap: int = 0) -> Iterator[np.ndarray]:
+    for begin in range(0, max(1, len(ids) - overlap), CHUNK_TOKENS):
+        yield np.asarray(ids[begin : begin + CHUNK_TOKENS + overlap], np.int64)
+
+
 class _Bigram:
-    """Bigram counts interpolated with a unigram distribution, so no word has probability 0."""
+    """Bigram counts interpolated with a unigram distribution, so no word has probability 0.
+
+    The counts are kept as sorted ``previous * vocab + word`` keys, counted with numpy a chunk
+    at a time, so a training text of any length fits.
+    """
 
     def __init__(self, train: np.ndarray, unigram: np.ndarray, top_unigram: np.ndarray) -> None:
         self.unigram = unigram
-        self.top_unigram = top_unigram.tolist()
-        self.following: dict[int, Counter[int]] = defaultdict(Counter)
-        for a, b in itertools.pairwise(train.tolist()):
-            self.following[a][b] += 1
-        self.totals = {a: sum(c.values()) for a, c in self.following.items()}
+        self.top_unigram = top_unigram
+        self.size = size = len(unigram)
+        self.keys = np.zeros(0, np.int64)
+        self.counts = np.zeros(0, np.int64)
+        self.totals = np.zeros(size, np.int64)
+        for part in _chunks(train, overlap=1):
+            keys, counts = np.unique(part[:-1] * size + part[1:], return_counts=True)
+            self.keys, self.counts = _merge(self.keys, self.counts, keys, counts)
+            self.totals += np.bincount(part[:-1], minlength=size)
         self._top: dict[int, list[int]] = {}
 
     def p(self, previous: int, word: int) -> float:
-        total = self.totals.get(previous, 0)
+        total = int(self.totals[previous])
         if not total:
             return float(self.unigram[word])
-        seen = self.following[previous][word] / total
-        return float(BIGRAM_WEIGHT * seen + (1 - BIGRAM_WEIGHT) * self.unigram[word])
+        key = previous * self.size + word
+        at = int(np.searchsorted(self.keys, key))
+        count = int(self.counts[at]) if at < len(self.keys) and self.keys[at] == key else 0
+        return float(BIGRAM_WEIGHT * (count / total) + (1 - BIGRAM_WEIGHT) * self.unigram[word])
 
     def top(self, previous: int) -> list[int]:
         """The five most probable next words (only seen successors or top unigram words can be)."""
         if previous not in self._top:
-            options = set(self.top_unigram) | set(self.following.get(previous, ()))
-            self._top[previous] = sorted(options, key=lambda w: (-self.p(previous, w), w))[:5]
+            low, high = np.searchsorted(self.keys, [previous * self.size, (previous + 1) * self.size])
+            seen = self.keys[low:high] % self.size
+            others = np.setdiff1d(self.top_unigram, seen)
+            options = np.concatenate([seen, others])
+            total = int(self.totals[previous])
+            counts = np.concatenate([self.counts[low:high], np.zeros(len(others), np.int64)])
+            if total:
+                p = BIGRAM_WEIGHT * (counts / total) + (1 - BIGRAM_WEIGHT) * self.unigram[options]
+            else:
+                p = self.unigram[options]
+            self._top[previous] = options[np.lexsort((options, -p))[:5]].tolist()
         return self._top[previous]
+
+
+def _merge(
+    keys: np.ndarray, counts: np.ndarray, more_keys: np.ndarray, more_counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two sorted key/count tables as one."""
+    keys = np.concatenate([keys, more_keys])
+    counts = np.concatenate([counts, more_counts])
+    order = np.argsort(keys, kind="stable")
+    keys, counts = keys[order], counts[order]
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    return keys[starts], np.add.reduceat(counts, starts) if len(keys) else counts
 
 
 def evaluate_baselines(
     train: np.ndarray, chunks: list[np.ndarray], vocab_size: int, window: int
 ) -> dict[str, dict[str, float]]:
     """Unigram and interpolated bigram models counted on ``train``, scored like the network."""
-    unigram = np.bincount(train, minlength=vocab_size).astype(np.float64) + 1.0
+    unigram = sum((np.bincount(part, minlength=vocab_size) for part in _chunks(train)), np.zeros(vocab_size))
+    unigram = unigram.astype(np.float64) + 1.0
     unigram /= unigram.sum()
     top_unigram = np.argsort(-unigram, kind="stable")[:5]
     bigram = _Bigram(train, unigram, top_unigram)

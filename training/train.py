@@ -39,6 +39,9 @@ CHECKPOINT_FORMAT = "storyteller-checkpoint"
 CHECKPOINT_VERSION = 1
 MIN_STEPS_PER_EPOCH = 20
 """A very small text still gets this many steps between two evaluations."""
+SHUFFLED_WINDOWS = 1 << 24
+"""Up to this many, each epoch visits the windows in a shuffled order; a larger text samples
+them at random (a shuffled order of 100 million windows alone would take 800 MB)."""
 PROGRESS_INTERVAL = 0.5
 """Seconds between two step reports."""
 
@@ -109,7 +112,7 @@ def train(
     tokenizer = TokenizerConfig(lowercase=config.lowercase)
     try:
         data = build_dataset(
-            corpus.text,
+            corpus.blocks(),
             tokenizer,
             config.window,
             config.holdout,
@@ -126,7 +129,7 @@ def train(
         )
 
     if config.lowercase:
-        names = tuple(n for n in find_names(corpus.text) if n in data.vocabulary)
+        names = tuple(n for n in find_names(corpus.blocks()) if n in data.vocabulary)
         tokenizer = TokenizerConfig(lowercase=True, names=names)
     lr = config.learning_rate(len(data.train))
     config = dataclasses.replace(config, lr=lr)  # the card records the rate actually used
@@ -173,7 +176,8 @@ def train(
                 fresh = False
 
     def to_device(array: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(array)).to(device)
+        # A copy as int64: the ids may be a read-only memory map of 16-bit numbers.
+        return torch.from_numpy(array.astype(np.int64)).to(device)
 
     stream = batches()
     state = None
@@ -186,8 +190,8 @@ def train(
     epoch = start_epoch
     model.train()
     for epoch in range(start_epoch, config.epochs):
-        order = rng.permutation(n_windows)
         epoch_loss, epoch_steps = 0.0, 0
+        order = rng.permutation(n_windows) if n_windows <= SHUFFLED_WINDOWS else None
         for i in range(steps_per_epoch):
             if stop.is_set():
                 stopped = "interrupted"
@@ -203,7 +207,12 @@ def train(
             state = (state[0].detach(), state[1].detach())
             loss = stream_loss
             if config.window_batch:
-                starts = order[np.arange(i * config.window_batch, (i + 1) * config.window_batch) % n_windows]
+                if order is not None:
+                    starts = order[
+                        np.arange(i * config.window_batch, (i + 1) * config.window_batch) % n_windows
+                    ]
+                else:
+                    starts = rng.integers(0, n_windows, config.window_batch)
                 wx, wy = windows(data.train, config.window, starts)
                 window_loss, _ = model.loss(to_device(wx), to_device(wy))
                 loss = loss + window_loss
@@ -301,7 +310,7 @@ def train(
         corpus={
             "sha256": corpus.sha256,
             "tokens": data.tokens,
-            "words": _count_words(corpus),
+            "words": data.words,
             "files": [f.name for f in corpus.files][:100],
         },
         seconds=time.perf_counter() - started,
@@ -320,12 +329,6 @@ def train(
         }
     )
     return result
-
-
-def _count_words(corpus: Corpus) -> int:
-    from storyteller.engine.corpus import report
-
-    return report(corpus.text).words
 
 
 @torch.no_grad()

@@ -5,8 +5,11 @@ Lives in the engine (not in training) so the app can show a corpus report withou
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +23,20 @@ FALLBACK_ENCODING = "cp1252"
 MAX_CONTROL_SHARE = 0.01
 """A file with more control characters than this (or any NUL byte) is taken for binary."""
 
+READ_BYTES = 1 << 20
+BLOCK_CHARS = 1 << 20
+"""Corpus text is read and tokenised in pieces of about this many characters."""
+MAX_BLOCK_CHARS = 1 << 24
+"""A piece with no white space to cut at is cut here anyway."""
+SNIFF_CHARS = 1_000_000
+"""The start of each file checked for NUL bytes and control characters (binary files)."""
+
 HELD_OUT_CHUNKS = 10
 """The held-out share is taken as this many contiguous chunks spread over the corpus."""
+
+MAX_HELD_OUT_CHUNK = 50_000
+"""Half a million held-out tokens measure a model well; a huge corpus keeps the rest for training
+(and its figures stay quick to compute)."""
 
 MIN_HELD_OUT_TOKENS = 200
 """Below this, holding text out gives noise, not figures: training uses everything and says so."""
@@ -29,7 +44,7 @@ MIN_HELD_OUT_TOKENS = 200
 
 def held_out_chunk(tokens: int, share: float) -> int:
     """Tokens in each held-out chunk for a corpus of ``tokens`` (0: too small to hold any out)."""
-    chunk = int(tokens * share) // HELD_OUT_CHUNKS
+    chunk = min(int(tokens * share) // HELD_OUT_CHUNKS, MAX_HELD_OUT_CHUNK)
     return chunk if chunk * HELD_OUT_CHUNKS >= MIN_HELD_OUT_TOKENS else 0
 
 
@@ -39,14 +54,29 @@ class CorpusError(StorytellerError):
 
 @dataclass
 class Corpus:
-    """The text of a corpus, where it came from and what had to be fixed to read it."""
+    """Where a corpus's text is and how to decode it; the text itself is read block by block,
+    so a corpus far larger than memory can be trained on."""
 
-    text: str
     files: list[Path]
     notes: list[str] = field(default_factory=list)
     """Plain sentences about what was done to read it (encoding fallbacks, skipped files)."""
     sha256: str = ""
     """Hash of the bytes read, in file order."""
+    sources: list[tuple[Path, str]] = field(default_factory=list)
+    """The files that hold text, each with the encoding it is read in."""
+
+    def blocks(self, size: int = BLOCK_CHARS) -> Iterator[str]:
+        """The text in pieces of about ``size`` characters, each ending at a word boundary, files
+        separated by a paragraph break: joined, they are the whole text."""
+        for number, (file, encoding) in enumerate(self.sources):
+            if number:
+                yield "\n\n"  # files are separate texts
+            yield from _file_blocks(file, encoding, size)
+
+    @property
+    def text(self) -> str:
+        """The whole text in memory (for reports on ordinary corpora; training streams)."""
+        return "".join(self.blocks())
 
 
 @dataclass(frozen=True)
@@ -69,7 +99,8 @@ class CorpusReport:
 
 
 def read_corpus(path: str | Path) -> Corpus:
-    """Read a ``.txt`` file, or every ``.txt`` file below a folder (sorted by path)."""
+    """Check a ``.txt`` file, or every ``.txt`` file below a folder (sorted by path), in one
+    streaming pass: readable, text not binary, its encoding, not empty; and hash it."""
     path = Path(path)
     if not path.exists():
         raise CorpusError(f"Corpus path '{path}' does not exist.")
@@ -80,42 +111,93 @@ def read_corpus(path: str | Path) -> Corpus:
     else:
         files = [path]
     digest = hashlib.sha256()
-    parts: list[str] = []
+    sources: list[tuple[Path, str]] = []
     notes: list[str] = []
     for file in files:
         try:
-            data = file.read_bytes()
+            encoding, has_text = _inspect(file, digest, notes)
         except OSError as error:
             raise CorpusError(f"Corpus file '{file}' cannot be read ({error.strerror}).") from None
-        digest.update(data)
-        text = _decode(file, data, notes)
-        if text.strip():
-            parts.append(text)
+        if has_text:
+            sources.append((file, encoding))
         elif len(files) > 1:
             notes.append(f"'{file.name}' is empty and was skipped.")
-    if not parts:
+    if not sources:
         what = "file" if len(files) == 1 else "files"
         raise CorpusError(f"Corpus {what} in '{path}' hold no text (empty or only whitespace).")
-    # Files are separate texts: a paragraph break between them.
-    return Corpus("\n\n".join(parts), files, notes, digest.hexdigest())
+    return Corpus(files, notes, digest.hexdigest(), sources)
 
 
-def _decode(file: Path, data: bytes, notes: list[str]) -> str:
-    if b"\x00" in data[:1_000_000]:
-        raise CorpusError(f"'{file}' looks like a binary file, not text.")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        text = data.decode(FALLBACK_ENCODING, errors="replace")
+def _inspect(file: Path, digest: hashlib._Hash, notes: list[str]) -> tuple[str, bool]:
+    """Hash ``file``; find its encoding (UTF-8, else the fallback, said in ``notes``) and whether it
+    holds any text; refuse it when it looks binary."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    utf8, has_text, sample, offset = True, False, "", 0
+
+    def fall_back(position: int) -> None:
+        nonlocal utf8
+        utf8 = False
         notes.append(
-            f"'{file.name}' is not UTF-8 (byte {error.start:,}); it was read as "
+            f"'{file.name}' is not UTF-8 (byte {position:,}); it was read as "
             f"{FALLBACK_ENCODING} (Western European)."
         )
-    sample = text[:1_000_000]
+
+    with file.open("rb") as stream:
+        while data := stream.read(READ_BYTES):
+            digest.update(data)
+            if offset == 0 and b"\x00" in data[:SNIFF_CHARS]:
+                raise CorpusError(f"'{file}' looks like a binary file, not text.")
+            if utf8:
+                pending = len(decoder.getstate()[0])  # bytes of a character cut by the last read
+                try:
+                    text = decoder.decode(data)
+                except UnicodeDecodeError as error:
+                    fall_back(offset - pending + error.start)
+                else:
+                    has_text = has_text or bool(text.strip())
+                    sample += text[: max(0, SNIFF_CHARS - len(sample))]
+            offset += len(data)
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            fall_back(offset - len(decoder.getstate()[0]))
+    encoding = "utf-8-sig" if utf8 else FALLBACK_ENCODING
+    if not utf8:
+        sample, has_text = "", False
+        for block in _file_blocks(file, encoding, READ_BYTES):
+            has_text = has_text or bool(block.strip())
+            sample += block[: max(0, SNIFF_CHARS - len(sample))]
+            if has_text and len(sample) >= SNIFF_CHARS:
+                break
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\r\t\f")
     if sample and controls / len(sample) > MAX_CONTROL_SHARE:
         raise CorpusError(f"'{file}' looks like a binary file, not text.")
-    return text
+    return encoding, has_text
+
+
+_GAP_REVERSED = re.compile(r"\S(?=\s)")
+"""In reversed text: the last non-space character that follows a space."""
+
+
+def _file_blocks(file: Path, encoding: str, size: int) -> Iterator[str]:
+    """``file``'s text in pieces of about ``size`` characters, each cut just before a word that
+    follows white space, so no token (and no paragraph break) is ever split between two pieces."""
+    with file.open(encoding=encoding, errors="replace", newline="") as stream:
+        buffer = ""
+        while chunk := stream.read(size):
+            buffer += chunk
+            tail = buffer[-size - 1 :][::-1]
+            gap = _GAP_REVERSED.search(tail)
+            if gap is not None:
+                cut = len(buffer) - 1 - gap.start()
+                yield buffer[:cut]
+                buffer = buffer[cut:]
+            elif len(buffer) > MAX_BLOCK_CHARS:  # no white space at all: the text is not prose anyway
+                yield buffer
+                buffer = ""
+        if buffer:
+            yield buffer
 
 
 def report(text: str, config: TokenizerConfig = TokenizerConfig()) -> CorpusReport:

@@ -93,7 +93,7 @@ class TokenizerConfig:
         return cls(lowercase=lowercase, names=tuple(names))
 
 
-def find_names(text: str, min_count: int = 2, share: float = 0.9) -> tuple[str, ...]:
+def find_names(text: str | Iterable[str], min_count: int = 2, share: float = 0.9) -> tuple[str, ...]:
     """Words that ``text`` capitalises mid-sentence at least ``share`` of the time (lower-cased, sorted)."""
     seen: Counter[str] = Counter()
     capitalised: Counter[str] = Counter()
@@ -121,28 +121,31 @@ _INVISIBLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u200c-\u200f\u202a-\
 
 def clean(text: str) -> str:
     """Normalise Unicode, fold quote/dash variants and drop control and invisible characters."""
-    return _INVISIBLE.sub("", unicodedata.normalize("NFC", text).translate(_FOLD))
+    # A Windows line end is one line break, not two (which would read as a paragraph break).
+    return _INVISIBLE.sub("", unicodedata.normalize("NFC", text.replace("\r\n", "\n")).translate(_FOLD))
 
 
-def iter_tokens(text: str, config: TokenizerConfig = TokenizerConfig()) -> Iterator[str]:
-    """Yield the tokens of ``text`` one by one (streaming-friendly for large corpora)."""
+def iter_tokens(text: str | Iterable[str], config: TokenizerConfig = TokenizerConfig()) -> Iterator[str]:
+    """Yield the tokens of ``text`` one by one: a string, or a stream of pieces of one text, each
+    cut at a word boundary (as ``Corpus.blocks`` gives them) so a corpus need not fit in memory."""
     last = None
-    for match in _TOKEN.finditer(clean(text)):
-        kind = match.lastgroup
-        if kind == "para":
-            token = PARAGRAPH
-            if last is None or last == PARAGRAPH:
-                continue
-        elif kind == "ellipsis":
-            token = ELLIPSIS
-        elif kind == "dash":
-            token = DASH
-        else:
-            token = match.group()
-            if config.lowercase and kind == "word":
-                token = token.lower()
-        yield token
-        last = token
+    for block in (text,) if isinstance(text, str) else text:
+        for match in _TOKEN.finditer(clean(block)):
+            kind = match.lastgroup
+            if kind == "para":
+                token = PARAGRAPH
+                if last is None or last == PARAGRAPH:
+                    continue
+            elif kind == "ellipsis":
+                token = ELLIPSIS
+            elif kind == "dash":
+                token = DASH
+            else:
+                token = match.group()
+                if config.lowercase and kind == "word":
+                    token = token.lower()
+            yield token
+            last = token
 
 
 def tokenize(text: str, config: TokenizerConfig = TokenizerConfig()) -> list[str]:

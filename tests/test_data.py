@@ -1,0 +1,88 @@
+"""The training data path streams: a corpus read in pieces gives the ids of the whole, kept on disk."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from storyteller.engine import TokenizerConfig, read_corpus, tokenize
+from storyteller.engine.corpus import held_out_chunk
+
+pytest.importorskip("torch")
+
+from training import data as data_module
+from training import evaluate as evaluate_module
+from training.data import build_dataset
+from training.evaluate import evaluate_baselines
+
+pytestmark = pytest.mark.torch
+
+CORPUS = Path(__file__).parents[1] / "training" / "corpus"
+
+
+@pytest.fixture(scope="module")
+def corpus():  # type: ignore[no-untyped-def]
+    return read_corpus(CORPUS)
+
+
+def test_pieces_small_or_large_give_the_same_dataset_as_the_whole_text(corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    whole = build_dataset(corpus.text, TokenizerConfig(), 3, 0.1)
+    monkeypatch.setattr(data_module, "CHUNK_TOKENS", 1000)  # many chunks of ids as well
+    pieces = build_dataset(corpus.blocks(size=300), TokenizerConfig(), 3, 0.1)
+    assert pieces.vocabulary == whole.vocabulary
+    assert np.array_equal(pieces.train, whole.train)
+    assert all(np.array_equal(a, b) for a, b in zip(pieces.held_out, whole.held_out, strict=True))
+    assert pieces.tokens == whole.tokens == len(tokenize(corpus.text))
+    assert pieces.words == whole.words > 0
+
+
+def test_training_ids_are_a_compact_memory_map_and_held_out_text_is_int64(corpus) -> None:  # type: ignore[no-untyped-def]
+    data = build_dataset(corpus.blocks(), TokenizerConfig(), 3, 0.1)
+    assert isinstance(data.train, np.memmap) and data.train.dtype == np.uint16
+    assert all(chunk.dtype == np.int64 for chunk in data.held_out)
+    assert all(chunk.dtype == np.int64 for chunk in data.eval_chunks())
+
+
+def test_a_huge_corpus_holds_out_at_most_half_a_million_tokens() -> None:
+    assert held_out_chunk(1_000_000, 0.1) == 10_000
+    assert held_out_chunk(100_000_000, 0.1) == 50_000
+
+
+def reference_baselines(train: np.ndarray, chunks: list[np.ndarray], vocab: int) -> dict[str, float]:
+    """The bigram baseline's perplexity and top-1, counted the plain way with dictionaries."""
+    unigram = np.bincount(train, minlength=vocab) + 1.0
+    unigram /= unigram.sum()
+    following: dict[int, Counter[int]] = defaultdict(Counter)
+    for a, b in itertools.pairwise(train.tolist()):
+        following[a][b] += 1
+
+    def p(a: int, b: int) -> float:
+        total = sum(following[a].values())
+        if not total:
+            return float(unigram[b])
+        return 0.8 * following[a][b] / total + 0.2 * float(unigram[b])
+
+    top_unigram = set(np.argsort(-unigram, kind="stable")[:5].tolist())
+    nll = hits = count = 0.0
+    for chunk in chunks:
+        for a, b in itertools.pairwise(chunk.tolist()):
+            best = min(top_unigram | set(following[a]), key=lambda w: (-p(a, w), w))
+            nll -= math.log(p(a, b))
+            hits += best == b
+            count += 1
+    return {"perplexity": math.exp(nll / count), "top1": hits / count}
+
+
+def test_the_bigram_baseline_counted_in_chunks_matches_plain_counting(corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    data = build_dataset(corpus.blocks(), TokenizerConfig(), 3, 0.1)
+    train = np.asarray(data.train, np.int64)
+    expected = reference_baselines(train, data.held_out, len(data.vocabulary))
+    monkeypatch.setattr(evaluate_module, "CHUNK_TOKENS", 777)  # chunk edges inside the text
+    got = evaluate_baselines(data.train, data.held_out, len(data.vocabulary), 3)["bigram"]
+    assert got["perplexity"] == pytest.approx(expected["perplexity"], rel=1e-12)
+    assert got["top1"] == expected["top1"]
