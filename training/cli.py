@@ -246,6 +246,8 @@ def _run(args: argparse.Namespace, report: Any) -> int:
         raise StorytellerError(str(error)) from None
     finally:
         restore()
+    if not result.primary:
+        return 0  # a distributed run's other processes: the first one exports
     started = time.perf_counter()
     try:
         difference = export(result, out, args.name, int8=args.int8)

@@ -88,9 +88,9 @@ class AdaptiveSoftmax(nn.Module):
         head_index = torch.where(cluster_of == 0, targets, self.shortlist + cluster_of - 1)
         nll = -head.gather(1, head_index[:, None]).squeeze(1)
         for i, tail in enumerate(self.tails):
+            # A cluster without targets runs on zero rows: every weight takes part in every step
+            # (so DistributedDataParallel needs no search for unused ones), at no cost.
             rows = (cluster_of == i + 1).nonzero().squeeze(1)
-            if rows.numel() == 0:
-                continue
             scores = F.log_softmax(tail(hidden[rows]), -1)
             inside = (targets[rows] - self.cutoffs[i])[:, None]
             nll = nll.index_add(0, rows, -scores.gather(1, inside).squeeze(1))
@@ -169,6 +169,30 @@ class LanguageModel(nn.Module):
             return self.adaptive.loss(flat, targets.reshape(-1)), state
         assert self.head is not None
         return F.cross_entropy(self.head(flat), targets.reshape(-1)), state
+
+
+class Objective(nn.Module):
+    """One training step's loss, in one forward call (as DistributedDataParallel wants it): the
+    stateful objective on ``ids``, plus the windowed one on ``windows`` when given."""
+
+    def __init__(self, model: LanguageModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self,
+        ids: torch.Tensor,
+        targets: torch.Tensor,
+        state: State | None,
+        windows: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, State]:
+        """(the loss to minimise, the stateful objective's part, the state after ``ids``)."""
+        stream_loss, state = self.model.loss(ids, targets, state)
+        loss = stream_loss
+        if windows is not None:
+            window_loss, _ = self.model.loss(*windows)
+            loss = loss + window_loss
+        return loss, stream_loss, state
 
 
 class OnnxSignature(nn.Module):

@@ -24,15 +24,17 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.nn.parallel import DistributedDataParallel
 
 from storyteller.engine.corpus import Corpus
 from storyteller.engine.tokenizer import TokenizerConfig, detokenize, find_names
 from storyteller.engine.vocab import PARAGRAPH_ID, UNKNOWN_ID, Vocabulary
 
+from . import distributed
 from .config import TrainConfig
 from .data import build_dataset, stream_batches, windows
 from .evaluate import evaluate_baselines, evaluate_network
-from .network import LanguageModel
+from .network import LanguageModel, Objective
 
 Progress = Callable[[dict[str, Any]], None]
 CHECKPOINT_FORMAT = "storyteller-checkpoint"
@@ -71,6 +73,8 @@ class TrainResult:
     notes: list[str] = field(default_factory=list)
     check_text: list[np.ndarray] = field(default_factory=list)
     """Text the figures were measured on (held-out chunks), kept to check a quantised export."""
+    primary: bool = True
+    """False in all but the first process of a distributed run: that one alone writes the model."""
 
 
 def pick_device(wanted: str) -> torch.device:
@@ -89,8 +93,34 @@ def train(
     checkpoint: Path | None = None,
     resume: Path | None = None,
 ) -> TrainResult:
-    """Train a model on ``corpus``; returns the best model seen, even when stopped early."""
-    emit = on_progress or (lambda event: None)
+    """Train a model on ``corpus``; returns the best model seen, even when stopped early.
+
+    Started by torchrun, it trains with its sibling processes (see ``distributed``); only the
+    first reports progress and writes checkpoints.
+    """
+    device = pick_device(config.device)
+    try:
+        group = distributed.join(device)
+    except RuntimeError as error:
+        raise TrainingError(f"Distributed training cannot start: {error}.") from None
+    try:
+        return _train(config, corpus, device, group, on_progress, stop, checkpoint, resume)
+    finally:
+        distributed.leave(group)
+
+
+def _train(
+    config: TrainConfig,
+    corpus: Corpus,
+    device: torch.device,
+    group: distributed.Group | None,
+    on_progress: Progress | None,
+    stop: threading.Event | None,
+    checkpoint: Path | None,
+    resume: Path | None,
+) -> TrainResult:
+    primary = group is None or group.primary
+    emit = on_progress if on_progress and primary else (lambda event: None)
     stop = stop or threading.Event()
     started = time.perf_counter()
     saved = load_checkpoint(resume, corpus) if resume else None
@@ -107,7 +137,9 @@ def train(
     rng = np.random.default_rng(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
-    device = pick_device(config.device)
+    if group is not None and device.type == "cuda":
+        device = torch.device("cuda", group.local_rank)
+        torch.cuda.set_device(device)
     notes = list(corpus.notes)
     tokenizer = TokenizerConfig(lowercase=config.lowercase)
     try:
@@ -135,6 +167,16 @@ def train(
     config = dataclasses.replace(config, lr=lr)  # the card records the rate actually used
     vocab_size = len(data.vocabulary)
     model = LanguageModel(vocab_size, config).to(device)
+    objective: torch.nn.Module = Objective(model)
+    if group is not None:
+        try:
+            group.check("window batch", config.window_batch)
+            for offset in (0, config.seq_len - 1):
+                rows, _ = next(stream_batches(data.train, config.batch_size, config.seq_len, offset))
+                group.check("batch of parallel streams", len(rows))
+        except ValueError as error:
+            raise TrainingError(f"Invalid setting: {error}.") from None
+        objective = DistributedDataParallel(objective)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     start_epoch, best_loss, bad_epochs, best_state = 0, math.inf, 0, None
     if saved:
@@ -193,19 +235,25 @@ def train(
         epoch_loss, epoch_steps = 0.0, 0
         order = rng.permutation(n_windows) if n_windows <= SHUFFLED_WINDOWS else None
         for i in range(steps_per_epoch):
-            if stop.is_set():
-                stopped = "interrupted"
-                break
             elapsed = time.perf_counter() - started
-            if config.time_budget is not None and elapsed >= config.time_budget:
-                stopped = "time budget"
+            halt = (
+                2
+                if stop.is_set()
+                else 1
+                if config.time_budget is not None and elapsed >= config.time_budget
+                else 0
+            )
+            if group is not None:
+                halt = group.agree(halt, device)  # all processes stop at the same step
+            if halt:
+                stopped = "interrupted" if halt == 2 else "time budget"
                 break
             x, y, fresh = next(stream)
+            if group is not None:
+                x, y = group.share(x), group.share(y)
             if fresh or state is None or state[0].shape[1] != x.shape[0]:
                 state = model.zero_state(x.shape[0], device)
-            stream_loss, state = model.loss(to_device(x), to_device(y), state)
-            state = (state[0].detach(), state[1].detach())
-            loss = stream_loss
+            window_batch = None
             if config.window_batch:
                 if order is not None:
                     starts = order[
@@ -213,9 +261,12 @@ def train(
                     ]
                 else:
                     starts = rng.integers(0, n_windows, config.window_batch)
+                if group is not None:
+                    starts = group.share(starts)
                 wx, wy = windows(data.train, config.window, starts)
-                window_loss, _ = model.loss(to_device(wx), to_device(wy))
-                loss = loss + window_loss
+                window_batch = (to_device(wx), to_device(wy))
+            loss, stream_loss, state = objective(to_device(x), to_device(y), state, window_batch)
+            state = (state[0].detach(), state[1].detach())
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
@@ -224,7 +275,7 @@ def train(
             step += 1
             epoch_steps += 1
             epoch_loss += stream_loss.item()
-            tokens_done += x.size
+            tokens_done += x.size * (group.world if group else 1)
             now = time.perf_counter()
             if now - last_report >= PROGRESS_INTERVAL or step == total_steps:
                 last_report = now
@@ -255,8 +306,8 @@ def train(
             best_state = copy.deepcopy(model.state_dict())
         else:
             bad_epochs += 1
-            for group in optimizer.param_groups:
-                group["lr"] /= 2
+            for param_group in optimizer.param_groups:
+                param_group["lr"] /= 2
         emit(
             {
                 "event": "epoch",
@@ -267,14 +318,15 @@ def train(
                 "lr": optimizer.param_groups[0]["lr"],
             }
         )
-        emit(
-            {
-                "event": "sample",
-                "epoch": epoch + 1,
-                "text": sample(model, data.vocabulary, tokenizer, config.seed, device),
-            }
-        )
-        if checkpoint is not None and epoch_steps == steps_per_epoch:
+        if primary:
+            emit(
+                {
+                    "event": "sample",
+                    "epoch": epoch + 1,
+                    "text": sample(model, data.vocabulary, tokenizer, config.seed, device),
+                }
+            )
+        if checkpoint is not None and primary and epoch_steps == steps_per_epoch:
             save_checkpoint(
                 checkpoint,
                 model,
@@ -316,6 +368,7 @@ def train(
         seconds=time.perf_counter() - started,
         notes=notes,
         check_text=chunks[:40],
+        primary=primary,
     )
     emit(
         {
