@@ -81,59 +81,80 @@ def _chunks(ids: np.ndarray, overlap: int = 0) -> Iterator[np.ndarray]:
 class _Bigram:
     """Bigram counts interpolated with a unigram distribution, so no word has probability 0.
 
-    The counts are kept as sorted ``previous * vocab + word`` keys, counted with numpy a chunk
-    at a time, so a training text of any length fits.
+    Only what the held-out text asks is kept: the probability of each of its word pairs and
+    the five likeliest successors of each of its words. The pairs are counted with numpy one
+    range of predecessor words at a time, each range covering about ``CHUNK_TOKENS`` training
+    positions, so memory stays bounded however long the training text is.
     """
 
-    def __init__(self, train: np.ndarray, unigram: np.ndarray, top_unigram: np.ndarray) -> None:
+    def __init__(
+        self, train: np.ndarray, unigram: np.ndarray, top_unigram: np.ndarray, pairs: np.ndarray
+    ) -> None:
         self.unigram = unigram
         self.top_unigram = top_unigram
         self.size = size = len(unigram)
-        self.keys = np.zeros(0, np.int64)
-        self.counts = np.zeros(0, np.int64)
         self.totals = np.zeros(size, np.int64)
         for part in _chunks(train, overlap=1):
-            keys, counts = np.unique(part[:-1] * size + part[1:], return_counts=True)
-            self.keys, self.counts = _merge(self.keys, self.counts, keys, counts)
             self.totals += np.bincount(part[:-1], minlength=size)
-        self._top: dict[int, list[int]] = {}
+        self.p = unigram[pairs[:, 1]]  # stays so for a predecessor never followed by anything
+        self.top: dict[int, list[int]] = {}
+        asked = np.zeros(size, bool)
+        asked[pairs[:, 0]] = True
+        edges = np.searchsorted(
+            np.cumsum(self.totals), np.arange(CHUNK_TOKENS, self.totals.sum(), CHUNK_TOKENS)
+        )
+        for low, high in itertools.pairwise([0, *np.unique(edges + 1).tolist(), size]):
+            if high > low and asked[low:high].any():
+                keys, counts = self._pairs(train, low, high)
+                self._answer(keys, counts, pairs, np.flatnonzero(asked[low:high]) + low, low, high)
 
-    def p(self, previous: int, word: int) -> float:
-        total = int(self.totals[previous])
-        if not total:
-            return float(self.unigram[word])
-        key = previous * self.size + word
-        at = int(np.searchsorted(self.keys, key))
-        count = int(self.counts[at]) if at < len(self.keys) and self.keys[at] == key else 0
-        return float(BIGRAM_WEIGHT * (count / total) + (1 - BIGRAM_WEIGHT) * self.unigram[word])
+    def _pairs(self, train: np.ndarray, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted ``previous * size + word`` keys and their counts, for predecessors ``low ≤ a < high``."""
+        found_keys, found_counts = [], []
+        for part in _chunks(train, overlap=1):
+            inside = (part[:-1] >= low) & (part[:-1] < high)
+            keys, counts = np.unique(part[:-1][inside] * self.size + part[1:][inside], return_counts=True)
+            found_keys.append(keys)
+            found_counts.append(counts)
+        keys = np.concatenate(found_keys)
+        order = np.argsort(keys, kind="stable")
+        keys, counts = keys[order], np.concatenate(found_counts)[order]
+        if not len(keys):
+            return keys, counts
+        starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+        return keys[starts], np.add.reduceat(counts, starts)
 
-    def top(self, previous: int) -> list[int]:
-        """The five most probable next words (only seen successors or top unigram words can be)."""
-        if previous not in self._top:
-            low, high = np.searchsorted(self.keys, [previous * self.size, (previous + 1) * self.size])
-            seen = self.keys[low:high] % self.size
-            others = np.setdiff1d(self.top_unigram, seen)
-            options = np.concatenate([seen, others])
-            total = int(self.totals[previous])
-            counts = np.concatenate([self.counts[low:high], np.zeros(len(others), np.int64)])
-            if total:
-                p = BIGRAM_WEIGHT * (counts / total) + (1 - BIGRAM_WEIGHT) * self.unigram[options]
+    def _answer(
+        self,
+        keys: np.ndarray,
+        counts: np.ndarray,
+        pairs: np.ndarray,
+        predecessors: np.ndarray,
+        low: int,
+        high: int,
+    ) -> None:
+        rows = np.flatnonzero((pairs[:, 0] >= low) & (pairs[:, 0] < high) & (self.totals[pairs[:, 0]] > 0))
+        previous, word = pairs[rows, 0], pairs[rows, 1]
+        wanted = previous * self.size + word
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        seen = np.where(keys[at] == wanted, counts[at], 0)
+        self.p[rows] = (
+            BIGRAM_WEIGHT * (seen / self.totals[previous]) + (1 - BIGRAM_WEIGHT) * self.unigram[word]
+        )
+        for a in predecessors.tolist():
+            first, last = np.searchsorted(keys, [a * self.size, (a + 1) * self.size])
+            successors = keys[first:last] % self.size
+            others = np.setdiff1d(self.top_unigram, successors)
+            options = np.concatenate([successors, others])
+            if self.totals[a]:
+                seen_counts = np.concatenate([counts[first:last], np.zeros(len(others), np.int64)])
+                p = (
+                    BIGRAM_WEIGHT * (seen_counts / self.totals[a])
+                    + (1 - BIGRAM_WEIGHT) * self.unigram[options]
+                )
             else:
                 p = self.unigram[options]
-            self._top[previous] = options[np.lexsort((options, -p))[:5]].tolist()
-        return self._top[previous]
-
-
-def _merge(
-    keys: np.ndarray, counts: np.ndarray, more_keys: np.ndarray, more_counts: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Two sorted key/count tables as one."""
-    keys = np.concatenate([keys, more_keys])
-    counts = np.concatenate([counts, more_counts])
-    order = np.argsort(keys, kind="stable")
-    keys, counts = keys[order], counts[order]
-    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
-    return keys[starts], np.add.reduceat(counts, starts) if len(keys) else counts
+            self.top[a] = options[np.lexsort((options, -p))[:5]].tolist()
 
 
 def evaluate_baselines(
@@ -144,27 +165,29 @@ def evaluate_baselines(
     unigram = unigram.astype(np.float64) + 1.0
     unigram /= unigram.sum()
     top_unigram = np.argsort(-unigram, kind="stable")[:5]
-    bigram = _Bigram(train, unigram, top_unigram)
+    # Every (previous, word) pair to score: those of the chunks, then each window's last word and target.
+    starts = window_starts(chunks, window)
+    pairs = [np.stack([chunk[:-1], chunk[1:]], 1) for chunk in chunks if len(chunk) > 1]
+    if starts:
+        pairs.append(np.array([[chunks[c][s + window - 1], chunks[c][s + window]] for c, s in starts]))
+    asked = np.concatenate(pairs).astype(np.int64) if pairs else np.zeros((0, 2), np.int64)
+    bigram = _Bigram(train, unigram, top_unigram, asked)
     best_unigram = int(top_unigram[0])
+    count = len(asked) - len(starts)
 
     sums = {name: {"nll": 0.0, "top1": 0.0, "top5": 0.0} for name in ("unigram", "bigram")}
-    count = 0
-    for chunk in chunks:
-        for previous, word in itertools.pairwise(chunk.tolist()):
-            count += 1
-            sums["unigram"]["nll"] -= math.log(unigram[word])
-            sums["unigram"]["top1"] += word == best_unigram
-            sums["unigram"]["top5"] += word in top_unigram
-            top = bigram.top(previous)
-            sums["bigram"]["nll"] -= math.log(bigram.p(previous, word))
-            sums["bigram"]["top1"] += word == top[0]
-            sums["bigram"]["top5"] += word in top
-    starts = window_starts(chunks, window)
+    for (previous, word), p in zip(asked[:count].tolist(), bigram.p[:count].tolist(), strict=True):
+        sums["unigram"]["nll"] -= math.log(unigram[word])
+        sums["unigram"]["top1"] += word == best_unigram
+        sums["unigram"]["top5"] += word in top_unigram
+        top = bigram.top[previous]
+        sums["bigram"]["nll"] -= math.log(p)
+        sums["bigram"]["top1"] += word == top[0]
+        sums["bigram"]["top5"] += word in top
     windowed = {"unigram": 0, "bigram": 0}
-    for c, start in starts:
-        target = int(chunks[c][start + window])
+    for previous, target in asked[count:].tolist():
         windowed["unigram"] += target == best_unigram
-        windowed["bigram"] += target == bigram.top(int(chunks[c][start + window - 1]))[0]
+        windowed["bigram"] += target == bigram.top[previous][0]
     count = max(1, count)
     return {
         name: {
