@@ -328,3 +328,12 @@ def test_the_learning_rate_is_sized_to_the_text(result) -> None:  # type: ignore
     assert result.config.lr == 0.01  # the fable is small: memorised fastest with larger steps
     assert TrainConfig().learning_rate(1_000_000) == 0.003
     assert TrainConfig(lr=0.5).learning_rate(10) == 0.5
+
+
+def test_bf16_autocast_trains_and_exports_fp32_weights(corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = train(TrainConfig(**{**SMALL, "precision": "bf16"}), corpus)
+    assert all(p.dtype == torch.float32 for p in result.model.parameters())
+    assert result.metrics["perplexity"] < len(result.vocabulary)  # it learnt: better than uniform
+    assert export(result, tmp_path / "bf16.onnx") <= 1e-4
+    with pytest.raises(TrainingError, match="precision must be fp32 or bf16"):
+        train(TrainConfig(precision="fp16"), corpus)

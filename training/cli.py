@@ -90,6 +90,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to train (%(default)s)"
     )
     parser.add_argument(
+        "--bf16",
+        action="store_true",
+        help="compute in bfloat16 under autocast (GPUs with bf16; the model is saved in fp32)",
+    )
+    parser.add_argument(
         "--threads", type=int, default=defaults.threads, help="CPU threads for torch (%(default)s)"
     )
     parser.add_argument(
@@ -129,6 +134,7 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         lowercase=not args.keep_case,
         seed=args.seed,
         device=args.device,
+        precision="bf16" if args.bf16 else "fp32",
         threads=args.threads,
     )
 

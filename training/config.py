@@ -60,6 +60,9 @@ class TrainConfig:
     """Share of the corpus held out (in contiguous chunks) for honest figures."""
     seed: int = 0
     """Seeds every random choice: same corpus, config and seed give the same model."""
+    precision: str = "fp32"
+    """'fp32', or 'bf16': matrix products in bfloat16 under autocast (for GPUs that have it; a
+    CPU without bf16 instructions only gets slower). The exported model is fp32 either way."""
     device: str = "auto"
     """'auto' (a GPU when there is one), 'cpu' or 'cuda'."""
     threads: int | None = None
@@ -89,6 +92,8 @@ class TrainConfig:
             raise ValueError("the vocabulary must allow at least 3 entries")
         if self.softmax not in ("auto", "full", "adaptive"):
             raise ValueError("softmax must be auto, full or adaptive")
+        if self.precision not in ("fp32", "bf16"):
+            raise ValueError("precision must be fp32 or bf16")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError("device must be auto, cpu or cuda")
 

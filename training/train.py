@@ -265,7 +265,8 @@ def _train(
                     starts = group.share(starts)
                 wx, wy = windows(data.train, config.window, starts)
                 window_batch = (to_device(wx), to_device(wy))
-            loss, stream_loss, state = objective(to_device(x), to_device(y), state, window_batch)
+            with torch.autocast(device.type, torch.bfloat16, enabled=config.precision == "bf16"):
+                loss, stream_loss, state = objective(to_device(x), to_device(y), state, window_batch)
             state = (state[0].detach(), state[1].detach())
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
