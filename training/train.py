@@ -228,11 +228,11 @@ def _train(
     tokens_done = 0  # text read by the stateful objective (the windows re-read the same text)
     loop_started = time.perf_counter()
     last_report = 0.0
-    epoch_loss = 0.0
     epoch = start_epoch
     model.train()
     for epoch in range(start_epoch, config.epochs):
-        epoch_loss, epoch_steps = 0.0, 0
+        # Summed on the device: reading a loss every step would wait for the GPU every step.
+        epoch_loss, epoch_steps = torch.zeros((), device=device), 0
         order = rng.permutation(n_windows) if n_windows <= SHUFFLED_WINDOWS else None
         for i in range(steps_per_epoch):
             elapsed = time.perf_counter() - started
@@ -275,7 +275,7 @@ def _train(
 
             step += 1
             epoch_steps += 1
-            epoch_loss += stream_loss.item()
+            epoch_loss += stream_loss.detach()
             tokens_done += x.size * (group.world if group else 1)
             now = time.perf_counter()
             if now - last_report >= PROGRESS_INTERVAL or step == total_steps:
@@ -313,7 +313,7 @@ def _train(
             {
                 "event": "epoch",
                 "epoch": epoch + epoch_steps / steps_per_epoch,
-                "train_loss": epoch_loss / epoch_steps,
+                "train_loss": epoch_loss.item() / epoch_steps,
                 "metrics": figures,
                 "best": improved,
                 "lr": optimizer.param_groups[0]["lr"],
