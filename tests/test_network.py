@@ -93,3 +93,14 @@ def test_an_adaptive_model_exports_with_dynamic_axes_and_parity(tmp_path) -> Non
     loaded = load(path)
     logits, _ = loaded.run(np.array([[3, 4, 5, 6]]))
     assert logits.shape == (1, 4, VOCAB)
+
+
+def test_the_top_words_found_cluster_by_cluster_are_those_of_the_full_scores() -> None:
+    model = adaptive_model()
+    hidden = torch.randn(64, 16, generator=torch.Generator().manual_seed(2)) * 3
+    with torch.no_grad():
+        assert model.adaptive is not None
+        model.adaptive.bias[2_000] += 6.0  # the rare cluster as likely as the frequent words
+        expected = model.scores(hidden).topk(5, -1).indices
+        assert torch.equal(model.top(hidden, 5), expected)
+        assert (expected >= 2_000).any() and (expected < 2_000).any()  # both parts take part

@@ -81,6 +81,21 @@ class AdaptiveSoftmax(nn.Module):
             parts.append(cluster + F.log_softmax(tail(hidden), -1))
         return torch.cat(parts, -1)
 
+    def top(self, hidden: torch.Tensor, k: int) -> torch.Tensor:
+        """The ``k`` likeliest words at each position of ``hidden`` ([n, units] → [n, k]), best
+        first, found part by part without assembling every word's score."""
+        head = F.log_softmax(F.linear(hidden, self.head_weight(), self.bias), -1)
+        values, indices = head[:, : self.shortlist].topk(min(k, self.shortlist), -1)
+        found_values, found_indices = [values], [indices]
+        for i, tail in enumerate(self.tails):
+            logits = tail(hidden)  # ranked as they are: log_softmax only shifts each row
+            values, indices = logits.topk(min(k, logits.shape[-1]), -1)
+            shift = head[:, self.shortlist + i, None] - logits.logsumexp(-1, keepdim=True)
+            found_values.append(values + shift)
+            found_indices.append(indices + self.cutoffs[i])
+        order = torch.cat(found_values, -1).topk(k, -1).indices
+        return torch.cat(found_indices, -1).gather(1, order)
+
     def loss(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Mean negative log-likelihood of ``targets`` ([n]) given ``hidden`` ([n, units])."""
         head = F.log_softmax(F.linear(hidden, self.head_weight(), self.bias), -1)
@@ -154,6 +169,19 @@ class LanguageModel(nn.Module):
         assert self.head is not None
         return self.head(hidden)
 
+    def top(self, hidden: torch.Tensor, k: int) -> torch.Tensor:
+        """The ``k`` likeliest next words after each row of ``hidden`` ([n, units] → [n, k]), best first."""
+        if self.adaptive is not None:
+            return self.adaptive.top(hidden, k)
+        return self.scores(hidden).topk(k, -1).indices
+
+    def nll(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Mean negative log-likelihood of ``targets`` ([n]) after the rows of ``hidden`` ([n, units])."""
+        if self.adaptive is not None:
+            return self.adaptive.loss(hidden, targets)
+        assert self.head is not None
+        return F.cross_entropy(self.head(hidden), targets)
+
     def forward(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """Scores for the next token at every position, and the state after the last one."""
         out, state = self.hidden(ids, state)
@@ -164,11 +192,7 @@ class LanguageModel(nn.Module):
     ) -> tuple[torch.Tensor, State]:
         """Mean negative log-likelihood of ``targets`` (never scoring every word when it need not)."""
         out, state = self.hidden(ids, state)
-        flat = out.reshape(-1, out.shape[-1])
-        if self.adaptive is not None:
-            return self.adaptive.loss(flat, targets.reshape(-1)), state
-        assert self.head is not None
-        return F.cross_entropy(self.head(flat), targets.reshape(-1)), state
+        return self.nll(out.reshape(-1, out.shape[-1]), targets.reshape(-1)), state
 
 
 class Objective(nn.Module):

@@ -179,6 +179,7 @@ def _train(
         objective = DistributedDataParallel(objective)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     start_epoch, best_loss, bad_epochs, best_state = 0, math.inf, 0, None
+    best_figures: dict[str, float] | None = None  # measured on best_state in this run
     if saved:
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
@@ -304,7 +305,7 @@ def _train(
         improved = held_loss < best_loss - 1e-4
         if improved:
             best_loss, bad_epochs = held_loss, 0
-            best_state = copy.deepcopy(model.state_dict())
+            best_state, best_figures = copy.deepcopy(model.state_dict()), figures
         else:
             bad_epochs += 1
             for param_group in optimizer.param_groups:
@@ -348,7 +349,7 @@ def _train(
 
     if best_state is not None:
         model.load_state_dict(best_state)
-    metrics = evaluate_network(model, chunks, config.window, device)
+    metrics = best_figures or evaluate_network(model, chunks, config.window, device)
     model.eval()
     result = TrainResult(
         model=model.cpu(),
