@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import tracemalloc
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -48,6 +49,33 @@ def test_training_ids_are_a_compact_memory_map_and_held_out_text_is_int64(corpus
     assert all(chunk.dtype == np.int64 for chunk in data.eval_chunks())
 
 
+def _peak_while_building(path: Path, paragraphs: int) -> tuple[int, int]:
+    """Python's peak allocation while a text of ``paragraphs`` × 50,000 words becomes ids; and its size."""
+    words = [f"w{i}" for i in range(5000)]
+    rng = np.random.default_rng(0)
+    with path.open("w") as out:
+        for _ in range(paragraphs):
+            out.write(" ".join(rng.choice(words, 50_000)) + ".\n\n")
+    corpus = read_corpus(path)
+    tracemalloc.start()
+    try:
+        build_dataset(corpus.blocks(), TokenizerConfig(), 3, 0.1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, path.stat().st_size
+
+
+def test_building_the_dataset_takes_the_same_memory_for_twice_the_text(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(data_module, "CHUNK_TOKENS", 1 << 16)  # both texts span many chunks and blocks
+    peak, size = _peak_while_building(tmp_path / "one.txt", 8)
+    peak_twice, size_twice = _peak_while_building(tmp_path / "two.txt", 16)
+    assert size_twice > 2 * size * 0.99
+    # A few megabytes for the piece of text in hand and its ids, however long the text is.
+    assert peak < 20e6, f"{peak / 1e6:.1f} MB for {size / 1e6:.1f} MB of text"
+    assert peak_twice < peak * 1.25, f"{peak / 1e6:.1f} MB, then {peak_twice / 1e6:.1f} MB for twice the text"
+
+
 def test_a_huge_corpus_holds_out_at_most_half_a_million_tokens() -> None:
     assert held_out_chunk(1_000_000, 0.1) == 10_000
     assert held_out_chunk(100_000_000, 0.1) == 50_000
@@ -83,6 +111,7 @@ def test_the_bigram_baseline_counted_in_chunks_matches_plain_counting(corpus, mo
     train = np.asarray(data.train, np.int64)
     expected = reference_baselines(train, data.held_out, len(data.vocabulary))
     monkeypatch.setattr(evaluate_module, "CHUNK_TOKENS", 777)  # chunk edges inside the text
+    monkeypatch.setattr(evaluate_module, "RANGE_POSITIONS", 2000)  # and many ranges of predecessors
     got = evaluate_baselines(data.train, data.held_out, len(data.vocabulary), 3)["bigram"]
     assert got["perplexity"] == pytest.approx(expected["perplexity"], rel=1e-12)
     assert got["top1"] == expected["top1"]

@@ -12,6 +12,7 @@ behind, even after a kill.
 from __future__ import annotations
 
 import tempfile
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from storyteller.engine.predictor import is_word
 from storyteller.engine.tokenizer import TokenizerConfig, iter_tokens
 from storyteller.engine.vocab import PARAGRAPH_ID, Vocabulary
 
-CHUNK_TOKENS = 1 << 22
+CHUNK_TOKENS = 1 << 20
 """Token ids are counted and re-encoded this many at a time."""
 
 
@@ -92,17 +93,17 @@ def build_dataset(
 def _write_provisional(tokens: Iterator[str], spellings: dict[str, int], out: BinaryIO) -> int:
     """Write one uint32 per token (its spelling's number, in order of first appearance)."""
     count = 0
-    batch: list[int] = []
+    batch = array("I")  # C integers: no Python object kept per token
     for token in tokens:
         number = spellings.get(token)
         if number is None:
             number = spellings[token] = len(spellings)
         batch.append(number)
         if len(batch) == CHUNK_TOKENS:
-            out.write(np.array(batch, np.uint32).tobytes())
+            out.write(batch)
             count += len(batch)
-            batch.clear()
-    out.write(np.array(batch, np.uint32).tobytes())
+            del batch[:]
+    out.write(batch)
     out.flush()
     return count + len(batch)
 

@@ -81,8 +81,10 @@ def evaluate_network(
     return figures
 
 
-CHUNK_TOKENS = 1 << 24
+CHUNK_TOKENS = 1 << 22
 """Training text is counted this many tokens at a time (it may be a memory map far larger than memory)."""
+RANGE_POSITIONS = 1 << 23
+"""The bigram baseline counts the pairs of this many training positions at once (~200 MB)."""
 
 
 def _chunks(ids: np.ndarray, overlap: int = 0) -> Iterator[np.ndarray]:
@@ -95,7 +97,7 @@ class _Bigram:
 
     Only what the held-out text asks is kept: the probability of each of its word pairs and
     the five likeliest successors of each of its words. The pairs are counted with numpy one
-    range of predecessor words at a time, each range covering about ``CHUNK_TOKENS`` training
+    range of predecessor words at a time, each range covering about ``RANGE_POSITIONS`` training
     positions, so memory stays bounded however long the training text is.
     """
 
@@ -113,7 +115,7 @@ class _Bigram:
         asked = np.zeros(size, bool)
         asked[pairs[:, 0]] = True
         edges = np.searchsorted(
-            np.cumsum(self.totals), np.arange(CHUNK_TOKENS, self.totals.sum(), CHUNK_TOKENS)
+            np.cumsum(self.totals), np.arange(RANGE_POSITIONS, self.totals.sum(), RANGE_POSITIONS)
         )
         for low, high in itertools.pairwise([0, *np.unique(edges + 1).tolist(), size]):
             if high > low and asked[low:high].any():
