@@ -82,20 +82,20 @@ def run(corpus_path: Path, train_seconds: float) -> dict[str, Any]:
     stop = threading.Event()
     facts: dict[str, Any] = {}
 
+    def stop_training() -> None:
+        watch.enter("evaluate and export")
+        stop.set()
+
     def progress(event: dict[str, Any]) -> None:
         if event["event"] == "start":
             facts.update(tokens=event["tokens"], vocabulary=event["vocabulary"], train=event["train_tokens"])
             watch.enter("train")
-            threading.Timer(train_seconds, stop.set).start()
+            threading.Timer(train_seconds, stop_training).start()
         elif event["event"] == "step":
             facts["tokens_per_s"] = event["tokens_per_s"]
-        elif event["event"] == "epoch" and watch.phase == "train":
-            watch.enter("evaluate and export")
 
     config = TrainConfig(units=200, layers=2, threads=2, device="cpu", seed=0)
     result = train(config, corpus, on_progress=progress, stop=stop)
-    if watch.phase == "train":
-        watch.enter("evaluate and export")
     with tempfile.TemporaryDirectory() as folder:
         export(result, Path(folder) / "scale.onnx")
     watch.stop()
@@ -112,7 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--words", type=int, default=100_000_000)
     parser.add_argument("--vocab", type=int, default=33_000, help="the generator's vocabulary")
-    parser.add_argument("--train-seconds", type=float, default=120)
+    parser.add_argument("--train-seconds", type=float, default=120, help="then the run is stopped")
     parser.add_argument("--run", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
