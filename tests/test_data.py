@@ -110,7 +110,7 @@ def test_the_bigram_baseline_counted_in_chunks_matches_plain_counting(corpus, mo
     data = build_dataset(corpus.blocks(), TokenizerConfig(), 3, 0.1)
     train = np.asarray(data.train, np.int64)
     expected = reference_baselines(train, data.held_out, len(data.vocabulary))
-    monkeypatch.setattr(evaluate_module, "CHUNK_TOKENS", 777)  # chunk edges inside the text
+    monkeypatch.setattr(data_module, "CHUNK_TOKENS", 777)  # chunk edges inside the text
     monkeypatch.setattr(evaluate_module, "RANGE_POSITIONS", 2000)  # and many ranges of predecessors
     got = evaluate_baselines(data.train, data.held_out, len(data.vocabulary), 3)["bigram"]
     assert got["perplexity"] == pytest.approx(expected["perplexity"], rel=1e-12)

@@ -26,7 +26,7 @@ from storyteller.engine.tokenizer import TokenizerConfig, iter_tokens
 from storyteller.engine.vocab import PARAGRAPH_ID, Vocabulary
 
 CHUNK_TOKENS = 1 << 20
-"""Token ids are counted and re-encoded this many at a time."""
+"""Token ids are counted, re-encoded and read for the baselines this many at a time."""
 
 
 @dataclass
@@ -112,14 +112,20 @@ def _count(ids: np.ndarray, ranges: list[tuple[int, int]], distinct: int) -> lis
     """How often each provisional id occurs inside ``ranges``."""
     counts = np.zeros(distinct, np.int64)
     for start, stop in ranges:
-        for part in _parts(ids, start, stop):
+        for part in in_chunks(ids, start, stop):
             counts += np.bincount(part, minlength=distinct)
     return counts.tolist()
 
 
-def _parts(ids: np.ndarray, start: int, stop: int) -> Iterator[np.ndarray]:
-    for begin in range(start, stop, CHUNK_TOKENS):
-        yield np.asarray(ids[begin : min(stop, begin + CHUNK_TOKENS)])
+def in_chunks(
+    ids: np.ndarray, start: int = 0, stop: int | None = None, overlap: int = 0
+) -> Iterator[np.ndarray]:
+    """``ids[start:stop]`` as int64 arrays of ``CHUNK_TOKENS`` ids, each with the ``overlap`` ids
+    after it too (so pairs across a chunk's edge are seen): a memory map of any length, in
+    bounded memory."""
+    stop = len(ids) if stop is None else stop
+    for begin in range(start, max(start + 1, stop - overlap), CHUNK_TOKENS):
+        yield np.asarray(ids[begin : min(stop, begin + CHUNK_TOKENS + overlap)], np.int64)
 
 
 def _encode_training_text(
@@ -136,7 +142,7 @@ def _encode_training_text(
         if number:
             train[at] = PARAGRAPH_ID
             at += 1
-        for part in _parts(ids, start, stop):
+        for part in in_chunks(ids, start, stop):
             train[at : at + len(part)] = final[part]
             at += len(part)
     train.flush()

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
 
 import numpy as np
 import torch
 
+from .data import in_chunks
 from .network import LanguageModel
 
 MAX_WINDOWS = 20_000
@@ -81,15 +81,8 @@ def evaluate_network(
     return figures
 
 
-CHUNK_TOKENS = 1 << 22
-"""Training text is counted this many tokens at a time (it may be a memory map far larger than memory)."""
 RANGE_POSITIONS = 1 << 23
 """The bigram baseline counts the pairs of this many training positions at once (~200 MB)."""
-
-
-def _chunks(ids: np.ndarray, overlap: int = 0) -> Iterator[np.ndarray]:
-    for begin in range(0, max(1, len(ids) - overlap), CHUNK_TOKENS):
-        yield np.asarray(ids[begin : begin + CHUNK_TOKENS + overlap], np.int64)
 
 
 class _Bigram:
@@ -108,7 +101,7 @@ class _Bigram:
         self.top_unigram = top_unigram
         self.size = size = len(unigram)
         self.totals = np.zeros(size, np.int64)
-        for part in _chunks(train, overlap=1):
+        for part in in_chunks(train, overlap=1):
             self.totals += np.bincount(part[:-1], minlength=size)
         self.p = unigram[pairs[:, 1]]  # stays so for a predecessor never followed by anything
         self.top: dict[int, list[int]] = {}
@@ -125,7 +118,7 @@ class _Bigram:
     def _pairs(self, train: np.ndarray, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
         """Sorted ``previous * size + word`` keys and their counts, for predecessors ``low ≤ a < high``."""
         found_keys, found_counts = [], []
-        for part in _chunks(train, overlap=1):
+        for part in in_chunks(train, overlap=1):
             inside = (part[:-1] >= low) & (part[:-1] < high)
             keys, counts = np.unique(part[:-1][inside] * self.size + part[1:][inside], return_counts=True)
             found_keys.append(keys)
@@ -175,7 +168,9 @@ def evaluate_baselines(
     train: np.ndarray, chunks: list[np.ndarray], vocab_size: int, window: int
 ) -> dict[str, dict[str, float]]:
     """Unigram and interpolated bigram models counted on ``train``, scored like the network."""
-    unigram = sum((np.bincount(part, minlength=vocab_size) for part in _chunks(train)), np.zeros(vocab_size))
+    unigram = sum(
+        (np.bincount(part, minlength=vocab_size) for part in in_chunks(train)), np.zeros(vocab_size)
+    )
     unigram = unigram.astype(np.float64) + 1.0
     unigram /= unigram.sum()
     top_unigram = np.argsort(-unigram, kind="stable")[:5]

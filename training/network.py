@@ -67,14 +67,16 @@ class AdaptiveSoftmax(nn.Module):
             self.tails.append(nn.Sequential(nn.Linear(units, width, bias=False), nn.Linear(width, words)))
         nn.init.uniform_(self.own_weight, -0.1, 0.1)
 
-    def head_weight(self) -> torch.Tensor:
-        if self.shortlist_weight is None:
-            return self.own_weight
-        return torch.cat([self.shortlist_weight[: self.shortlist], self.own_weight])
+    def head(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities of the shortlist's words and of each cluster."""
+        weight: torch.Tensor = self.own_weight
+        if self.shortlist_weight is not None:
+            weight = torch.cat([self.shortlist_weight[: self.shortlist], self.own_weight])
+        return F.log_softmax(F.linear(hidden, weight, self.bias), -1)
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         """Log-probabilities of every word: ``[..., units]`` → ``[..., vocab]``."""
-        head = F.log_softmax(F.linear(hidden, self.head_weight(), self.bias), -1)
+        head = self.head(hidden)
         parts = [head[..., : self.shortlist]]
         for i, tail in enumerate(self.tails):
             cluster = head[..., self.shortlist + i : self.shortlist + i + 1]
@@ -84,7 +86,7 @@ class AdaptiveSoftmax(nn.Module):
     def top(self, hidden: torch.Tensor, k: int) -> torch.Tensor:
         """The ``k`` likeliest words at each position of ``hidden`` ([n, units] → [n, k]), best
         first, found part by part without assembling every word's score."""
-        head = F.log_softmax(F.linear(hidden, self.head_weight(), self.bias), -1)
+        head = self.head(hidden)
         values, indices = head[:, : self.shortlist].topk(min(k, self.shortlist), -1)
         found_values, found_indices = [values], [indices]
         for i, tail in enumerate(self.tails):
@@ -98,7 +100,7 @@ class AdaptiveSoftmax(nn.Module):
 
     def loss(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Mean negative log-likelihood of ``targets`` ([n]) given ``hidden`` ([n, units])."""
-        head = F.log_softmax(F.linear(hidden, self.head_weight(), self.bias), -1)
+        head = self.head(hidden)
         cluster_of = torch.bucketize(targets, targets.new_tensor(self.cutoffs[:-1]), right=True)
         head_index = torch.where(cluster_of == 0, targets, self.shortlist + cluster_of - 1)
         nll = -head.gather(1, head_index[:, None]).squeeze(1)

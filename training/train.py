@@ -44,6 +44,8 @@ MIN_STEPS_PER_EPOCH = 20
 SHUFFLED_WINDOWS = 1 << 24
 """Up to this many, each epoch visits the windows in a shuffled order; a larger text samples
 them at random (a shuffled order of 100 million windows alone would take 800 MB)."""
+HALT_NONE, HALT_BUDGET, HALT_INTERRUPTED = 0, 1, 2
+"""Why a step is not taken; several processes stop for the largest reason any of them has."""
 PROGRESS_INTERVAL = 0.5
 """Seconds between two step reports."""
 
@@ -237,17 +239,15 @@ def _train(
         order = rng.permutation(n_windows) if n_windows <= SHUFFLED_WINDOWS else None
         for i in range(steps_per_epoch):
             elapsed = time.perf_counter() - started
-            halt = (
-                2
-                if stop.is_set()
-                else 1
-                if config.time_budget is not None and elapsed >= config.time_budget
-                else 0
-            )
+            halt = HALT_NONE
+            if stop.is_set():
+                halt = HALT_INTERRUPTED
+            elif config.time_budget is not None and elapsed >= config.time_budget:
+                halt = HALT_BUDGET
             if group is not None:
                 halt = group.agree(halt, device)  # all processes stop at the same step
             if halt:
-                stopped = "interrupted" if halt == 2 else "time budget"
+                stopped = "interrupted" if halt == HALT_INTERRUPTED else "time budget"
                 break
             x, y, fresh = next(stream)
             if group is not None:
