@@ -68,7 +68,8 @@ def terminal(tmp_path: Path):  # type: ignore[no-untyped-def]
             f"; echo exited > {shlex.quote(str(tmp_path / 'exited'))}; sleep 30",
         ]
     )
-    tmux("new-session", "-d", "-s", SESSION, "-x", "110", "-y", "32", command)
+    # Started in the temporary folder: a path the app is given relative lands there, never in the tree.
+    tmux("new-session", "-d", "-s", SESSION, "-c", str(tmp_path), "-x", "110", "-y", "32", command)
     try:
         yield tmp_path
     finally:
