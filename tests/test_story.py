@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from storyteller.engine.story import (
     Author,
     Branch,
     Story,
     StoryError,
+    Turn,
     Word,
     export_text,
     load_story,
@@ -179,3 +184,89 @@ def test_word_count_leaves_out_punctuation_and_breaks() -> None:
     story = Story()
     story.add(_words("the cat , sat . <p> it 4 o'clock"))
     assert story.word_count() == 6
+
+
+# -- what is worked out from the words follows every change -------------------------------
+
+TOKENS = ["the", "fox", "ran", ",", ".", '"', "<p>", "it", "4"]
+word_strategy = st.builds(Word, st.sampled_from(TOKENS), st.sampled_from(list(Author)))
+changes = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.lists(word_strategy, min_size=1, max_size=6)),
+        st.tuples(st.just("undo"), st.none()),
+        st.tuples(st.just("redo"), st.none()),
+        st.tuples(st.just("cut"), st.integers(0, 40)),
+        st.tuples(st.just("switch"), st.integers(0, 5)),
+        st.tuples(st.just("replace"), st.tuples(st.integers(0, 40), word_strategy)),
+        st.tuples(st.just("look"), st.none()),  # read the figures between changes, or not
+    ),
+    max_size=40,
+)
+
+
+def change(story: Story, kind: str, argument: Any) -> None:
+    if kind == "add":
+        story.add(argument)
+    elif kind == "undo":
+        story.undo()
+    elif kind == "redo":
+        story.redo()
+    elif kind == "cut" and argument <= len(story.words):
+        story.cut(argument)
+    elif kind == "switch" and argument < len(story.branches):
+        if story.branches[argument].start <= len(story.words):
+            story.switch(argument)
+        else:
+            with pytest.raises(ValueError, match="the branch follows word"):
+                story.switch(argument)
+    elif kind == "replace" and argument[0] < len(story.words):
+        story.replace(*argument)
+    elif kind == "look":
+        story.turns()
+
+
+@settings(max_examples=300, deadline=None)
+@given(changes)
+def test_tokens_turns_counts_and_file_follow_every_change(steps: list[tuple[str, Any]]) -> None:
+    story = Story()
+    seen: list[tuple[int, list[Word]]] = []  # (revision, the words then)
+    for kind, argument in steps:
+        change(story, kind, argument)
+        words = list(story.words)
+        assert story.tokens == [w.token for w in words]
+        expected, start = [], 0
+        for by_model, group in itertools.groupby(words, key=lambda w: w.author is Author.MODEL):
+            grouped = tuple(group)
+            expected.append(Turn("model" if by_model else "writer", start, grouped))
+            start += len(grouped)
+        assert story.turns() == expected
+        counts = [sum(w.token[:1].isalnum() for w in words[:i]) for i in range(len(words) + 1)]
+        assert [story.word_count(before=i) for i in range(len(words) + 1)] == counts
+        assert story.word_count() == counts[-1]
+        again = Story.from_json(json.loads(story.file().encode()))
+        assert again.words == words
+        # What a view saw at an earlier revision is still true of the words it says are unchanged.
+        for revision, then in seen:
+            kept = story.unchanged_since(revision)
+            assert then[:kept] == words[:kept]
+        seen.append((story.revision, words))
+
+
+def test_adding_words_leaves_the_earlier_ones_unchanged() -> None:
+    story = Story()
+    story.add(_words("the cat sat"))
+    revision = story.revision
+    story.add(_words("down", Author.MODEL))
+    assert story.unchanged_since(revision) == 3
+    story.undo()
+    story.undo()
+    assert story.unchanged_since(revision) == 2
+
+
+def test_a_file_taken_before_a_change_keeps_the_story_as_it_was() -> None:
+    story = Story()
+    story.add(_words("the cat"))
+    taken = story.file()
+    story.add(_words("sat", Author.MODEL))
+    story.replace(0, Word("a", Author.WRITER))
+    assert [w["t"] for w in json.loads(taken.encode())["words"]] == ["the", "cat"]

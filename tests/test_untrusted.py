@@ -110,7 +110,7 @@ def test_fuzzed_story_files_read_cleanly_or_fail_with_one_sentence(tmp_path_fact
         return
     assert isinstance(story, Story)
     story.turns()
-    json.dumps(story.to_json())
+    assert Story.from_json(json.loads(story.file().encode())).tokens == story.tokens
 
 
 @FUZZ

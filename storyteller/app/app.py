@@ -9,7 +9,6 @@ killed, and the app offers to restore it.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import threading
 from collections.abc import Iterable, Sequence
@@ -23,7 +22,7 @@ from textual.screen import Screen
 
 from ..engine import Model, ModelError, detokenize, load
 from ..engine.files import write_atomically
-from ..engine.story import Story, StoryError, export_text, load_story, save_story
+from ..engine.story import Story, StoryError, StoryFile, export_text, load_story, save_story
 from ..text import visible
 from .screens.writer import KEYS, WriterScreen
 from .settings import WriterSettings
@@ -94,16 +93,16 @@ class StorytellerApp(App[None]):
     def autosave(self, story: Story) -> None:
         """Write the story to the autosave file, in a worker; only the newest request is written."""
         self._autosave_requested += 1
-        self._write_autosave(self._stamp(story).snapshot(), self._autosave_requested)
+        self._write_autosave(self._stamp(story).file(), self._autosave_requested)
 
     @work(thread=True, group="autosave", exit_on_error=False, description="autosave")
-    def _write_autosave(self, story: Story, number: int) -> None:
+    def _write_autosave(self, story: StoryFile, number: int) -> None:
         # One writer at a time, and never an older story after a newer one: requests that
         # pile up while the model writes flat out collapse into the latest.
         with self._autosave_lock:
             if number < self._autosave_requested or number <= self._autosave_written:
                 return
-            data = json.dumps(story.to_json(), ensure_ascii=False).encode()
+            data = story.encode()
             try:
                 write_atomically(data, self.autosave_path)
             except OSError as error:
@@ -227,7 +226,7 @@ class StorytellerApp(App[None]):
             if keep is False:
                 self.action_rollback()
 
-        self.push_screen(CompareScreen(old, model, self.writer.story.tokens), decided)
+        self.push_screen(CompareScreen(old, model, list(self.writer.story.tokens)), decided)
 
     def switch_model(self, model: Model) -> None:
         self.previous_model, self.model = self.model, model

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -103,46 +104,81 @@ class Turn:
     words: tuple[Word, ...]
 
 
-@dataclass
 class Story:
-    """The words of a story, their history and the settings the model wrote them with."""
+    """The words of a story, their history and the settings the model wrote them with.
 
-    words: list[Word] = field(default_factory=list)
-    branches: list[Branch] = field(default_factory=list)
-    settings: list[dict[str, Any]] = field(default_factory=list)
-    """Generation settings in use when the model wrote (words point here by index)."""
-    model: dict[str, Any] = field(default_factory=dict)
-    """The model the story was written with: name and sha256."""
-    title: str = ""
-    _redo: list[Word] = field(default_factory=list, repr=False)
+    The words change only through the methods below, which log where each change begins;
+    what is worked out from the words (tokens, turns, the word count, each word's JSON) is
+    kept up to date from that point on, so a word added to a long story costs what the word
+    costs, not what the story costs. ``unchanged_since`` lets a view do the same.
+    """
+
+    def __init__(
+        self,
+        words: Iterable[Word] = (),
+        branches: Iterable[Branch] = (),
+        settings: Iterable[dict[str, Any]] = (),
+        model: dict[str, Any] | None = None,
+        title: str = "",
+    ) -> None:
+        self._words: list[Word] = list(words)
+        self.branches: list[Branch] = list(branches)
+        self.settings: list[dict[str, Any]] = [dict(s) for s in settings]
+        """Generation settings in use when the model wrote (words point here by index)."""
+        self.model: dict[str, Any] = dict(model or {})
+        """The model the story was written with: name and sha256."""
+        self.title = title
+        self._redo: list[Word] = []
+        self._edits = array("q")  # for each change, the index of the first word it touched
+        self._derived_at = 0  # the revision the figures below were brought up to date at
+        self._tokens: list[str] = []
+        self._counts = [0]  # _counts[i]: words among the first i
+        self._turns: list[Turn] = []
+        self._encoded: list[str] = []  # each word's JSON
+
+    def __repr__(self) -> str:
+        return f"Story(title={self.title!r}, words={len(self._words)}, branches={len(self.branches)})"
 
     # -- reading -----------------------------------------------------------------------
 
     @property
+    def words(self) -> Sequence[Word]:
+        """The story's words, to read: change them through the methods below (and copy them to
+        keep them as they are now)."""
+        return self._words
+
+    @property
     def tokens(self) -> list[str]:
-        return [w.token for w in self.words]
+        """Each word's token (a copy)."""
+        self._update()
+        return list(self._tokens)
 
     def turns(self) -> list[Turn]:
-        """Consecutive words grouped by side; a paragraph break does not end a turn."""
-        model = Author.MODEL
-        turns: list[Turn] = []
-        start = 0
-        for by_model, group in itertools.groupby(self.words, key=lambda w: w.author is model):
-            words = tuple(group)
-            turns.append(Turn("model" if by_model else "writer", start, words))
-            start += len(words)
-        return turns
+        """Consecutive words grouped by side; a paragraph break does not end a turn (a copy)."""
+        self._update()
+        return list(self._turns)
+
+    def word_count(self, before: int | None = None) -> int:
+        """Words, not punctuation or paragraph breaks: what the writer calls the length (of the
+        first ``before`` words, or of the whole story)."""
+        self._update()
+        return self._counts[len(self._words) if before is None else before]
 
     def text(self, tokenizer: TokenizerConfig = TokenizerConfig()) -> str:
         return detokenize(self.tokens, tokenizer)
 
-    def word_count(self) -> int:
-        """Words, not punctuation or paragraph breaks: what the writer calls the length."""
-        return sum(1 for w in self.words if w.token[:1].isalnum())
+    @property
+    def revision(self) -> int:
+        """Counts the changes so far; give it to ``unchanged_since`` later."""
+        return len(self._edits)
+
+    def unchanged_since(self, revision: int) -> int:
+        """How many leading words are the same as they were at ``revision``."""
+        return min(min(self._edits[revision:], default=len(self._words)), len(self._words))
 
     @property
     def can_undo(self) -> bool:
-        return bool(self.words)
+        return bool(self._words)
 
     @property
     def can_redo(self) -> bool:
@@ -156,13 +192,15 @@ class Story:
         if not words:
             return
         self._keep_redo_as_branch()
-        self.words.extend(words)
+        self._edits.append(len(self._words))
+        self._words.extend(words)
 
     def undo(self) -> Word | None:
         """Take back the last word, whoever wrote it."""
-        if not self.words:
+        if not self._words:
             return None
-        word = self.words.pop()
+        word = self._words.pop()
+        self._edits.append(len(self._words))
         self._redo.append(word)
         return word
 
@@ -170,28 +208,39 @@ class Story:
         if not self._redo:
             return None
         word = self._redo.pop()
-        self.words.append(word)
+        self._edits.append(len(self._words))
+        self._words.append(word)
         return word
+
+    def replace(self, index: int, word: Word) -> None:
+        """Put ``word`` in place of the word at ``index`` (a correction, or its score)."""
+        self._words[index] = word
+        self._edits.append(index)
 
     def cut(self, length: int) -> None:
         """Keep the first ``length`` words; the rest becomes a branch."""
-        if not 0 <= length <= len(self.words):
-            raise ValueError(f"cannot cut a story of {len(self.words)} words at {length}")
+        if not 0 <= length <= len(self._words):
+            raise ValueError(f"cannot cut a story of {len(self._words)} words at {length}")
         self._keep_redo_as_branch()
-        rest = tuple(self.words[length:])
+        rest = tuple(self._words[length:])
         if rest:
             self._remember(Branch(length, rest))
-        del self.words[length:]
+        self._edits.append(length)
+        del self._words[length:]
 
     def switch(self, index: int) -> None:
         """Return to branch ``index``; what it replaces becomes a branch in its turn."""
-        branch = self.branches.pop(index)
+        branch = self.branches[index]
+        if branch.start > len(self._words):
+            raise ValueError(f"the branch follows word {branch.start}, but the story has {len(self._words)}")
+        del self.branches[index]
         self._keep_redo_as_branch()
-        rest = tuple(self.words[branch.start :])
+        rest = tuple(self._words[branch.start :])
         if rest:
             self._remember(Branch(branch.start, rest))
-        del self.words[branch.start :]
-        self.words.extend(branch.words)
+        self._edits.append(branch.start)
+        del self._words[branch.start :]
+        self._words.extend(branch.words)
 
     def remember_settings(self, settings: dict[str, Any]) -> int:
         """The index of ``settings`` in the story's settings list (added if new)."""
@@ -201,37 +250,52 @@ class Story:
 
     def _keep_redo_as_branch(self) -> None:
         if self._redo:
-            self._remember(Branch(len(self.words), tuple(reversed(self._redo))))
+            self._remember(Branch(len(self._words), tuple(reversed(self._redo))))
             self._redo.clear()
 
     def _remember(self, branch: Branch) -> None:
         if branch not in self.branches:
             self.branches.append(branch)
 
-    def snapshot(self) -> Story:
-        """A copy that later changes to this story do not touch (its words are immutable)."""
-        copy = Story(
-            list(self.words), list(self.branches), [dict(s) for s in self.settings], dict(self.model)
-        )
-        copy.title = self.title
-        copy._redo = list(self._redo)
-        return copy
+    def _update(self) -> None:
+        """Bring the tokens, counts, turns and encoded words up to date with the words."""
+        keep = min(self.unchanged_since(self._derived_at), len(self._tokens))
+        self._derived_at = len(self._edits)
+        words = self._words
+        if keep == len(self._tokens) == len(words):
+            return
+        del self._tokens[keep:], self._counts[keep + 1 :], self._encoded[keep:]
+        regroup = keep  # the last turn that reaches the change may grow: group it again
+        while self._turns and self._turns[-1].start + len(self._turns[-1].words) >= keep:
+            regroup = self._turns.pop().start
+        count = self._counts[-1]
+        for word in words[keep:]:
+            self._tokens.append(word.token)
+            count += word.token[:1].isalnum()
+            self._counts.append(count)
+            self._encoded.append(json.dumps(word.to_json(), ensure_ascii=False))
+        model = Author.MODEL
+        start = regroup
+        for by_model, group in itertools.groupby(words[regroup:], key=lambda w: w.author is model):
+            grouped = tuple(group)
+            self._turns.append(Turn("model" if by_model else "writer", start, grouped))
+            start += len(grouped)
 
     # -- files -------------------------------------------------------------------------
 
-    def to_json(self) -> dict[str, Any]:
+    def file(self) -> StoryFile:
+        """The story's file as of now; later changes to the story do not touch it."""
+        self._update()
         pending = tuple(reversed(self._redo))
-        branches = [*self.branches, *([Branch(len(self.words), pending)] if pending else [])]
-        return {
+        branches = [*self.branches, *([Branch(len(self._words), pending)] if pending else [])]
+        head = {
             "format": STORY_FORMAT,
             "version": STORY_VERSION,
             "title": self.title,
-            "model": self.model,
-            "saved": datetime.now(UTC).isoformat(timespec="seconds"),
-            "settings": self.settings,
-            "words": [w.to_json() for w in self.words],
-            "branches": [{"start": b.start, "words": [w.to_json() for w in b.words]} for b in branches],
+            "model": dict(self.model),
+            "settings": [dict(s) for s in self.settings],
         }
+        return StoryFile(head, list(self._encoded), branches)
 
     @classmethod
     def from_json(cls, data: Any) -> Story:
@@ -268,10 +332,32 @@ class Story:
         return story
 
 
+@dataclass(frozen=True)
+class StoryFile:
+    """A story as its file will hold it, taken at one moment (``Story.file``): its bytes can
+    be made in another thread while the story goes on changing."""
+
+    head: dict[str, Any]
+    words: list[str]
+    """Each word's JSON."""
+    branches: list[Branch]
+
+    def encode(self) -> bytes:
+        """JSON, one word to a line."""
+        head = {**self.head, "saved": datetime.now(UTC).isoformat(timespec="seconds")}
+        branches = [{"start": b.start, "words": [w.to_json() for w in b.words]} for b in self.branches]
+        words = ",\n".join(self.words)
+        text = (
+            f"{json.dumps(head, ensure_ascii=False)[:-1]},\n"
+            f'"words": [\n{words}\n],\n'
+            f'"branches": {json.dumps(branches, ensure_ascii=False)}}}\n'
+        )
+        return text.encode()
+
+
 def save_story(story: Story, path: Path) -> None:
     """Write the story file atomically: the old file stays whole until the new one is complete."""
-    data = json.dumps(story.to_json(), ensure_ascii=False, indent=1).encode()
-    _write(data, path)
+    _write(story.file().encode(), path)
 
 
 def load_story(path: Path) -> Story:

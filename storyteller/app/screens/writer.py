@@ -222,7 +222,7 @@ class WriterScreen(Screen[None]):
         self._unknown.remove(word)
         nearest = vocabulary.nearest(word)
         self._halt()
-        self.story.words[index] = Word(nearest[0], Author.WRITER)
+        self.story.replace(index, Word(nearest[0], Author.WRITER))
         self._unscored_from = min(index, self._unscored_from if self._unscored_from is not None else index)
         self._show_unknown()
         self._changed()
@@ -438,7 +438,9 @@ class WriterScreen(Screen[None]):
                 index = unscored_from + offset
                 word = self.story.words[index]
                 if word.author is Author.WRITER:
-                    self.story.words[index] = replace(word, probability=probability, rank=rank, window=window)
+                    self.story.replace(
+                        index, replace(word, probability=probability, rank=rank, window=window)
+                    )
             self._unscored_from = None
             self.query_one(StoryView).show(self.story, self.cursor, self.st.settings.colour)
         self._set_candidates(candidates, entropy, cursor, window)

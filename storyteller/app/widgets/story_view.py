@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import bisect
+import copy
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -30,6 +32,11 @@ def word_style(word: Word, known: bool, colour: bool) -> str:
 class TurnView(Static):
     """One turn of the conversation."""
 
+    def __init__(self, start: int, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.start = start
+        """The index of the turn's first word in the story."""
+
 
 class EarlierTurns(Static):
     """Stands for the turns above the ones drawn: rendering a whole long story would be slow."""
@@ -37,10 +44,12 @@ class EarlierTurns(Static):
 
 TURNS_SHOWN = 100
 """How many of the latest turns are drawn at first; PageUp at the top draws this many more."""
+CHECKPOINT_EVERY = 256
+"""Tokens between two saved states of the detokenizer: an edit anywhere re-reads at most this many."""
 
 
 class StoryView(VerticalScroll, can_focus=False):
-    """Shows a story's turns; only what changed is rendered again.
+    """Shows a story's turns; only what changed is worked out and rendered again.
 
     It never takes the focus from the input line; PageUp/PageDown scroll it.
     """
@@ -49,12 +58,15 @@ class StoryView(VerticalScroll, can_focus=False):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._tokenizer = tokenizer
         self._known = known
+        self._story: Story | None = None
+        self._revision = 0  # the story's revision when the pieces were last brought up to date
         self._pieces: list[str] = []  # each word's text, spacing included, safe to show
-        self._piece_tokens: list[str] = []
         self._detokenizer = Detokenizer(tokenizer)
-        self._shown: list[tuple[object, ...]] = []
+        self._checkpoints: list[Detokenizer] = []  # [i]: the detokenizer before word i·CHECKPOINT_EVERY
+        self._drawn: list[tuple[TurnView, tuple[object, ...] | None]] = []  # the views, and what each shows
         self._limit = TURNS_SHOWN
         self._hidden = 0
+        self._earlier = ""  # what the line standing for the earlier turns says
 
     def compose(self) -> ComposeResult:
         yield EarlierTurns()
@@ -62,58 +74,59 @@ class StoryView(VerticalScroll, can_focus=False):
     def use(self, tokenizer: TokenizerConfig, known: Callable[[str], bool]) -> None:
         """Another model: its tokenizer and vocabulary; everything is drawn again."""
         self._tokenizer, self._known = tokenizer, known
-        self._pieces, self._piece_tokens, self._detokenizer = [], [], Detokenizer(tokenizer)
-        self._shown = [()] * len(self._shown)
+        self._story, self._pieces, self._checkpoints = None, [], []
+        self._drawn = [(view, None) for view, _ in self._drawn]
 
     def show(self, story: Story, cursor: int | None = None, colour: bool = False) -> None:
-        self._update_pieces(story.tokens)
+        self._update_pieces(story)
         follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
         turns = story.turns()
-        if cursor is not None:  # the word cursor's turn must be drawn
-            at = next(i for i, t in enumerate(turns) if t.start <= cursor < t.start + len(t.words))
+        at = None  # the word cursor's turn, which must be drawn
+        if cursor is not None:
+            at = bisect.bisect_right(turns, cursor, key=lambda t: t.start) - 1
             self._limit = max(self._limit, len(turns) - at)
         split = max(0, len(turns) - self._limit)
-        self._show_earlier(turns[:split])
-        recent = turns[split:]
-        views = list(self.query(TurnView))
-        for i, turn in enumerate(recent):
+        self._show_earlier(story, turns, split)
+        drawn, self._drawn = self._drawn, []
+        kept = 0  # drawn[kept:] are still to be matched with the turns, in order
+        for turn in turns[split:]:
+            while kept < len(drawn) and drawn[kept][0].start < turn.start:
+                drawn[kept][0].remove()  # its turn has gone, or scrolled into the earlier ones
+                kept += 1
             mark = (
                 cursor if cursor is not None and turn.start <= cursor < turn.start + len(turn.words) else None
             )
-            signature = (turn.side, turn.start, turn.words, mark, colour)
-            if i < len(views):
-                if self._shown[i] != signature:
-                    views[i].set_classes(turn.side)
-                    views[i].border_title = _title(turn.side)
-                    views[i].update(self._turn_text(turn, mark, colour))
-                    self._shown[i] = signature
+            signature = (turn.side, turn.words, mark, colour)
+            if kept < len(drawn) and drawn[kept][0].start == turn.start:
+                view, before = drawn[kept]
+                kept += 1
+                if before != signature:
+                    view.set_classes(turn.side)
+                    view.border_title = _title(turn.side)
+                    view.update(self._turn_text(turn, mark, colour))
             else:
-                view = TurnView(self._turn_text(turn, mark, colour), classes=turn.side)
+                view = TurnView(turn.start, self._turn_text(turn, mark, colour), classes=turn.side)
                 view.border_title = _title(turn.side)
-                self.mount(view)
-                self._shown.append(signature)
-        for view in views[len(recent) :]:
+                self.mount(view, before=drawn[kept][0] if kept < len(drawn) else None)
+            self._drawn.append((view, signature))
+        for view, _ in drawn[kept:]:
             view.remove()
-        del self._shown[len(recent) :]
-        if cursor is not None and turns:
-            index = next(i for i, t in enumerate(turns) if t.start <= cursor < t.start + len(t.words))
-            target = self.query_one(EarlierTurns) if index < split else self.query(TurnView)[index - split]
+        if at is not None:
+            target = self.query_one(EarlierTurns) if at < split else self._drawn[at - split][0]
             self.call_after_refresh(lambda: self.scroll_to_widget(target))
         elif follow:
             self.call_after_refresh(self.scroll_end, animate=False)
 
-    def _show_earlier(self, older: list[Turn]) -> None:
+    def _show_earlier(self, story: Story, turns: Sequence[Turn], split: int) -> None:
         earlier = self.query_one(EarlierTurns)
-        self._hidden = len(older)
-        earlier.display = bool(older)
-        if older:
-            words = sum(1 for t in older for w in t.words if w.token[:1].isalnum())
-            earlier.update(
-                Text(
-                    f"⋯ {len(older):,} earlier turns ({words:,} words) above · PageUp here shows more",
-                    style="dim",
-                )
-            )
+        self._hidden = split
+        earlier.display = bool(split)
+        if split:
+            words = story.word_count(before=turns[split].start)
+            text = f"⋯ {split:,} earlier turns ({words:,} words) above · PageUp here shows more"
+            if text != self._earlier:
+                earlier.update(Text(text, style="dim"))
+                self._earlier = text
 
     def show_more(self) -> bool:
         """Draw more of the earlier turns (at the top); False when there are none left."""
@@ -122,12 +135,23 @@ class StoryView(VerticalScroll, can_focus=False):
         self._limit += TURNS_SHOWN
         return True
 
-    def _update_pieces(self, tokens: list[str]) -> None:
-        shown = len(self._pieces)
-        if shown > len(tokens) or self._piece_tokens[:shown] != tokens[:shown]:
-            self._pieces, self._detokenizer, shown = [], Detokenizer(self._tokenizer), 0
-        self._pieces.extend(visible(self._detokenizer.push(t)) for t in tokens[shown:])
-        self._piece_tokens = list(tokens)
+    def _update_pieces(self, story: Story) -> None:
+        """Work out the text of the words that changed since the last look, and of no others."""
+        keep = story.unchanged_since(self._revision) if story is self._story else 0
+        self._story, self._revision = story, story.revision
+        words = story.words
+        if keep < len(self._pieces) or not self._checkpoints:
+            del self._pieces[keep:]
+            del self._checkpoints[keep // CHECKPOINT_EVERY + 1 :]
+            if not self._checkpoints:
+                self._checkpoints.append(Detokenizer(self._tokenizer))
+            self._detokenizer = copy.copy(self._checkpoints[-1])
+            for word in words[(len(self._checkpoints) - 1) * CHECKPOINT_EVERY : keep]:
+                self._detokenizer.push(word.token)  # back to the state after the words kept
+        for index in range(len(self._pieces), len(words)):
+            if index % CHECKPOINT_EVERY == 0 and index // CHECKPOINT_EVERY == len(self._checkpoints):
+                self._checkpoints.append(copy.copy(self._detokenizer))
+            self._pieces.append(visible(self._detokenizer.push(words[index].token)))
 
     def _turn_text(self, turn: Turn, cursor: int | None, colour: bool) -> Text:
         text = Text()

@@ -1,0 +1,94 @@
+"""The story view keeps its text up to date from the first changed word on: it must always
+show exactly what the story's words say, however they changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from hypothesis import given, settings
+
+from storyteller.app import StorytellerApp, make_app
+from storyteller.app.settings import WriterSettings
+from storyteller.app.widgets import story_view
+from storyteller.app.widgets.story_view import TURNS_SHOWN, StoryView, TurnView
+from storyteller.engine import TokenizerConfig, detokenize
+from storyteller.engine.story import Author, Story, Word
+
+from .test_app import SIZE, settle
+from .test_story import change, changes
+
+TOKENIZER = TokenizerConfig(lowercase=True, names=("fox",))
+
+
+@settings(max_examples=300, deadline=None)
+@given(changes)
+def test_the_text_of_every_word_follows_every_change(steps: list[tuple[str, Any]]) -> None:
+    view = StoryView(TOKENIZER, lambda token: True)
+    story = Story()
+    with mock.patch.object(story_view, "CHECKPOINT_EVERY", 3):  # many saved states, in tests
+        for kind, argument in steps:
+            change(story, kind, argument)
+            if kind == "look":
+                continue  # the view looks now and then, as the screen does
+            view._update_pieces(story)
+            assert "".join(view._pieces) == detokenize(story.tokens, TOKENIZER)
+
+
+def drawn_text(app: StorytellerApp) -> list[tuple[int, str, str]]:
+    return [
+        (view.start, view.border_title or "", str(view.render()).strip())
+        for view in app.writer.query(TurnView)
+    ]
+
+
+def expected_text(story: Story, shown: int = TURNS_SHOWN) -> list[tuple[int, str, str]]:
+    turns = story.turns()[-shown:]
+    tokenizer = TokenizerConfig()
+    whole = [detokenize(story.tokens[: t.start + len(t.words)], tokenizer) for t in turns]
+    before = [detokenize(story.tokens[: t.start], tokenizer) for t in turns]
+    return [
+        (t.start, "you" if t.side == "writer" else "model", after[len(start) :].strip())
+        for t, after, start in zip(turns, whole, before, strict=True)
+    ]
+
+
+async def test_the_drawn_turns_follow_the_story(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        writer = app.writer
+        story = Story()
+        for turn in range(TURNS_SHOWN + 30):
+            author = Author.WRITER if turn % 2 else Author.MODEL
+            story.add(Word(t, author) for t in ["the", "fox", str(turn), "."])
+        writer.set_story(story)
+        await settle(pilot)
+        assert drawn_text(app) == expected_text(story)
+        for step in [
+            lambda: story.add([Word("ran", Author.MODEL)]),  # a new turn: the oldest drawn one goes
+            lambda: story.add([Word("far", Author.MODEL)]),  # the last turn grows
+            lambda: story.undo(),
+            lambda: story.undo(),  # back to a writer's turn at the end
+            lambda: story.cut(len(story.words) - 9),  # two turns and a half go
+            lambda: story.replace(len(story.words) - 12, Word("hen", Author.WRITER)),
+            lambda: story.switch(
+                next(i for i, b in enumerate(story.branches) if b.start <= len(story.words))
+            ),
+        ]:
+            step()
+            writer._changed(autosave=False)
+            await settle(pilot)
+            assert drawn_text(app) == expected_text(story)
+        # The word cursor on an early turn: the turns down to it are drawn above the others.
+        writer.cursor = 5
+        writer._changed(autosave=False)
+        await settle(pilot)
+        shown = len(story.turns()) - 1  # the cursor's turn is the second
+        assert drawn_text(app) == expected_text(story, shown)
+        writer.cursor = None
+        story.add([Word("end", Author.MODEL)])  # the last turn grows; what was drawn stays drawn
+        writer._changed(autosave=False)
+        await settle(pilot)
+        assert drawn_text(app) == expected_text(story, shown)
