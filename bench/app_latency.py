@@ -130,33 +130,13 @@ async def under_load(presses: int) -> dict[str, list[float]]:
             assert writer.writing, "the model stopped writing during the measurement"
             await pilot.press("escape")
 
-            big = Story()
-            text = [
-                "the",
-                "old",
-                "fox",
-                "walked",
-                "to",
-                "the",
-                "river",
-                ",",
-                "and",
-                "the",
-                "river",
-                "sang",
-                ".",
-                "<p>",
-            ]
-            big.add(
-                Word(t, Author.WRITER if i % 300 < 150 else Author.MODEL, 0.1, 1)
-                for i, t in enumerate(text * 7_700)
-            )
+            big = long_story(100_000)
             view = writer.query_one("#story")
             for opening in range(3):
                 # A different first word and length each time: nothing cached or stale can count.
-                story = big.snapshot()
-                story.words[0] = Word(["once", "long", "far"][opening], Author.WRITER, 0.1, 1)
-                del story.words[len(story.words) - opening - 1 :]
+                story = Story(big.words)
+                story.replace(0, Word(["once", "long", "far"][opening], Author.WRITER, 0.1, 1))
+                story.cut(len(story.words) - opening - 1)
                 started = time.perf_counter()
                 writer.set_story(story)
                 while writer._candidates_at != (len(story.words), None):
@@ -171,6 +151,68 @@ async def under_load(presses: int) -> dict[str, list[float]]:
                     await asyncio.sleep(0.0005)
                 results["PageUp on a 100,000-word story → scrolled"].append(time.perf_counter() - started)
                 await press
+    return results
+
+
+STORY_TEXT = [
+    "the",
+    "old",
+    "fox",
+    "walked",
+    "to",
+    "the",
+    "river",
+    ",",
+    "and",
+    "the",
+    "river",
+    "sang",
+    ".",
+    "<p>",
+]
+
+
+def long_story(words: int) -> Story:
+    """A story of ``words`` words in turns of 150, the writer's and the model's by turns."""
+    story = Story()
+    text = STORY_TEXT * (words // len(STORY_TEXT) + 1)
+    story.add(
+        Word(t, Author.WRITER if i % 300 < 150 else Author.MODEL, 0.1, 1) for i, t in enumerate(text[:words])
+    )
+    return story
+
+
+async def model_word_times(presses: int) -> dict[str, list[float]]:
+    """The UI thread's work for each word the model writes (the story, the candidates, the
+    status bar, the autosave's share), on stories of growing length; and the autosave's own
+    work in its thread."""
+    model = load(resolve("default"))
+    results: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as data:
+        app = make_app(model, Path(data), WriterSettings(pace=0))
+        async with app.run_test(size=(120, 36)) as pilot:
+            writer = app.writer
+            for words in (1_000, 10_000, 100_000):
+                writer.set_story(long_story(words))
+                while writer._candidates_at != (words, None):
+                    await asyncio.sleep(0.001)
+                await pilot.pause()
+                candidates, name = writer._candidates, f"a model word → shown, on a {words:,}-word story"
+                writer.writing = True  # as in a model's turn, which calls the same method
+                for i in range(presses):
+                    word = Word(STORY_TEXT[i % len(STORY_TEXT)], Author.MODEL, 0.2, 1, 0)
+                    started = time.perf_counter()
+                    writer._model_wrote(writer._turn, word, candidates, 3.0)
+                    results.setdefault(name, []).append(time.perf_counter() - started)
+                    await pilot.pause()  # the screen is drawn between two words
+                writer.writing = False
+            file = writer.story.file()
+            for _ in range(10):
+                started = time.perf_counter()
+                file.encode()
+                results.setdefault("autosave of a 100,000-word story (its own thread)", []).append(
+                    time.perf_counter() - started
+                )
     return results
 
 
@@ -197,6 +239,8 @@ def main() -> None:
     for name, values in asyncio.run(key_times(args.presses)).items():
         rows.append((f"{name} → candidates", values))
     for name, values in asyncio.run(under_load(args.presses)).items():
+        rows.append((name, values))
+    for name, values in asyncio.run(model_word_times(args.presses)).items():
         rows.append((name, values))
     with tempfile.TemporaryDirectory() as folder:
         training = start_training(folder)
