@@ -330,13 +330,6 @@ def test_the_learning_rate_is_sized_to_the_text(result) -> None:  # type: ignore
     assert TrainConfig(lr=0.5).learning_rate(10) == 0.5
 
 
-def test_the_batch_is_sized_to_the_text(result) -> None:  # type: ignore[no-untyped-def]
-    assert result.config.batch_size == 32  # recorded as used, not as "auto"
-    assert TrainConfig().streams(999_999) == 32
-    assert TrainConfig().streams(1_000_000) == 64  # a large text is read faster by a wider step
-    assert TrainConfig(batch_size=5).streams(10**9) == 5
-
-
 def test_bf16_autocast_trains_and_exports_fp32_weights(corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = train(TrainConfig(**{**SMALL, "precision": "bf16"}), corpus)
     assert all(p.dtype == torch.float32 for p in result.model.parameters())

@@ -51,9 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--time-budget", type=float, metavar="SECONDS", help="stop after this many seconds")
     parser.add_argument(
-        "--batch-size",
-        type=int,
-        help="parallel streams (default: 32, or 64 for a text of a million tokens or more)",
+        "--batch-size", type=int, default=defaults.batch_size, help="parallel streams (%(default)s)"
     )
     parser.add_argument(
         "--seq-len", type=int, default=defaults.seq_len, help="back-propagation length (%(default)s)"

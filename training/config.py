@@ -8,9 +8,6 @@ from typing import Any
 DEFAULT_LR = 3e-3
 SMALL_TEXT_LR = 1e-2
 SMALL_TEXT_TOKENS = 20_000
-DEFAULT_STREAMS = 32
-LARGE_TEXT_STREAMS = 64
-LARGE_TEXT_TOKENS = 1_000_000
 ADAPTIVE_FROM = 10_000
 """With 'auto', vocabularies this large get the adaptive softmax."""
 
@@ -38,9 +35,8 @@ class TrainConfig:
     """Words of context for the windowed objective and accuracy (the classic example used 3)."""
     seq_len: int = 32
     """Truncated back-propagation length of the stateful objective, in tokens."""
-    batch_size: int | None = None
-    """Parallel token streams per step of the stateful objective (None: 32 for a text under
-    a million training tokens, 64 for a larger one, where a wider step reads words faster)."""
+    batch_size: int = 32
+    """Parallel token streams per step of the stateful objective."""
     window_batch: int = 128
     """Fresh-state windows per step of the windowed objective (0: train the stateful objective only)."""
     epochs: int = 40
@@ -74,12 +70,10 @@ class TrainConfig:
 
     def check(self) -> None:
         """Raise ``ValueError`` with one sentence naming the first setting out of range."""
-        positive = ("layers", "units", "window", "seq_len", "epochs")
+        positive = ("layers", "units", "window", "seq_len", "batch_size", "epochs")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name.replace('_', ' ')} must be at least 1")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise ValueError("batch size must be at least 1")
         if self.window_batch < 0:
             raise ValueError("window batch must be at least 0")
         if self.embedding is not None and self.embedding < 1:
@@ -108,13 +102,6 @@ class TrainConfig:
         if self.lr is not None:
             return self.lr
         return SMALL_TEXT_LR if train_tokens < SMALL_TEXT_TOKENS else DEFAULT_LR
-
-    def streams(self, train_tokens: int) -> int:
-        """The batch size to use: a large text is read faster by a wider step, and has
-        steps enough to spare."""
-        if self.batch_size is not None:
-            return self.batch_size
-        return LARGE_TEXT_STREAMS if train_tokens >= LARGE_TEXT_TOKENS else DEFAULT_STREAMS
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

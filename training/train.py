@@ -166,8 +166,7 @@ def _train(
         names = tuple(n for n in find_names(corpus.blocks()) if n in data.vocabulary)
         tokenizer = TokenizerConfig(lowercase=True, names=names)
     lr = config.learning_rate(len(data.train))
-    streams = config.streams(len(data.train))
-    config = dataclasses.replace(config, lr=lr, batch_size=streams)  # the card records what was used
+    config = dataclasses.replace(config, lr=lr)  # the card records the rate actually used
     vocab_size = len(data.vocabulary)
     model = LanguageModel(vocab_size, config).to(device)
     objective: torch.nn.Module = Objective(model)
@@ -175,7 +174,7 @@ def _train(
         try:
             group.check("window batch", config.window_batch)
             for offset in (0, config.seq_len - 1):
-                rows, _ = next(stream_batches(data.train, streams, config.seq_len, offset))
+                rows, _ = next(stream_batches(data.train, config.batch_size, config.seq_len, offset))
                 group.check("batch of parallel streams", len(rows))
         except ValueError as error:
             raise TrainingError(f"Invalid setting: {error}.") from None
@@ -193,7 +192,7 @@ def _train(
     chunks = data.eval_chunks()
     baselines = evaluate_baselines(data.train, chunks, vocab_size, config.window)
     n_windows = len(data.train) - config.window
-    stream_steps = sum(1 for _ in stream_batches(data.train, streams, config.seq_len, 0))
+    stream_steps = sum(1 for _ in stream_batches(data.train, config.batch_size, config.seq_len, 0))
     steps_per_epoch = max(stream_steps, MIN_STEPS_PER_EPOCH)
     total_steps = steps_per_epoch * config.epochs
     emit(
@@ -217,7 +216,7 @@ def _train(
         while True:
             offset = int(rng.integers(0, config.seq_len)) if len(data.train) > 4 * config.seq_len else 0
             fresh = True
-            for x, y in stream_batches(data.train, streams, config.seq_len, offset):
+            for x, y in stream_batches(data.train, config.batch_size, config.seq_len, offset):
                 yield x, y, fresh
                 fresh = False
 
