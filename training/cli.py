@@ -282,6 +282,10 @@ def _stem(path: Path) -> str:
     return path.resolve().stem if path.is_file() else path.resolve().name or "model"
 
 
+ABANDONED = 130
+"""Exit status after a second Ctrl+C (the shell's for an interrupt)."""
+
+
 def _install_stop_handler(stop: threading.Event) -> Callable[[], None]:
     """First Ctrl+C (or SIGTERM): finish the step, keep the best model, export it.
 
@@ -315,4 +319,4 @@ def main(argv: list[str] | None = None) -> int:
         return run(args)
     except KeyboardInterrupt:
         print("abandoned: nothing was written", file=sys.stderr)
-        return 130
+        return ABANDONED
