@@ -108,7 +108,7 @@ class Story:
     """The words of a story, their history and the settings the model wrote them with.
 
     The words change only through the methods below, which log where each change begins;
-    what is worked out from the words (tokens, turns, the word count, each word's JSON) is
+    what is worked out from the words (turns, the word count, each word's JSON) is
     kept up to date from that point on, so a word added to a long story costs what the word
     costs, not what the story costs. ``unchanged_since`` lets a view do the same.
     """
@@ -131,7 +131,6 @@ class Story:
         self._redo: list[Word] = []
         self._edits = array("q")  # for each change, the index of the first word it touched
         self._derived_at = 0  # the revision the figures below were brought up to date at
-        self._tokens: list[str] = []
         self._counts = [0]  # _counts[i]: words among the first i
         self._turns: list[Turn] = []
         self._encoded: list[str] = []  # each word's JSON
@@ -149,9 +148,8 @@ class Story:
 
     @property
     def tokens(self) -> list[str]:
-        """Each word's token (a copy)."""
-        self._update()
-        return list(self._tokens)
+        """Each word's token."""
+        return [w.token for w in self._words]
 
     def turns(self) -> list[Turn]:
         """Consecutive words grouped by side; a paragraph break does not end a turn (a copy)."""
@@ -258,19 +256,18 @@ class Story:
             self.branches.append(branch)
 
     def _update(self) -> None:
-        """Bring the tokens, counts, turns and encoded words up to date with the words."""
-        keep = min(self.unchanged_since(self._derived_at), len(self._tokens))
+        """Bring the counts, turns and encoded words up to date with the words."""
+        keep = min(self.unchanged_since(self._derived_at), len(self._encoded))
         self._derived_at = len(self._edits)
         words = self._words
-        if keep == len(self._tokens) == len(words):
+        if keep == len(self._encoded) == len(words):
             return
-        del self._tokens[keep:], self._counts[keep + 1 :], self._encoded[keep:]
+        del self._counts[keep + 1 :], self._encoded[keep:]
         regroup = keep  # the last turn that reaches the change may grow: group it again
         while self._turns and self._turns[-1].start + len(self._turns[-1].words) >= keep:
             regroup = self._turns.pop().start
         count = self._counts[-1]
         for word in words[keep:]:
-            self._tokens.append(word.token)
             count += word.token[:1].isalnum()
             self._counts.append(count)
             self._encoded.append(json.dumps(word.to_json(), ensure_ascii=False))

@@ -167,7 +167,7 @@ class WriterScreen(Screen[None]):
         tokens = tokenize(text.replace(PARAGRAPH_MARK, "\n\n"), tokenizer)
         if text.lstrip().startswith(PARAGRAPH_MARK):
             tokens.insert(0, PARAGRAPH)  # the tokenizer drops a break before any text
-        previous = self.story.tokens[-1] if self.story.words else PARAGRAPH
+        previous = self.story.words[-1].token if self.story.words else PARAGRAPH
         while tokens and tokens[0] == PARAGRAPH and previous == PARAGRAPH:
             tokens.pop(0)  # one break is enough, and a story does not start with one
         if not tokens:
