@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
@@ -113,23 +114,23 @@ async def test_tab_accepts_the_top_candidate(app: StorytellerApp) -> None:
         assert app.writer.story.words[-1] == Word(top.token, Author.PICKED, top.probability, 1)
 
 
-async def test_digits_pick_a_candidate_only_while_the_line_is_empty(app: StorytellerApp) -> None:
+async def test_digits_are_text_and_shift_f_keys_pick_a_candidate(app: StorytellerApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await write(pilot, "the")
         third = app.writer._candidates[2]
-        await pilot.press("3")
+        await pilot.press("shift+f3")
         await settle(pilot)
         assert app.writer.story.words[-1].token == third.token
         assert app.writer.story.words[-1].rank == 3
-        await pilot.press("a", "4")
-        assert app.writer.query_one(WriterInput).value == "a4"
-        before = len(app.writer.story.words)
-        fifth = app.writer._candidates[4]
-        await pilot.press("alt+5")
+        await pilot.press("2", " ", "f", "?")
+        assert app.writer.query_one(WriterInput).value == "2 f?"
+        assert len(app.writer.story.words) == 2
+        tenth = app.writer._candidates[9]
+        await pilot.press("shift+f10")
         await settle(pilot)
-        assert len(app.writer.story.words) == before + 1
-        assert app.writer.story.words[-1].token == fifth.token
+        assert app.writer.story.words[-1].token == tenth.token
+        assert app.writer.query_one(WriterInput).value == "2 f?"  # picking leaves the typed line alone
 
 
 async def test_undo_and_redo_word_by_word(app: StorytellerApp) -> None:
@@ -185,7 +186,7 @@ async def test_going_back_picking_another_word_and_returning_to_the_branch(app: 
         assert app.writer.cursor == 2
         offered = app.writer._candidates
         choice = next(i for i, c in enumerate(offered) if c.token != "filled")
-        await pilot.press(str(choice + 1))
+        await pilot.press(f"shift+f{choice + 1}")
         await settle(pilot)
         assert tokens(app) == ["the", "hedgehog", offered[choice].token]
         assert app.writer.cursor is None
@@ -271,14 +272,20 @@ async def test_markup_and_escapes_are_shown_literally(app: StorytellerApp) -> No
         assert "\x1b" not in shown
 
 
-async def test_a_multi_line_paste_is_added_as_a_passage(app: StorytellerApp) -> None:
+async def test_a_paste_goes_into_the_input_line_once_and_enter_adds_it(app: StorytellerApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.writer.query_one(WriterInput).post_message(
-            WriterInput.Passage("the kettle sang.\n\nthe cat slept.")
-        )
+        prompt = app.writer.query_one(WriterInput)
+        prompt.value = "so: "
+        prompt.cursor_position = 4
+        prompt.post_message(events.Paste("the kettle sang.\r\n\r\nthe cat\r\nslept."))
+        await pilot.pause()
+        assert prompt.value == "so: the kettle sang. ¶ the cat slept."
+        assert tokens(app) == []
+        await pilot.press("enter")
         await settle(pilot)
-        assert tokens(app) == ["the", "kettle", "sang", ".", "<p>", "the", "cat", "slept", "."]
+        assert tokens(app) == ["so", ":", "the", "kettle", "sang", ".", "<p>", "the", "cat", "slept", "."]
+        assert prompt.value == ""
 
 
 async def test_a_paragraph_break_from_the_keyboard_or_a_pilcrow(app: StorytellerApp) -> None:
@@ -295,30 +302,39 @@ async def test_a_paragraph_break_from_the_keyboard_or_a_pilcrow(app: Storyteller
         assert tokens(app)[-2:] == ["cat", "<p>"]
 
 
-async def test_help_opens_with_question_mark_and_f1(app: StorytellerApp) -> None:
+async def test_f1_opens_and_closes_help_and_a_question_mark_is_text(app: StorytellerApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("question_mark")
-        assert isinstance(app.screen, HelpScreen)
-        await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+        assert app.writer.query_one(WriterInput).value == "?"
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
+        await pilot.press("f1")
+        assert not isinstance(app.screen, HelpScreen)
 
 
 async def test_the_command_palette_lists_every_action(app: StorytellerApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        titles = [c.title for c in app.get_system_commands(app.screen)]
+        commands = list(app.get_system_commands(app.screen))
+        titles = [c.title for c in commands]
         wanted = (
-            "Undo (ctrl+z)",
-            "Regenerate (ctrl+r)",
-            "Warmer (f3)",
-            "Branches (ctrl+b)",
-            "Retrain (ctrl+t)",
+            "Undo (Ctrl+Z)",
+            "Regenerate (Ctrl+R)",
+            "Warmer (F3)",
+            "Branches (Ctrl+B)",
+            "Retrain (Ctrl+T)",
+            "Models (F10)",
+            "Previous model (Ctrl+G)",
+            "Accept word (Tab)",
+            "Pick candidate 10 (Shift+F10)",  # the way in where a terminal keeps Shift+F10
+            "Help (F1)",
         )
-        for action in (*wanted, "Models (f10)", "Previous model (ctrl+g)"):
+        for action in wanted:
             assert action in titles
+        assert len(titles) == len(set(titles))  # "Keys" (Textual's) and "Help" (ours) once each
+        assert all(" key" not in c.help for c in commands if c.title in wanted)
 
 
 async def test_save_as_markdown_and_find_it_in_the_story_list(app: StorytellerApp, tmp_path: Path) -> None:

@@ -18,12 +18,14 @@ from typing import Any
 
 from textual import work
 from textual.app import App, SystemCommand
+from textual.driver import Driver
 from textual.screen import Screen
 
 from ..engine import Model, ModelError, detokenize, load
 from ..engine.files import write_atomically
 from ..engine.story import Story, StoryError, StoryFile, export_text, load_story, save_story
 from ..text import visible
+from .screens.help import key_label
 from .screens.writer import KEYS, WriterScreen
 from .settings import WriterSettings
 from .trainer import TRAINER
@@ -59,6 +61,18 @@ class StorytellerApp(App[None]):
         self._autosave_lock = threading.Lock()
         self._autosave_requested = 0
         self._autosave_written = 0
+
+    def get_driver_class(self) -> type[Driver]:
+        """The platform's driver; on POSIX terminals one whose pastes never act as keys (see
+        ``terminal_input.py``)."""
+        driver = super().get_driver_class()
+        try:
+            from textual.drivers.linux_driver import LinuxDriver
+
+            from .terminal_input import WriterDriver
+        except ImportError:  # no termios: not a POSIX terminal
+            return driver
+        return WriterDriver if driver is LinuxDriver else driver
 
     def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
         """Every notice is plain text (never markup) with control characters made visible."""
@@ -255,12 +269,11 @@ class StorytellerApp(App[None]):
         if not isinstance(screen, WriterScreen):
             return
         for binding in KEYS:
-            if binding.action.startswith("pick("):
-                continue
-            key = binding.key.split(",")[0]
+            # Every key is here, picks too: the way in for a key a terminal keeps for itself.
+            key = key_label(binding.key.split(",")[0])
             yield SystemCommand(
                 f"{binding.description} ({key})",
-                f"{binding.description}: the {key} key",
+                f"Key: {key}",
                 lambda action=binding.action: self.run_action(action, screen),
             )
         yield SystemCommand("Continue (Enter on an empty line)", "The model writes", screen.action_continue)

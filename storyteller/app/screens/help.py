@@ -1,4 +1,4 @@
-"""Every key, on one screen (``?`` on an empty line, or F1)."""
+"""Every key, on one screen (F1), and how a key is named to the writer."""
 
 from __future__ import annotations
 
@@ -15,16 +15,15 @@ KEYS = (
     ("Enter on an empty line", "the model writes (length: F5)"),
     ("Esc", "stop the model, keeping its words; leave the word cursor"),
     ("Tab", "accept the top candidate, one word"),
-    ("1 … 9, 0", "pick candidate 1 … 10 (while the input line is empty)"),
-    ("Alt+1 … Alt+0", "pick candidate 1 … 10 (always)"),
-    ("Ctrl+L", "a new paragraph (or type ¶)"),
+    ("Shift+F1 … F10", "pick candidate 1 … 10 (digits are text)"),
+    ("Ctrl+L", "a new paragraph (or type ¶; in a paste, a blank line)"),
     ("Ctrl+N", "replace the unknown word just typed by the nearest known word"),
     ("History", None),
     ("Ctrl+Z / Ctrl+Y", "undo / redo one word, whoever wrote it"),
     ("Ctrl+R", "write the model's last turn again, with a fresh sample"),
     ("Alt+← / Alt+→", "move to an earlier / later word, to see what was offered there"),
     ("", "picking a candidate there rewrites from that word; the rest is kept as a branch"),
-    ("Ctrl+B", "return to a branch"),
+    ("Ctrl+B", "return to a branch (in tmux: Ctrl+B twice)"),
     ("Settings", None),
     ("F2 / F3", "temperature down / up"),
     ("F4", "top-k: 5, 10, 20, 40, 100, all"),
@@ -40,9 +39,22 @@ KEYS = (
     ("Files", None),
     ("Ctrl+S", "save (Markdown, plain text or a story file)"),
     ("Ctrl+O", "open an earlier story"),
-    ("Ctrl+P", "every action, by name"),
+    ("F1", "this screen"),
+    ("Ctrl+P", "every action, by name: the way in for a key the terminal keeps"),
+    ("", "(GNOME Terminal keeps F10 and Shift+F10; tmux keeps Ctrl+B)"),
     ("Ctrl+Q", "quit (the story is kept in the story list)"),
 )
+
+
+_KEY_NAMES = {"escape": "Esc", "pageup": "PgUp", "pagedown": "PgDn", "left": "←", "right": "→"}
+
+
+def key_label(key: str) -> str:
+    """A Textual key name as the writer reads it: ``ctrl+z`` is Ctrl+Z, ``shift+f3`` Shift+F3."""
+    parts = key.split("+")
+    *modifiers, name = parts
+    shown = _KEY_NAMES.get(name, name.upper() if len(name) == 1 or name[0] == "f" else name.title())
+    return "+".join([*(m.title() for m in modifiers), shown])
 
 
 def keys_table() -> Table:
@@ -61,7 +73,7 @@ def keys_table() -> Table:
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [
-        Binding("escape,q,question_mark,f1", "dismiss", "Close"),
+        Binding("escape,q,f1", "dismiss", "Close"),
     ]
 
     def compose(self) -> ComposeResult:

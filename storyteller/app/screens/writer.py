@@ -28,14 +28,10 @@ from ..widgets.candidates import CandidatesPanel, shown
 from ..widgets.notice_bar import NoticeBar
 from ..widgets.status_bar import StatusBar
 from ..widgets.story_view import StoryView
-from ..widgets.writer_input import WriterInput
+from ..widgets.writer_input import PARAGRAPH_MARK, WriterInput
 
 if TYPE_CHECKING:
     from ..app import StorytellerApp
-
-PARAGRAPH_MARK = "¶"
-"""Typed in the input line, it stands for a paragraph break."""
-
 
 KEYS = [
     Binding("escape", "stop", "Stop", priority=True),
@@ -58,13 +54,16 @@ KEYS = [
     Binding("f9", "pace", "Pace", show=False),
     Binding("ctrl+s", "save", "Save", priority=True),
     Binding("ctrl+o", "open", "Open", priority=True),
-    Binding("f1", "help", "Keys"),
+    Binding("f1", "help", "Help"),
     Binding("ctrl+t", "app.retrain", "Retrain", priority=True),
     Binding("f10", "models", "Models"),
     Binding("ctrl+g", "app.rollback", "Previous model", show=False, priority=True),
     Binding("pageup", "scroll(-1)", "Scroll up", show=False),
     Binding("pagedown", "scroll(1)", "Scroll down", show=False),
-    *(Binding(f"alt+{n % 10}", f"pick({n})", f"Pick {n}", show=False) for n in range(1, 11)),
+    # Digits are text. Shift+F1 … Shift+F10 reach the app in tmux with default settings and in
+    # xterm (both send ESC [1;2P … ESC [21;2~); Alt+digit does not (tmux sends ESC 1, which
+    # Textual reads as "¡", the character macOS types for Option+1).
+    *(Binding(f"shift+f{n}", f"pick({n})", f"Pick candidate {n}", show=False) for n in range(1, 11)),
 ]
 """The writer's keys (the help screen explains them; the command palette lists them)."""
 
@@ -102,7 +101,7 @@ class WriterScreen(Screen[None]):
                 yield CandidatesPanel(id="candidates")
         yield NoticeBar(id="notice")
         yield WriterInput(
-            placeholder="Type words and Enter · Enter alone: the model writes · ? keys", id="prompt"
+            placeholder="Type words and Enter · Enter alone: the model writes · F1: every key", id="prompt"
         )
         yield StatusBar(id="status")
         yield Footer()
@@ -155,11 +154,6 @@ class WriterScreen(Screen[None]):
             self.add_text(text)
         else:
             self.action_continue()
-
-    @on(WriterInput.Passage)
-    def _pasted(self, event: WriterInput.Passage) -> None:
-        self.add_text(event.text)
-        self.notify(f"Added the pasted passage ({len(event.text.split()):,} words).", markup=False)
 
     def add_text(self, text: str) -> None:
         """The writer's words join the story (a ¶ is a paragraph break)."""
@@ -233,14 +227,6 @@ class WriterScreen(Screen[None]):
         self.add_text(text + PARAGRAPH_MARK)
 
     # -- picking candidates ------------------------------------------------------------
-
-    @on(WriterInput.Pick)
-    def _pick_key(self, event: WriterInput.Pick) -> None:
-        self.action_pick(event.number)
-
-    @on(WriterInput.Help)
-    def _help_key(self) -> None:
-        self.action_help()
 
     def action_accept(self) -> None:
         self.action_pick(1)

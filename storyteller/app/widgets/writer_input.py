@@ -1,49 +1,44 @@
-"""The writer's input line: digits pick candidates while it is empty; a multi-line paste is a passage."""
+"""The writer's input line: every key typed is text; a paste arrives once, whole, as one line."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 
 from textual import events
-from textual.message import Message
 from textual.widgets import Input
+
+from ...text import visible
+
+PARAGRAPH_MARK = "¶"
+"""In the input line, it stands for a paragraph break."""
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def one_line(text: str) -> str:
+    """Pasted text as one input line: a blank line becomes a paragraph mark, any other line end
+    a space (prose is often wrapped), and control characters visible escapes."""
+    paragraphs: list[list[str]] = [[]]
+    for line in _LINE_END.split(text.replace("\t", " ")):
+        if line.strip():
+            paragraphs[-1].append(line.strip())
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return visible(f" {PARAGRAPH_MARK} ".join(" ".join(lines) for lines in paragraphs if lines))
 
 
 class WriterInput(Input):
-    """An input line that turns some keys into requests while it is empty."""
-
-    @dataclass
-    class Pick(Message):
-        """Pick candidate ``number`` (1 = the first)."""
-
-        number: int
-
-    @dataclass
-    class Passage(Message):
-        """Several lines were pasted: add them to the story as they are."""
-
-        text: str
-
-    class Help(Message):
-        """'?' on an empty line: show every key."""
-
-    async def _on_key(self, event: events.Key) -> None:
-        if not self.value and event.character is not None:
-            if event.character.isdigit():
-                event.stop()
-                event.prevent_default()
-                self.post_message(self.Pick(int(event.character) or 10))
-                return
-            if event.character == "?":
-                event.stop()
-                event.prevent_default()
-                self.post_message(self.Help())
-                return
-        await super()._on_key(event)
+    """An input line whose pastes keep every line."""
 
     def _on_paste(self, event: events.Paste) -> None:
-        if "\n" in event.text.strip("\n"):
-            event.stop()
-            self.post_message(self.Passage(event.text))
+        # Input's own handler runs after this one unless prevented, and would insert the
+        # paste's first line a second time.
+        event.prevent_default()
+        event.stop()
+        line = one_line(event.text)
+        if not line:
             return
-        super()._on_paste(event)
+        if self.selection.is_empty:
+            self.insert_text_at_cursor(line)
+        else:
+            self.replace(line, *self.selection)
