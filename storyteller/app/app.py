@@ -39,6 +39,8 @@ class StorytellerApp(App[None]):
 
     CSS_PATH = "storyteller.tcss"
     TITLE = "storyteller"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (70, "-medium"), (100, "-wide")]
+    """Classes every screen gets by terminal width; the stylesheet fits the panels to them."""
 
     def __init__(
         self,

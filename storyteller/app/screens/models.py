@@ -26,6 +26,15 @@ if TYPE_CHECKING:
     from ..app import StorytellerApp
 
 
+def _where(path: Path, source: str) -> str:
+    """Where a model's file is, in the words a writer knows its folders by."""
+    if source == "shipped":
+        return f"{path.name}, shipped with storyteller"
+    if source == "user":
+        return f"{path.name} in your models folder"
+    return str(path)  # a folder the writer named in STORYTELLER_MODEL_PATH
+
+
 class ModelsScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "close", "Close"),
@@ -43,8 +52,9 @@ class ModelsScreen(ModalScreen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="models"):
-            yield Label("Models · Enter: write with it · N: rename · D: delete (your own models only) · Esc")
+        with Vertical(classes="dialog", id="models") as box:
+            box.border_title = "Models"
+            yield Label("Enter: write with it · N: rename · D: delete (your own only) · Esc: close")
             with Horizontal():
                 yield OptionList(id="list", markup=False)
                 yield Static("", id="card")
@@ -73,10 +83,10 @@ class ModelsScreen(ModalScreen[None]):
     def _highlighted(self) -> None:
         entry = self.selected()
         if entry is not None:
-            self._card(entry.path)
+            self._card(entry.path, entry.source)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def _card(self, path: Path) -> None:
+    def _card(self, path: Path, source: str) -> None:
         try:
             card = load(path).card
         except ModelError as error:
@@ -86,7 +96,8 @@ class ModelsScreen(ModalScreen[None]):
         text = Text()
         text.append(f"{card.name}\n", style="bold")
         text.append(
-            f"{path}\n{size:.1f} MB · {card.layers}×{card.units} LSTM · vocabulary {len(card.vocabulary):,}"
+            f"{_where(path, source)}\n{size:.1f} MB · {card.layers}×{card.units} LSTM"
+            f" · vocabulary {len(card.vocabulary):,}"
         )
         files = card.corpus.get("files") or []
         source = ", ".join(str(f) for f in files[:3]) + (" …" if len(files) > 3 else "")

@@ -117,23 +117,25 @@ class RetrainScreen(Screen[None]):
                     yield Label("name")
                     yield Input(id="name", placeholder="name")
             with Horizontal(classes="settings"):
-                for name, placeholder in (
-                    ("units", "units"),
-                    ("layers", "layers"),
-                    ("window", "window"),
-                    ("epochs", "epochs"),
-                    ("budget", "time budget, s"),
-                    ("lr", "learning rate"),
-                    ("seed", "seed"),
+                # Labels of ten characters at most: seven fields share an 80-column row.
+                for name, label, placeholder in (
+                    ("units", "units", "units"),
+                    ("layers", "layers", "layers"),
+                    ("window", "window", "words"),
+                    ("epochs", "epochs", "epochs"),
+                    ("budget", "time limit", "none"),
+                    ("lr", "learn rate", "auto"),
+                    ("seed", "seed", "seed"),
                 ):
                     with Vertical(classes="field"):
-                        yield Label(placeholder)
+                        yield Label(label)
                         yield Input(id=name, placeholder=placeholder)
             with Horizontal(id="buttons"):
                 yield Button("Train (Ctrl+T)", id="start", variant="primary")
                 yield Button("Cancel training (Esc)", id="cancel", variant="error", disabled=True)
                 yield Button("Use it now (Y)", id="use", variant="success", disabled=True)
-            yield ProgressBar(id="progress", show_eta=True)
+            # A total from the start: without one the bar animates as if something were running.
+            yield ProgressBar(id="progress", show_eta=True, total=1)
             with Horizontal(id="charts"):
                 with Vertical():
                     yield Label("training loss")

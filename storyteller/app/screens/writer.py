@@ -33,11 +33,14 @@ from ..widgets.writer_input import PARAGRAPH_MARK, WriterInput
 if TYPE_CHECKING:
     from ..app import StorytellerApp
 
+# The footer shows the keys marked show=True in this order, and cuts what does not fit: the
+# most used first, and few enough to fit 120 columns.
 KEYS = [
-    Binding("escape", "stop", "Stop", priority=True),
     Binding("tab", "accept", "Accept word", priority=True),
+    Binding("escape", "stop", "Stop", priority=True),
+    Binding("f1", "help", "Help"),
     Binding("ctrl+z", "undo", "Undo", priority=True),
-    Binding("ctrl+y", "redo", "Redo", priority=True),
+    Binding("ctrl+y", "redo", "Redo", show=False, priority=True),
     Binding("ctrl+r", "regenerate", "Regenerate", priority=True),
     Binding("ctrl+l", "paragraph", "New paragraph", show=False, priority=True),
     Binding("alt+left", "cursor(-1)", "Earlier word", show=False),
@@ -54,7 +57,6 @@ KEYS = [
     Binding("f9", "pace", "Pace", show=False),
     Binding("ctrl+s", "save", "Save", priority=True),
     Binding("ctrl+o", "open", "Open", priority=True),
-    Binding("f1", "help", "Help"),
     Binding("ctrl+t", "app.retrain", "Retrain", priority=True),
     Binding("f10", "models", "Models"),
     Binding("ctrl+g", "app.rollback", "Previous model", show=False, priority=True),

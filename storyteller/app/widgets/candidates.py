@@ -1,15 +1,23 @@
-"""The candidates panel: the next word's top k with probability bars, and how sure the model is."""
+"""The candidates panel: the next word's top k with probability bars, and how sure the model is.
+
+It fits itself to its width: on a narrow terminal the panel narrows (see the stylesheet's
+breakpoints) and its bars shorten, then go, so the story keeps most of the screen.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.widgets import Static
 
 from ...engine import PARAGRAPH, Candidate
 from ...text import visible
 
 BAR_WIDTH = 12
+WORD_WIDTH = 14
 BLOCKS = " ▏▎▍▌▋▊▉█"
+MIN_BAR = 3
+"""A bar shorter than this says too little to be worth its room."""
 
 
 def bar(probability: float, width: int = BAR_WIDTH) -> str:
@@ -23,21 +31,48 @@ def shown(token: str) -> str:
     return "¶" if token == PARAGRAPH else visible(token)
 
 
+def candidate_lines(candidates: list[Candidate], width: int) -> list[Text]:
+    """One line per candidate, ``width`` cells at most: key, word, bar (if it fits), probability."""
+    wide = width >= 2 + WORD_WIDTH + 1 + BAR_WIDTH + 7
+    percent, decimals = (6, 1) if wide else (4, 0)  # " 12.3%" with room to spare, or " 12%"
+    word = WORD_WIDTH if wide else max(4, min(12, width - 2 - 1 - percent))
+    bar_width = min(BAR_WIDTH, width - (2 + word + 1 + percent + 1))
+    lines = []
+    for number, candidate in enumerate(candidates, 1):
+        line = Text()
+        line.append(f"{number % 10 if number <= 10 else ' '} ", style="bold")
+        line.append(f"{shown(candidate.token)[:word]:<{word}} ")
+        if bar_width >= MIN_BAR:
+            line.append(bar(candidate.probability, bar_width), style="cyan")
+            line.append(" ")
+        line.append(f"{candidate.probability:{percent}.{decimals}%}")
+        lines.append(line)
+    return lines
+
+
 class CandidatesPanel(Static):
-    """Lists candidates; the digit before each one picks it."""
+    """Lists candidates; the number before each one is its Shift+F key."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._shown: tuple[list[Candidate], float | None, str] | None = None
 
     def show(self, candidates: list[Candidate], entropy: float | None, heading: str) -> None:
+        self._shown = (candidates, entropy, heading)
         text = Text(heading + "\n", style="bold")
-        for number, candidate in enumerate(candidates, 1):
-            key = str(number % 10) if number <= 10 else " "
-            text.append(f"{key} ", style="bold")
-            text.append(f"{shown(candidate.token)[:14]:<14} ")
-            text.append(bar(candidate.probability), style="cyan")
-            text.append(f" {candidate.probability:6.1%}\n")
+        width = self.content_size.width or BAR_WIDTH + WORD_WIDTH + 9  # 0 before the first layout
+        for line in candidate_lines(candidates, width):
+            text.append_text(line)
+            text.append("\n")
         if entropy is not None:
             text.append(f"\nuncertainty {entropy:.1f} bits\n", style="dim")
             text.append(f"≈ a choice among {2**entropy:,.0f} words", style="dim")
         self.update(text)
 
     def waiting(self, heading: str) -> None:
+        self._shown = None
         self.update(Text(heading + "\n…", style="dim"))
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)

@@ -1,0 +1,57 @@
+"""Small terminals: the story keeps most of 80×24 and stays usable at 60×20; the footer fits 120."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+from storyteller.app import StorytellerApp, make_app
+from storyteller.app.settings import WriterSettings
+from storyteller.app.widgets.candidates import BLOCKS, CandidatesPanel, candidate_lines
+from storyteller.app.widgets.story_view import TurnView
+from storyteller.engine import Candidate
+
+from .test_app import settle, write
+
+
+@pytest.fixture
+def app(tiny_model, tmp_path: Path) -> StorytellerApp:  # type: ignore[no-untyped-def]
+    return make_app(tiny_model, tmp_path, WriterSettings(pace=0, seed=3, length=12))
+
+
+@pytest.mark.parametrize(("size", "story_width"), [((80, 24), 40), ((60, 20), 28), ((110, 36), 40)])
+async def test_the_story_keeps_most_of_a_small_terminal(
+    app: StorytellerApp, size: tuple[int, int], story_width: int
+) -> None:
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await write(pilot, "the hedgehog filled the kettle.")
+        await pilot.press("enter")
+        await settle(pilot)
+        for turn in app.writer.query(TurnView):
+            assert turn.content_size.width >= story_width, (size, turn.content_size)
+        panel = app.writer.query_one(CandidatesPanel)
+        lines = str(panel.render()).splitlines()
+        assert len(lines) >= 11 and all(len(line) <= panel.content_size.width for line in lines[1:11])
+
+
+def test_candidate_lines_fit_any_width() -> None:
+    candidates = [Candidate("extraordinarily", 0.123, 1), Candidate("a", 0.001, 2)]
+    for width in range(12, 60):
+        for line in candidate_lines(candidates, width):
+            assert line.cell_len <= width, (width, line.plain)
+    assert any(block in candidate_lines(candidates, 25)[0].plain for block in BLOCKS[1:])  # room for a bar
+
+
+async def test_the_footer_fits_120_columns(app: StorytellerApp) -> None:
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        footer = app.writer.query_one(Footer)
+        keys = [k for k in footer.query(FooterKey) if not k.has_class("-command-palette")]
+        palette = footer.query_one(".-command-palette", FooterKey)
+        assert keys and all(k.region.right <= palette.region.x for k in keys), [
+            (k.key, k.region) for k in keys
+        ]
