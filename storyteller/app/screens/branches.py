@@ -9,11 +9,26 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from ...engine import TokenizerConfig, detokenize
+from ...engine import Detokenizer, TokenizerConfig
 from ...engine.story import Branch, Story
 from ...text import visible
 
 PREVIEW_WORDS = 12
+CONTEXT = 40
+"""Tokens read before a branch so its words get the capitals they have in the story."""
+
+
+def _preview(story: Story, branch: Branch, tokenizer: TokenizerConfig) -> tuple[str, str]:
+    """The few words before a branch and its first words, spelled as the story spells them there.
+
+    Detokenising a slice on its own would capitalise its first word as a sentence start; read
+    from a little earlier, a word mid-sentence keeps its lower case.
+    """
+    detokenizer = Detokenizer(tokenizer)
+    start = branch.start
+    pieces = [detokenizer.push(t) for t in story.tokens[max(0, start - CONTEXT) : start]]
+    after = "".join(detokenizer.push(w.token) for w in branch.words[:PREVIEW_WORDS])
+    return "".join(pieces[-4:]).strip(), after.strip()
 
 
 class BranchesScreen(ModalScreen[int | None]):
@@ -25,10 +40,10 @@ class BranchesScreen(ModalScreen[int | None]):
         super().__init__()
         self._options = []
         for i, branch in enumerate(branches):
-            before = detokenize(story.tokens[max(0, branch.start - 4) : branch.start], tokenizer).strip()
-            after = detokenize([w.token for w in branch.words[:PREVIEW_WORDS]], tokenizer).strip()
+            before, after = _preview(story, branch, tokenizer)
             more = "…" if len(branch.words) > PREVIEW_WORDS else ""
-            label = f"at word {branch.start + 1}: …{before} ⟶ {after}{more} ({len(branch.words)} words)"
+            count = f"{len(branch.words)} word{'s' * (len(branch.words) != 1)}"
+            label = f"at word {branch.start + 1}: …{before} ⟶ {after}{more} ({count})"
             self._options.append(Option(visible(label), id=str(i)))
 
     def compose(self) -> ComposeResult:
