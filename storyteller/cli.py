@@ -50,9 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model", dest="app_model", help="the writer's model: a name or a path (default: the shipped model)"
     )
-    parser.add_argument(
-        "--candidates", type=int, metavar="K", help="candidates the writer's panel lists (default 10)"
-    )
+    from .session.settings import add_flags
+
+    add_flags(parser.add_argument_group("the writer's settings (kept in <data dir>/config.toml)"))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     generate = commands.add_parser("generate", help="continue a prompt, word by word")
@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command is None:
-            return write(args.app_model, args.candidates)
+            return write(args.app_model, args)
         if args.command == "train":
             from training.cli import run
 
@@ -136,21 +136,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def write(model_spec: str | None, candidates: int | None = None) -> int:
-    """Open the writer's app, with the settings of ``<data dir>/config.toml``."""
-    if candidates is not None and not 1 <= candidates <= 50:
-        raise StorytellerError(f"--candidates must be from 1 to 50 (got {candidates}).")
-    model = _load_model(model_spec)
-    from dataclasses import replace
-
-    from .app import make_app  # textual loads only for the app
-    from .app.settings import CONFIG_FILE, load_settings
+def write(model_spec: str | None, flags: argparse.Namespace | None = None) -> int:
+    """Open the writer's app, with the settings of ``<data dir>/config.toml`` and the flags given."""
     from .engine import data_dir
+    from .session.settings import CONFIG_FILE, from_flags, load_settings
 
     folder = data_dir()
     settings, problem = load_settings(folder / CONFIG_FILE)
-    if candidates is not None:
-        settings = replace(settings, candidates=candidates)
+    if flags is not None:
+        try:
+            settings = from_flags(flags, settings)
+        except ValueError as error:
+            raise StorytellerError(f"{error}.") from None
+    model = _load_model(model_spec)
+    from .app import make_app  # textual loads only for the app
+
     make_app(model, folder, settings, notice=problem).run()
     return 0
 

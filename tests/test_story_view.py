@@ -58,7 +58,7 @@ async def test_the_drawn_turns_follow_the_story(tiny_model, tmp_path: Path) -> N
     app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        writer = app.writer
+        writer = app.session  # the screen draws whatever the session says changed
         story = Story()
         for turn in range(TURNS_SHOWN + 30):
             author = Author.WRITER if turn % 2 else Author.MODEL
@@ -78,17 +78,17 @@ async def test_the_drawn_turns_follow_the_story(tiny_model, tmp_path: Path) -> N
             ),
         ]:
             step()
-            writer._changed(autosave=False)
+            writer.changed(autosave=False)
             await settle(pilot)
             assert drawn_text(app) == expected_text(story)
         # The word cursor on an early turn: the turns down to it are drawn above the others.
         writer.cursor = 5
-        writer._changed(autosave=False)
+        writer.changed(autosave=False)
         await settle(pilot)
         shown = len(story.turns()) - 1  # the cursor's turn is the second
         assert drawn_text(app) == expected_text(story, shown)
         writer.cursor = None
         story.add([Word("end", Author.MODEL)])  # the last turn grows; what was drawn stays drawn
-        writer._changed(autosave=False)
+        writer.changed(autosave=False)
         await settle(pilot)
         assert drawn_text(app) == expected_text(story, shown)

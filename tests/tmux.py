@@ -98,9 +98,11 @@ class Terminal:
         raise AssertionError(f"timed out waiting for {what}; the screen shows:\n{self.screen()}")
 
     def ready(self) -> str:
-        """Wait for the writer's first screen, with its candidates worked out."""
+        """Wait for the writer's first screen, whole: its candidates worked out and its status bar drawn
+        (a terminal can show the candidates of a first frame whose lower lines are still to come)."""
         return self.wait_for(
-            lambda s: "Next word" in s and re.search(r"\d%", s) is not None, "the candidates panel"
+            lambda s: "Next word" in s and re.search(r"\d%", s) is not None and "words/turn" in s,
+            "the candidates panel and the status bar",
         )
 
     def wait_exit(self, timeout: float = 20) -> bool:

@@ -210,6 +210,17 @@ class Story:
         self._words.append(word)
         return word
 
+    def insert(self, index: int, words: Iterable[Word]) -> None:
+        """Put ``words`` before the word at ``index`` (what the writer types at the word cursor)."""
+        words = list(words)
+        if not words:
+            return
+        if not 0 <= index <= len(self._words):
+            raise ValueError(f"cannot insert into a story of {len(self._words)} words at {index}")
+        self._keep_redo_as_branch()
+        self._edits.append(index)
+        self._words[index:index] = words
+
     def replace(self, index: int, word: Word) -> None:
         """Put ``word`` in place of the word at ``index`` (a correction, or its score)."""
         self._words[index] = word

@@ -6,7 +6,6 @@ Only the writer's own models (in the user's models folder) can be renamed or del
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -22,9 +21,6 @@ from ...engine.registry import MODEL_NAME, MODEL_SUFFIX
 from ...figures import figures_table, weights_line
 from ...text import visible
 
-if TYPE_CHECKING:
-    from ..app import StorytellerApp
-
 
 def _where(path: Path, source: str) -> str:
     """Where a model's file is, in the words a writer knows its folders by."""
@@ -35,7 +31,9 @@ def _where(path: Path, source: str) -> str:
     return str(path)  # a folder the writer named in STORYTELLER_MODEL_PATH
 
 
-class ModelsScreen(ModalScreen[None]):
+class ModelsScreen(ModalScreen[Path | None]):
+    """Returns the model to write with, or None."""
+
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("enter", "use", "Write with it", show=False),
@@ -43,13 +41,12 @@ class ModelsScreen(ModalScreen[None]):
         Binding("d,delete", "delete", "Delete"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, data_dir: Path, current: Path | None) -> None:
         super().__init__()
+        self.data_dir = data_dir
+        self.current = current
+        """The model in use (never renamed or deleted from here)."""
         self.entries: list[ModelEntry] = []
-
-    @property
-    def st(self) -> StorytellerApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="models") as box:
@@ -64,10 +61,10 @@ class ModelsScreen(ModalScreen[None]):
         self.refresh_list()
 
     def refresh_list(self) -> None:
-        self.entries = find_models(self.st.data_dir)
+        self.entries = find_models(self.data_dir)
         options = self.query_one("#list", OptionList)
         options.clear_options()
-        current = self.st.model.path
+        current = self.current
         for entry in self.entries:
             mark = "● " if current is not None and entry.path == current else "  "
             options.add_option(Option(visible(f"{mark}{entry.name}  [{entry.source}]")))
@@ -118,16 +115,15 @@ class ModelsScreen(ModalScreen[None]):
     def action_use(self) -> None:
         entry = self.selected()
         if entry is not None:
-            self.dismiss(None)
-            self.st.use_model(entry.path)
+            self.dismiss(entry.path)
 
     def _own(self, entry: ModelEntry | None) -> ModelEntry | None:
         if entry is None:
             return None
-        if entry.path.parent.resolve() != user_models_dir(self.st.data_dir).resolve():
+        if entry.path.parent.resolve() != user_models_dir(self.data_dir).resolve():
             self.notify("Only your own models (in your models folder) can be changed.", markup=False)
             return None
-        if self.st.model.path is not None and entry.path.resolve() == self.st.model.path.resolve():
+        if self.current is not None and entry.path.resolve() == self.current.resolve():
             self.notify("That is the model you are writing with; switch to another first.", markup=False)
             return None
         return entry

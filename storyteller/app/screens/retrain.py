@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -25,10 +25,7 @@ from ...engine.corpus import held_out_chunk
 from ...engine.registry import MODEL_NAME, MODEL_SUFFIX
 from ...figures import figures_table
 from ...text import visible
-from ..trainer import INSTALL_HINT, Outcome, TrainingRun, training_available
-
-if TYPE_CHECKING:
-    from ..app import StorytellerApp
+from ..trainer import INSTALL_HINT, TRAINER, Outcome, TrainingRun, training_available
 
 
 @dataclass(frozen=True)
@@ -79,7 +76,7 @@ class PathSuggester(Suggester):
         return None
 
 
-class RetrainScreen(Screen[None]):
+class RetrainScreen(Screen[Path | None]):
     """Train a new model from the writer's own text without leaving the app."""
 
     BINDINGS = [
@@ -88,8 +85,10 @@ class RetrainScreen(Screen[None]):
         Binding("y", "use", "Use the new model", show=False),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, data_dir: Path, trainer_command: Sequence[str] = TRAINER) -> None:
         super().__init__()
+        self.data_dir = data_dir
+        self.trainer_command = list(trainer_command)
         self.corpus: Corpus | None = None
         self.report: CorpusReport | None = None
         self.run: TrainingRun | None = None
@@ -97,10 +96,6 @@ class RetrainScreen(Screen[None]):
         self._losses: list[float] = []
         self._perplexities: list[float] = []
         self._accuracies: list[float] = []
-
-    @property
-    def st(self) -> StorytellerApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="retrain"):
@@ -270,9 +265,9 @@ class RetrainScreen(Screen[None]):
         if not re.fullmatch(MODEL_NAME, name):
             self.notify("A model's name is letters, digits, '-', '_' or '.', up to 64 characters.")
             return
-        out = _free_path(user_models_dir(self.st.data_dir), name)
+        out = _free_path(user_models_dir(self.data_dir), name)
         corpus_path = Path(self.query_one("#corpus", Input).value.strip()).expanduser()
-        self.run = TrainingRun(self.st.trainer_command, corpus_path, out, options)
+        self.run = TrainingRun(self.trainer_command, corpus_path, out, options)
         self.result = None
         self._losses, self._perplexities, self._accuracies = [], [], []
         self.query_one("#use", Button).disabled = True
@@ -360,13 +355,12 @@ class RetrainScreen(Screen[None]):
         if self.run is not None:
             await self.run.cancel()
             return
-        self.app.pop_screen()
+        self.dismiss(None)
 
     def action_use(self) -> None:
         if self.result is None or self.run is not None:
             return
-        self.app.pop_screen()
-        self.st.use_model(self.result)
+        self.dismiss(self.result)
 
     @on(Button.Pressed)
     async def _button(self, event: Button.Pressed) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from ...session.settings import WriterSettings
 from ...text import visible
-from ..settings import WriterSettings
 
 
 class StatusBar(Static):

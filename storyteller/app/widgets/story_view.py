@@ -7,6 +7,7 @@ import copy
 from collections.abc import Callable, Sequence
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -38,6 +39,17 @@ class TurnView(Static):
         """The index of the turn's first word in the story."""
 
 
+class Greeting(Static):
+    """What a new writer sees in place of a story: what to do first."""
+
+
+GREETING = (
+    "Welcome. Type a few words below and press Enter; then press Enter on an empty line and "
+    "the model writes its turn. Tab takes the model's top word, Shift+F1 … F10 another one; "
+    "Ctrl+O lists your stories; F1 shows every key."
+)
+
+
 class EarlierTurns(Static):
     """Stands for the turns above the ones drawn: rendering a whole long story would be slow."""
 
@@ -51,7 +63,9 @@ CHECKPOINT_EVERY = 256
 class StoryView(VerticalScroll, can_focus=False):
     """Shows a story's turns; only what changed is worked out and rendered again.
 
-    It never takes the focus from the input line; PageUp/PageDown scroll it.
+    It never takes the focus from the input line; PageUp/PageDown scroll it. It follows the
+    end of the story (new words, a resize, another model, another story) unless the writer
+    has scrolled up; scrolling back down to the end follows it again.
     """
 
     def __init__(self, tokenizer: TokenizerConfig, known: Callable[[str], bool], **kwargs: object) -> None:
@@ -67,8 +81,11 @@ class StoryView(VerticalScroll, can_focus=False):
         self._limit = TURNS_SHOWN
         self._hidden = 0
         self._earlier = ""  # what the line standing for the earlier turns says
+        self.following = True
+        """Whether the end of the story is kept in view (False once the writer scrolls up)."""
 
     def compose(self) -> ComposeResult:
+        yield Greeting(GREETING)
         yield EarlierTurns()
 
     def use(self, tokenizer: TokenizerConfig, known: Callable[[str], bool]) -> None:
@@ -79,7 +96,8 @@ class StoryView(VerticalScroll, can_focus=False):
 
     def show(self, story: Story, cursor: int | None = None, colour: bool = False) -> None:
         self._update_pieces(story)
-        follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
+        self.query_one(Greeting).display = not story.words
+        follow = self.following
         turns = story.turns()
         at = None  # the word cursor's turn, which must be drawn
         if cursor is not None:
@@ -115,6 +133,28 @@ class StoryView(VerticalScroll, can_focus=False):
             target = self.query_one(EarlierTurns) if at < split else self._drawn[at - split][0]
             self.call_after_refresh(lambda: self.scroll_to_widget(target))
         elif follow:
+            self.call_after_refresh(self.scroll_end, animate=False)
+
+    def page(self, pages: int) -> None:
+        """The writer scrolls a page up (negative) or down; at the end, the view follows it again."""
+        if pages < 0:
+            self.following = False
+            self.scroll_page_up()
+        else:
+            self.scroll_page_down(on_complete=self._at_end_follow)
+
+    def _at_end_follow(self) -> None:
+        if self.is_vertical_scroll_end or self.max_scroll_y == 0:
+            self.following = True
+
+    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self.following = False
+
+    def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        self.call_after_refresh(self._at_end_follow)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.following:
             self.call_after_refresh(self.scroll_end, animate=False)
 
     def _show_earlier(self, story: Story, turns: Sequence[Turn], split: int) -> None:

@@ -7,10 +7,10 @@ import re
 from textual import events
 from textual.widgets import Input
 
+from ...session import PARAGRAPH_MARK
 from ...text import visible
 
-PARAGRAPH_MARK = "¶"
-"""In the input line, it stands for a paragraph break."""
+__all__ = ["PARAGRAPH_MARK", "WriterInput", "one_line"]
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 

@@ -1,0 +1,151 @@
+"""The writer's dialogs: each one opened with what it needs, its answer sent to the session.
+
+No dialog reaches into the app or the session: each is a typed ``ModalScreen[T]`` that
+returns its answer, and the writer's screen turns the answer into an intent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.screen import Screen
+
+from ...engine import ModelError, load
+from ...session import Crashed
+
+if TYPE_CHECKING:
+    from ...session import WritingSession
+
+
+class Dialogs(Screen[None]):
+    """Mixed into the writer's screen: the keys that open a dialog, and what comes of each."""
+
+    session: WritingSession
+    trainer_command: list[str]
+    """The command that trains a model (tests give a scripted one)."""
+
+    # -- at start ----------------------------------------------------------------------
+
+    def offer_restore(self) -> None:
+        """At start: say what another instance or an earlier crash left, and offer its story."""
+        session = self.session
+        greeting = session.files.greeting()
+        if greeting:
+            self.notify(greeting, markup=False, timeout=15)
+        crashed, notices = session.files.crashed()
+        for notice in notices:
+            self.notify(notice, severity="warning", markup=False, timeout=15)
+        if crashed is None:
+            return
+        from .restore import RestoreScreen
+
+        def answer(restore: bool | None, crashed: Crashed = crashed) -> None:
+            session.files.restore(crashed, bool(restore))
+
+        self.app.push_screen(RestoreScreen(crashed.words, crashed.preview), answer)
+
+    # -- files -------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        from .save import SaveScreen
+
+        self.app.push_screen(SaveScreen(self.session.files.suggestion()), self._save_to)
+
+    def _save_to(self, path: Path | None) -> None:
+        if path is None:
+            return
+        if self.session.files.save_as(path) is not None:
+            return
+        from .confirm import ConfirmScreen
+
+        def create(yes: bool | None) -> None:
+            if yes:
+                self.session.files.save_as(path, create_folder=True)
+
+        self.app.push_screen(ConfirmScreen(f"The folder '{path.parent}' does not exist. Create it?"), create)
+
+    def action_open(self) -> None:
+        from .stories import StoriesAnswer, StoriesScreen
+
+        self.session.halt()
+        entries, _ = self.session.files.entries()
+
+        def chosen(answer: StoriesAnswer | None) -> None:
+            if answer is None:
+                return
+            if answer.new:
+                self.session.files.new_story()
+            elif answer.retitle:
+                self.action_title()
+            elif answer.path is not None:
+                self.session.files.open_story(answer.path)
+
+        self.app.push_screen(StoriesScreen(entries, self.session.story.title), chosen)
+
+    def action_new_story(self) -> None:
+        self.session.files.new_story()
+
+    def action_title(self) -> None:
+        from .title import TitleScreen
+
+        def titled(title: str | None) -> None:
+            if title is not None:
+                self.session.files.set_title(title)
+
+        self.app.push_screen(TitleScreen(self.session.story.title), titled)
+
+    # -- the story's branches ----------------------------------------------------------
+
+    def action_branches(self) -> None:
+        from .branches import BranchesScreen
+
+        session = self.session
+        session.halt()
+        available = [b for b in session.story.branches if b.start <= len(session.story.words)]
+        if not available:
+            self.notify("No branches: nothing has been replaced yet.", markup=False)
+            return
+
+        def switch(choice: int | None) -> None:
+            if choice is not None:
+                session.switch_branch(session.story.branches.index(available[choice]))
+
+        self.app.push_screen(BranchesScreen(session.story, available, session.model.card.tokenizer), switch)
+
+    # -- models ------------------------------------------------------------------------
+
+    def action_models(self) -> None:
+        from .models import ModelsScreen
+
+        model = self.session.model
+        self.app.push_screen(ModelsScreen(self.session.data_dir, model.path), self.use_model)
+
+    def action_retrain(self) -> None:
+        from .retrain import RetrainScreen
+
+        self.app.push_screen(RetrainScreen(self.session.data_dir, self.trainer_command), self.use_model)
+
+    def use_model(self, path: Path | None) -> None:
+        """Write with the model at ``path`` from now on, and compare it with the one it replaces."""
+        if path is None:
+            return
+        try:
+            model = load(path)
+        except ModelError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        old = self.session.model
+        self.session.switch_model(model)
+        from .compare import CompareScreen
+
+        def decided(keep: bool | None) -> None:
+            if keep is False:
+                self.session.rollback()
+
+        self.app.push_screen(CompareScreen(old, model, list(self.session.story.tokens)), decided)
+
+    def action_help(self) -> None:
+        from .help import HelpScreen
+
+        self.app.push_screen(HelpScreen())

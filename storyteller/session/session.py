@@ -1,0 +1,397 @@
+"""One writing session: the story, the models, the settings, the model's work and the autosave.
+
+Everything the writer's screen shows is read from a ``WritingSession``, and everything the
+writer does is an intent sent to it (``add_text``, ``pick``, ``undo_turn``, ...). It imports
+no Textual, so a whole session can be driven by a test. It never blocks on the model: slow
+work is asked for as a request (``analysis_request``, ``start_turn``), done by the
+``Reader`` in whatever thread the caller chooses, and its result applied back here
+(``apply_analysis``, ``model_wrote``), dropped if the story moved on meanwhile.
+
+After every change the session tells its listener what changed, and asks ``background``
+to write the autosave: the app runs that in a worker, a test runs it at once.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..engine import PARAGRAPH, Candidate, Model, is_word, tokenize
+from ..engine.files import write_atomically
+from ..engine.story import Author, Story, Word
+from .autosave import Autosave, Claim, claim
+from .reading import Analysis, AnalysisRequest, ModelWord, Reader, TurnRequest
+from .settings import CONFIG_FILE, WriterSettings, load_settings, to_toml
+from .shelf import Shelf
+
+PARAGRAPH_MARK = "¶"
+"""Typed (or pasted) in the writer's text, a paragraph break."""
+
+Job = Callable[[], "str | None"]
+"""Disk work: returns one sentence for the writer if it failed."""
+
+
+def run_now(job: Job) -> str | None:
+    return job()
+
+
+@dataclass(frozen=True)
+class Change:
+    """What changed, for the screens to draw again."""
+
+    story: bool = False
+    model: bool = False
+    settings: bool = False
+    notice: str | None = None
+    """One sentence for the writer, if any."""
+
+
+class WritingSession:
+    """A writer, a model and a story, and everything they do together (see the module's docstring)."""
+
+    def __init__(
+        self,
+        model: Model,
+        data_dir: Path,
+        settings: WriterSettings | None = None,
+        background: Callable[[Job], object] = run_now,
+        owned: Claim | None = None,
+    ) -> None:
+        self.model = model
+        self.previous_model: Model | None = None
+        """The model before the last switch: one key goes back to it."""
+        self.settings = settings or WriterSettings()
+        self.data_dir = data_dir
+        self.reader = Reader()
+        self.listener: Callable[[Change], None] = lambda change: None
+        self._background = background
+        self.claim = owned or claim(data_dir)
+        """This instance's own autosave, locked for as long as it runs."""
+        self.autosave = Autosave(self.claim.path)
+        self.files = Shelf(self)
+        """The story-file rules: the story list, saving, restoring."""
+        self.story = Story()
+        self.cursor: int | None = None
+        """The word the writer went back to (None: the end of the story)."""
+        self.writing = False
+        self.turn = 0  # which model turn a word belongs to; bumped to drop a stopped turn's words
+        self._attempt = 0  # regenerations of the current turn
+        self._request: TurnRequest | None = None
+        self.candidates: list[Candidate] = []
+        self.candidates_at: tuple[int, int | None] | None = None
+        """The story length and cursor the candidates were worked out for."""
+        self.candidates_window: int | None = None
+        self.entropy = 0.0
+        self.unscored_from: int | None = None
+        """The first of the writer's words the model has not scored yet."""
+        self.unknown: list[str] = []
+        """The writer's latest words that the model does not know."""
+
+    # -- telling the screens -----------------------------------------------------------
+
+    def changed(self, autosave: bool = True, **change: object) -> None:
+        if autosave:
+            self.save_autosave()
+        self.listener(Change(story=True, **change))  # type: ignore[arg-type]
+
+    def say(self, notice: str) -> str:
+        self.listener(Change(notice=notice))
+        return notice
+
+    def save_autosave(self) -> None:
+        """Ask for the story to be autosaved (the newest request wins)."""
+        number = self.autosave.request()
+        file = self.stamped(self.story).file()
+        self._background(lambda: self.autosave.write(file, number))
+
+    def stamped(self, story: Story) -> Story:
+        story.model = {"name": self.model.name, "sha256": self.model.sha256}
+        return story
+
+    # -- the story as a whole ----------------------------------------------------------
+
+    def set_story(self, story: Story, path: Path | None = None, autosave: bool = False) -> None:
+        """Write ``story`` from now on (a restored, opened or new one), filed at ``path``."""
+        self.halt()
+        self.story, self.files.story_file, self.cursor = story, path, None
+        self.unscored_from = next(
+            (i for i, w in enumerate(story.words) if w.author is Author.WRITER and w.probability is None),
+            None,
+        )
+        self.unknown = []
+        self.changed(autosave=autosave)
+
+    # -- the writer's words ------------------------------------------------------------
+
+    def add_text(self, text: str) -> bool:
+        """The writer's words join the story at the cursor, or at its end (a ¶ is a paragraph break)."""
+        tokenizer = self.model.card.tokenizer
+        tokens = tokenize(text.replace(PARAGRAPH_MARK, "\n\n"), tokenizer)
+        if text.lstrip().startswith(PARAGRAPH_MARK):
+            tokens.insert(0, PARAGRAPH)  # the tokenizer drops a break before any text
+        at = len(self.story.words) if self.cursor is None else self.cursor
+        previous = self.story.words[at - 1].token if at else PARAGRAPH
+        while tokens and tokens[0] == PARAGRAPH and previous == PARAGRAPH:
+            tokens.pop(0)  # one break is enough, and a story does not start with one
+        if not tokens:
+            return False
+        self.halt()
+        words = [Word(t, Author.WRITER) for t in tokens]
+        if self.cursor is None:
+            self.story.add(words)
+        else:
+            # Typed at the word cursor: the words go in before the word under it, which stays
+            # under the cursor, and what follows stays after them.
+            self.story.insert(self.cursor, words)
+            self.cursor += len(words)
+        self._unscored(at)
+        self.unknown = self.model.vocabulary.unknown(tokens)
+        self.changed()
+        return True
+
+    def _unscored(self, index: int) -> None:
+        if self.unscored_from is None or self.unscored_from > index:
+            self.unscored_from = index
+
+    def fixable(self) -> str | None:
+        """The latest unknown word (not punctuation) that has a known word near it."""
+        vocabulary = self.model.vocabulary
+        return next((w for w in reversed(self.unknown) if is_word(w) and vocabulary.nearest(w)), None)
+
+    def replace_unknown(self) -> str | None:
+        """Put the nearest known word in place of the latest unknown one; or say why not."""
+        if not self.unknown:
+            return self.say("No unknown word to replace.")
+        word = self.fixable()
+        index = max((i for i, w in enumerate(self.story.words) if w.token == word), default=None)
+        if word is None or index is None:
+            return self.say("No known word is near enough to replace it.")
+        self.unknown.remove(word)
+        self.halt()
+        self.story.replace(index, Word(self.model.vocabulary.nearest(word)[0], Author.WRITER))
+        self._unscored(index)
+        self.changed()
+        return None
+
+    def pick(self, number: int) -> str | None:
+        """Candidate ``number`` (1: the top one) joins the story; at the word cursor it replaces
+        the word there and what followed is kept as a branch."""
+        if self.candidates_at != (len(self.story.words), self.cursor) or not self.candidates:
+            return self.say("The candidates are still being worked out; try again.")
+        if not 1 <= number <= len(self.candidates):
+            return self.say(f"There is no candidate {number}.")
+        candidate = self.candidates[number - 1]
+        self.halt()
+        if self.cursor is not None:
+            self.story.cut(self.cursor)
+            self.cursor = None
+        word = Word(
+            candidate.token, Author.PICKED, candidate.probability, number, window=self.candidates_window
+        )
+        self.story.add([word])
+        self.unknown = []
+        self.changed()
+        return None
+
+    # -- history -----------------------------------------------------------------------
+
+    def undo(self) -> str | None:
+        self.halt()
+        self.cursor = None
+        undone = self.story.undo()
+        self.changed()
+        return None if undone is not None else self.say("Nothing to undo.")
+
+    def undo_turn(self) -> str | None:
+        """Take back the whole last turn (the writer's or the model's); redo brings it back word by word."""
+        self.halt()
+        self.cursor = None
+        turns = self.story.turns()
+        if not turns:
+            return self.say("Nothing to undo.")
+        for _ in range(len(self.story.words) - turns[-1].start):
+            self.story.undo()
+        self.changed()
+        return None
+
+    def redo(self) -> str | None:
+        self.halt()
+        redone = self.story.redo()
+        self.changed()
+        return None if redone is not None else self.say("Nothing to redo.")
+
+    def move_cursor(self, step: int) -> None:
+        """Go ``step`` words back (negative) or forward; past the last word is the end again."""
+        if not self.story.words:
+            return
+        self.halt()
+        last = len(self.story.words) - 1
+        if self.cursor is None:
+            self.cursor = last if step < 0 else None
+        else:
+            moved = self.cursor + step
+            self.cursor = None if moved > last else max(0, moved)
+        self.changed(autosave=False)
+
+    def leave_cursor(self) -> bool:
+        if self.cursor is None:
+            return False
+        self.cursor = None
+        self.changed(autosave=False)
+        return True
+
+    def switch_branch(self, index: int) -> None:
+        self.halt()
+        self.story.switch(index)
+        self.unscored_from = None
+        self.changed()
+
+    def cursor_label(self) -> str:
+        """What the candidates panel's heading says."""
+        if self.cursor is None:
+            return "Next word"
+        from ..text import visible
+
+        token = self.story.words[self.cursor].token
+        word = "¶" if token == PARAGRAPH else visible(token)
+        # Counted as the status bar counts: words, not punctuation.
+        number = self.story.word_count(before=self.cursor + 1)
+        return f"Instead of “{word}” (word {max(number, 1)})"
+
+    # -- the model's turn --------------------------------------------------------------
+
+    def start_turn(self, regenerate: bool = False) -> TurnRequest | str:
+        """A model turn to write (give it to ``Reader.write``), or why there is none."""
+        if regenerate:
+            turns = self.story.turns()
+            if not turns or turns[-1].side != "model":
+                return self.say("Nothing to regenerate: the last words are yours.")
+            self.halt()
+            self.story.cut(turns[-1].start)  # the old turn is kept as a branch
+            self._attempt += 1
+        elif self.writing:
+            return ""
+        else:
+            self._attempt = 0
+        settings = self.settings
+        self.cursor = None
+        base = settings.seed if settings.seed is not None else random.randrange(2**31)
+        seed = (base + len(self.story.words) + 7919 * self._attempt) % 2**31
+        index = self.story.remember_settings(settings.recorded(seed))
+        self.turn += 1
+        self.writing = True
+        self._request = TurnRequest(
+            self.turn,
+            list(self.story.tokens),
+            settings.sampling(seed),
+            index,
+            settings.length,
+            settings.candidates,
+            settings.window,
+            settings.pace,
+        )
+        self.listener(Change(story=True))
+        return self._request
+
+    def model_wrote(self, written: ModelWord) -> bool:
+        """A word of the model's turn arrives (on the UI thread); False if its turn was stopped."""
+        if written.turn != self.turn or not self.writing:
+            return False
+        self.story.add([written.word])
+        self._set_candidates(written.candidates, written.entropy, None, written.word.window)
+        self.changed()  # autosaved: a kill mid-turn loses at most the word in flight
+        return True
+
+    def turn_over(self, turn: int) -> None:
+        if turn == self.turn and self.writing:
+            self.writing = False
+            self.changed()
+
+    def halt(self) -> bool:
+        """Stop the model's turn, if any; its words in flight will be dropped."""
+        if not self.writing:
+            return False
+        if self._request is not None:
+            self._request.stop.set()
+        self.turn += 1
+        self.writing = False
+        return True
+
+    def stop(self) -> None:
+        """Esc: stop the model (keeping its words), or leave the word cursor."""
+        if self.halt():
+            self.changed()
+        else:
+            self.leave_cursor()
+
+    # -- reading the story -------------------------------------------------------------
+
+    def analysis_request(self) -> AnalysisRequest:
+        return AnalysisRequest(
+            list(self.story.tokens),
+            self.cursor,
+            self.unscored_from,
+            self.settings.candidates,
+            self.settings.window,
+        )
+
+    def apply_analysis(self, analysis: Analysis) -> bool:
+        """The model's reading of the story; False (and nothing changes) if the story moved on."""
+        request = analysis.request
+        if request.tokens != self.story.tokens or request.cursor != self.cursor or self.writing:
+            return False
+        if analysis.scores and request.unscored_from is not None:
+            for offset, (probability, rank) in enumerate(analysis.scores):
+                index = request.unscored_from + offset
+                word = self.story.words[index]
+                if word.author is Author.WRITER:
+                    scored = replace(word, probability=probability, rank=rank, window=analysis.window)
+                    self.story.replace(index, scored)
+            self.unscored_from = None
+        self._set_candidates(analysis.candidates, analysis.entropy, request.cursor, analysis.window)
+        return True
+
+    def _set_candidates(
+        self, candidates: list[Candidate], entropy: float, cursor: int | None, window: int | None
+    ) -> None:
+        self.candidates, self.entropy = candidates, entropy
+        self.candidates_at = (len(self.story.words), cursor)
+        self.candidates_window = window
+
+    # -- models ------------------------------------------------------------------------
+
+    def switch_model(self, model: Model) -> str:
+        """Write with ``model`` from now on; the words already written stay as they are."""
+        self.halt()
+        self.previous_model, self.model = self.model, model
+        self.unknown = model.vocabulary.unknown(self.story.tokens)
+        self.listener(Change(story=True, model=True))
+        return self.say(
+            f"Writing with '{model.name}' now (Ctrl+G goes back to '{self.previous_model.name}')."
+        )
+
+    def rollback(self) -> str:
+        if self.previous_model is None:
+            return self.say("There is no earlier model to go back to.")
+        return self.switch_model(self.previous_model)
+
+    # -- settings ----------------------------------------------------------------------
+
+    def change_setting(self, name: str, direction: int = 1) -> str:
+        """Move setting ``name`` as its key does, keep it in the config file, and say what it is now."""
+        self.settings = self.settings.changed(name, direction)
+        value = getattr(self.settings, name)
+        self._background(lambda: self._persist(name, value))
+        self.listener(Change(settings=True, story=name in ("colour", "window")))
+        return self.settings.announce(name)
+
+    def _persist(self, name: str, value: object) -> str | None:
+        path = self.data_dir / CONFIG_FILE
+        kept, _ = load_settings(path)  # the file's other values stay as the file has them
+        try:
+            write_atomically(to_toml(replace(kept, **{name: value})).encode(), path)  # type: ignore[arg-type]
+        except OSError as error:
+            return f"The setting could not be kept in {path} ({error.strerror})."
+        return None

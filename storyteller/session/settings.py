@@ -1,0 +1,311 @@
+"""The writer's settings, each defined once: default, range or choices, key and help.
+
+``WriterSettings`` is the one definition. Each field's metadata (``Spec``) holds what the
+rest of the program needs to know about it, so the keys that change a setting, the
+config file's checks, the command line's flags and the help screen are all built from it
+and cannot disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from ..engine import SamplingConfig
+
+CONFIG_FILE = "config.toml"
+"""In the data folder: the writer's settings, under a ``[writer]`` table."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What is known about one setting besides its default."""
+
+    help: str
+    """What it does, in the writer's words (the help screen and ``--help``)."""
+    kind: type = float
+    """float, int or bool."""
+    low: float = 0
+    high: float = 0
+    """The range a config file or a flag may give (numbers only)."""
+    none_is_zero: bool = False
+    """None (all words, the whole story) is written 0 in the config file and on the command line."""
+    choices: tuple[Any, ...] = ()
+    """What its key cycles through (empty: the key toggles a bool or steps a number)."""
+    step: float = 0
+    """How far one press moves a number (its key pair moves it down and up)."""
+    keys: str = ""
+    """The key (or keys) that change it, as the writer reads them."""
+    shown: str = ""
+    """How a value is announced, a ``str.format`` pattern over ``value`` (bools: 'on text|off text')."""
+
+
+def setting(default: Any, spec: Spec) -> Any:
+    return field(default=default, metadata={"spec": spec})
+
+
+@dataclass(frozen=True)
+class WriterSettings:
+    """Everything the writer can change from the keyboard or the config file."""
+
+    temperature: float = setting(
+        0.8,
+        Spec(
+            "below 1 the model plays safe; above 1 it takes chances",
+            float,
+            0.05,
+            5.0,
+            step=0.1,
+            keys="F2 / F3",
+            shown="Temperature {value:.1f}",
+        ),
+    )
+    top_k: int | None = setting(
+        40,
+        Spec(
+            "the model samples among this many most probable words (0: all)",
+            int,
+            0,
+            100_000,
+            none_is_zero=True,
+            choices=(5, 10, 20, 40, 100, None),
+            keys="F4",
+            shown="Top-k {value}",
+        ),
+    )
+    top_p: float = setting(
+        0.95, Spec("... and among those whose probabilities add up to this", float, 0.01, 1.0)
+    )
+    repetition_penalty: float = setting(
+        1.2, Spec("how much recently used words are held back (1: not at all)", float, 1.0, 10.0)
+    )
+    greedy: bool = setting(
+        False,
+        Spec(
+            "always the most probable word, after the repetition penalty",
+            bool,
+            keys="F6",
+            shown="Greedy: always the most probable word|Sampling",
+        ),
+    )
+    length: int = setting(
+        30,
+        Spec(
+            "words per model turn",
+            int,
+            1,
+            10_000,
+            choices=(5, 10, 20, 30, 50, 100),
+            keys="F5",
+            shown="The model writes {value} words a turn",
+        ),
+    )
+    window: int | None = setting(
+        None,
+        Spec(
+            "the model reads the whole story (0) or only its last N words",
+            int,
+            0,
+            10_000,
+            none_is_zero=True,
+            choices=(None, 3, 5, 8),
+            keys="F7",
+            shown="The model reads {value}",
+        ),
+    )
+    candidates: int = setting(10, Spec("how many candidates the panel lists", int, 1, 50))
+    pace: float = setting(
+        0.03,
+        Spec(
+            "seconds between two of the model's words (0: at once)",
+            float,
+            0.0,
+            5.0,
+            choices=(0.08, 0.03, 0.0),
+            keys="F9",
+            shown="The model writes {value}",
+        ),
+    )
+    colour: bool = setting(
+        False,
+        Spec(
+            "colour each word by the probability the model gave it",
+            bool,
+            keys="F8",
+            shown="Colour by probability on|Colour by probability off",
+        ),
+    )
+    seed: int | None = setting(
+        None,
+        Spec("fixes the model's choices: the same story and seed give the same words", int, 0, 2**31 - 1),
+    )
+
+    def sampling(self, seed: int) -> SamplingConfig:
+        return SamplingConfig(
+            greedy=self.greedy,
+            temperature=self.temperature,
+            top_k=self.top_k,
+            top_p=self.top_p,
+            repetition_penalty=self.repetition_penalty,
+            seed=seed,
+        )
+
+    def recorded(self, seed: int) -> dict[str, Any]:
+        """What a story records about how the model wrote a turn."""
+        return {**asdict(self.sampling(seed)), "window": self.window}
+
+    def changed(self, name: str, direction: int = 1) -> WriterSettings:
+        """The setting ``name`` moved by its key: a step down or up, the next choice, or toggled."""
+        spec = SPECS[name]
+        current = getattr(self, name)
+        if spec.kind is bool:
+            return replace(self, **{name: not current})
+        if spec.step:
+            # The keys keep a stepped number where it is useful (0.1 to 3 for the temperature);
+            # the config file may go further.
+            low, high = max(spec.low, spec.step), min(spec.high, 3.0)
+            return replace(self, **{name: round(min(high, max(low, current + direction * spec.step)), 2)})
+        index = spec.choices.index(current) if current in spec.choices else -1
+        return replace(self, **{name: spec.choices[(index + 1) % len(spec.choices)]})
+
+    def announce(self, name: str) -> str:
+        """One line saying what the setting ``name`` is now."""
+        spec, value = SPECS[name], getattr(self, name)
+        if spec.kind is bool:
+            on, off = spec.shown.split("|")
+            return on if value else off
+        return spec.shown.format(value=_words(name, value))
+
+    def describe(self) -> str:
+        if self.greedy:
+            sampling = "greedy"
+        else:
+            k = "all" if self.top_k is None else self.top_k
+            sampling = f"temp {self.temperature:.1f} · top-k {k} · top-p {self.top_p:.2f}"
+        window = "whole story" if self.window is None else f"last {self.window} words"
+        seed = "random" if self.seed is None else str(self.seed)
+        return f"{sampling} · {self.length} words/turn · reads {window} · seed {seed}"
+
+
+def _words(name: str, value: Any) -> Any:
+    if name == "top_k":
+        return "all" if value is None else value
+    if name == "window":
+        return "the whole story" if value is None else f"the last {value} words"
+    if name == "pace":
+        return "at once" if value == 0 else f"a word every {value * 1000:.0f} ms"
+    return value
+
+
+SPECS: dict[str, Spec] = {f.name: f.metadata["spec"] for f in fields(WriterSettings)}
+"""Every setting's spec, by name, in the order the dataclass defines them."""
+DEFAULTS = WriterSettings()
+
+
+def check(name: str, value: Any) -> tuple[Any, str | None]:
+    """A config-file or command-line value made a setting's value, or why it cannot be."""
+    spec = SPECS.get(name)
+    if spec is None:
+        return None, f"'{name}' is not a setting"
+    if spec.kind is bool:
+        return (value, None) if isinstance(value, bool) else (None, f"'{name}' must be true or false")
+    number_ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if (
+        not number_ok
+        or (spec.kind is int and not isinstance(value, int))
+        or not spec.low <= value <= spec.high
+    ):
+        what = "a whole number" if spec.kind is int else "a number"
+        return None, f"'{name}' must be {what} from {spec.low:g} to {spec.high:g}"
+    if spec.none_is_zero and value == 0:
+        return None, None
+    return spec.kind(value), None
+
+
+def load_settings(path: Path) -> tuple[WriterSettings, str | None]:
+    """Settings from a config file, and one sentence about what was wrong with it (if anything).
+
+    A missing file gives the defaults; a bad value is skipped (its default stays) and named.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return WriterSettings(), None
+    except (OSError, UnicodeDecodeError) as error:
+        return WriterSettings(), f"{path} cannot be read ({error}); the default settings are used."
+    except tomllib.TOMLDecodeError as error:
+        return WriterSettings(), f"{path} is not valid TOML ({error}); the default settings are used."
+    writer = data.get("writer", {})
+    if not isinstance(writer, dict):
+        return WriterSettings(), f"In {path}, [writer] must be a table; the default settings are used."
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in writer.items():
+        checked, problem = check(key, value)
+        if problem:
+            problems.append(problem)
+        else:
+            values[key] = checked
+    settings = replace(WriterSettings(), **values)
+    if not problems:
+        return settings, None
+    return settings, f"In {path}: {'; '.join(problems)}; their defaults are used."
+
+
+def to_toml(settings: WriterSettings) -> str:
+    """The ``[writer]`` table holding every setting that differs from its default."""
+    lines = ["[writer]"]
+    for name, spec in SPECS.items():
+        value = getattr(settings, name)
+        if value == getattr(DEFAULTS, name):
+            continue
+        if value is None:
+            if not spec.none_is_zero:
+                continue  # no seed: leave it out for fresh randomness
+            value = 0
+        text = ("true" if value else "false") if isinstance(value, bool) else repr(value)
+        lines.append(f"{name} = {text}  # {spec.help}")
+    return "\n".join(lines) + "\n"
+
+
+def add_flags(parser: argparse._ActionsContainer, prefix: str = "writer_") -> None:
+    """One ``--name`` flag per setting, checked as the config file is (dest ``prefix + name``)."""
+    for name, spec in SPECS.items():
+        flag = "--" + name.replace("_", "-")
+        dest = prefix + name
+        if spec.kind is bool:
+            parser.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, help=spec.help)
+            continue
+        default = getattr(DEFAULTS, name)
+        shown = 0 if default is None and spec.none_is_zero else default
+        parser.add_argument(
+            flag,
+            dest=dest,
+            type=spec.kind,
+            metavar="N",
+            help=f"{spec.help} ({spec.low:g} to {spec.high:g}; default {_or_random(shown)})",
+        )
+
+
+def _or_random(value: object) -> object:
+    return "random" if value is None else value
+
+
+def from_flags(args: argparse.Namespace, settings: WriterSettings, prefix: str = "writer_") -> WriterSettings:
+    """``settings`` with the flags given on the command line; a bad value raises ``ValueError``."""
+    values: dict[str, Any] = {}
+    for name in SPECS:
+        value = getattr(args, prefix + name, None)
+        if value is None:
+            continue
+        checked, problem = check(name, value)
+        if problem:
+            spec = SPECS[name]  # argparse has checked the type: only the range can be wrong
+            raise ValueError(
+                f"--{name.replace('_', '-')} must be from {spec.low:g} to {spec.high:g} (got {value})"
+            )
+        values[name] = checked
+    return replace(settings, **values)
