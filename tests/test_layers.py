@@ -23,6 +23,12 @@ def test_no_torch_on_the_inference_path(module: str) -> None:
     assert "torch" not in _modules_after_import(module)
 
 
+def test_a_writing_session_needs_neither_textual_nor_torch() -> None:
+    loaded = _modules_after_import("storyteller.session")
+    assert "textual" not in loaded
+    assert "torch" not in loaded
+
+
 def test_the_engine_does_not_need_the_app_framework() -> None:
     loaded = _modules_after_import("storyteller.engine")
     assert "textual" not in loaded

@@ -97,7 +97,6 @@ class StorytellerApp(App[None]):
         self.push_screen("writer")
         if self._notice:
             self.notify(self._notice, severity="warning", timeout=15)
-        writer.offer_restore()
 
     def _in_background(self, job: Job) -> None:
         """The session's disk work (autosave, settings) runs in a worker; a failure is a notice."""

@@ -56,6 +56,7 @@ class WriterScreen(Dialogs):
         self.session.listener = self._on_change
         self.query_one(WriterInput).focus()
         self._on_change(Change(story=True))
+        self.offer_restore()
 
     # -- drawing the session -----------------------------------------------------------
 

@@ -32,7 +32,12 @@ class Dialogs(Screen[None]):
         session = self.session
         greeting = session.files.greeting()
         if greeting:
-            self.notify(greeting, markup=False, timeout=15)
+            # On the line above the input, where it stays until the writer's first change.
+            from rich.text import Text
+
+            from ..widgets.notice_bar import NoticeBar
+
+            self.query_one(NoticeBar).say(Text(greeting, style="bold"))
         crashed, notices = session.files.crashed()
         for notice in notices:
             self.notify(notice, severity="warning", markup=False, timeout=15)

@@ -1,0 +1,150 @@
+"""A whole writing session without a terminal: intents in, the story and files out."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from storyteller.engine import Model
+from storyteller.engine.story import Author
+from storyteller.session import (
+    CONFIG_FILE,
+    ModelWord,
+    TurnRequest,
+    WriterSettings,
+    WritingSession,
+    load_settings,
+)
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def session_in(folder: Path, model: Model, **settings: object) -> WritingSession:
+    return WritingSession(model, folder, WriterSettings(pace=0, seed=3, length=6, **settings))  # type: ignore[arg-type]
+
+
+def read(session: WritingSession) -> None:
+    """What the writer's screen does in a worker, done here at once."""
+    assert session.apply_analysis(session.reader.analyse(session.model, session.analysis_request()))
+
+
+def model_turn(session: WritingSession, regenerate: bool = False) -> None:
+    request = session.start_turn(regenerate=regenerate)
+    assert isinstance(request, TurnRequest)
+    words: list[ModelWord] = []
+    session.reader.write(session.model, request, words.append)
+    for word in words:
+        session.model_wrote(word)
+    session.turn_over(request.turn)
+
+
+def test_a_whole_writing_session(tiny_model: Model, tmp_path: Path) -> None:
+    session = session_in(tmp_path, tiny_model)
+    session.add_text("The hedgehog filled the kettle.")
+    read(session)
+    assert all(w.probability is not None for w in session.story.words)
+    assert session.pick(1) is None and session.story.words[-1].author is Author.PICKED
+    model_turn(session)
+    assert session.story.turns()[-1].side == "model" and not session.writing
+    assert session.autosave.path.exists()
+    before = len(session.story.words)
+    session.files.close()
+    assert len(list((tmp_path / "stories").glob("*.json"))) == 1
+    assert before == len(session.story.words)
+
+
+def test_undo_of_a_whole_turn_beside_word_undo(tiny_model: Model, tmp_path: Path) -> None:
+    session = session_in(tmp_path, tiny_model)
+    session.add_text("the hedgehog")
+    read(session)
+    model_turn(session)
+    assert len(session.story.turns()) == 2
+    session.undo_turn()
+    assert session.story.tokens == ["the", "hedgehog"]
+    session.undo()
+    assert session.story.tokens == ["the"]
+    assert session.undo_turn() is None and session.story.tokens == []
+    assert session.undo_turn() == "Nothing to undo."
+
+
+def test_words_typed_at_the_word_cursor_go_in_at_the_cursor(tiny_model: Model, tmp_path: Path) -> None:
+    session = session_in(tmp_path, tiny_model)
+    session.add_text("the old hedgehog sang .")
+    session.move_cursor(-1)
+    session.move_cursor(-1)  # on "sang"
+    assert session.cursor == 3
+    assert session.cursor_label() == "Instead of “sang” (word 4)"
+    session.add_text("softly")
+    assert session.story.tokens == ["the", "old", "hedgehog", "softly", "sang", "."]
+    assert session.cursor == 4 and session.story.words[4].token == "sang"
+    assert session.story.word_count() == 5
+
+
+def test_settings_changed_by_keys_are_kept_in_the_config_file(tiny_model: Model, tmp_path: Path) -> None:
+    (tmp_path / CONFIG_FILE).write_text("[writer]\ncandidates = 7\n")
+    session = session_in(tmp_path, tiny_model)
+    assert session.change_setting("temperature", 1) == "Temperature 0.9"
+    assert session.change_setting("top_k") == "Top-k 100"
+    kept, problem = load_settings(tmp_path / CONFIG_FILE)
+    assert problem is None
+    assert (kept.temperature, kept.top_k, kept.candidates) == (0.9, 100, 7)
+    assert kept.length == 30  # the session's own start-up values are not written: only what a key changed
+
+
+def test_saving_to_a_folder_that_does_not_exist_asks_first(tiny_model: Model, tmp_path: Path) -> None:
+    session = session_in(tmp_path, tiny_model)
+    session.add_text("the kettle")
+    target = tmp_path / "new" / "folder" / "kettle.md"
+    assert session.files.save_as(target) is None  # the screen asks the writer
+    assert not target.parent.exists()
+    assert session.files.save_as(target, create_folder=True) == f"Saved to {target}"
+    assert target.read_text().endswith("The kettle\n")
+
+
+def test_saving_a_story_file_into_the_list_lists_it_once(tiny_model: Model, tmp_path: Path) -> None:
+    session = session_in(tmp_path, tiny_model)
+    session.add_text("the kettle sang")
+    session.files.set_title("The Kettle")
+    session.files.save_as(tmp_path / "stories" / "kettle.json")
+    session.files.close()
+    entries, problems = session.files.entries()
+    assert problems == [] and [e.title for e in entries] == ["The Kettle"]
+    assert entries[0].words == 3 and entries[0].first_line == "The kettle sang"
+
+
+def test_the_story_list_newest_first_and_a_new_story(tiny_model: Model, tmp_path: Path) -> None:
+    session = session_in(tmp_path, tiny_model)
+    session.add_text("the first story")
+    session.files.new_story()
+    assert session.story.tokens == []
+    session.add_text("the second story")
+    session.files.new_story()
+    entries, _ = session.files.entries()
+    assert [e.first_line for e in entries] == ["The second story", "The first story"]
+
+
+def test_two_sessions_on_one_folder_never_share_an_autosave(tiny_model: Model, tmp_path: Path) -> None:
+    first = session_in(tmp_path, tiny_model)
+    first.add_text("the first writer")
+    second = session_in(tmp_path, tiny_model)
+    assert first.files.greeting() is None
+    greeting = second.files.greeting()
+    assert greeting is not None and greeting.endswith(".") and ". " not in greeting  # one sentence
+    assert second.autosave.path != first.autosave.path
+    assert second.files.crashed() == (None, [])  # the first one's live story is not a crash
+    second.add_text("the second writer")
+    first.claim.lock.release()  # as when the first is killed: the system drops its lock
+    third = session_in(tmp_path, tiny_model)
+    crashed, notices = third.files.crashed()
+    assert crashed is not None and crashed.story.tokens == ["the", "first", "writer"]
+    assert notices == []
+    assert second.autosave.path.exists()  # the second one's autosave is untouched
+
+
+def test_the_readmes_key_table_is_the_key_list() -> None:
+    from storyteller.app.keys import readme_table
+
+    text = README.read_text()
+    table = re.search(r"^\| key \| what it does \|\n(?:\|.*\n)+", text, re.MULTILINE)
+    assert table is not None
+    assert table.group().strip() == readme_table()
