@@ -22,7 +22,7 @@ lint: $(BIN)/storyteller
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	@if [ -x $(BIN)/lint-imports ]; then $(BIN)/lint-imports; else echo "lint-imports: install import-linter (a dev dependency) to check .importlinter"; fi
+	$(BIN)/lint-imports
 
 bench: $(BIN)/storyteller
 	$(BIN)/python bench/step_latency.py
