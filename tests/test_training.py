@@ -24,8 +24,9 @@ onnx = pytest.importorskip("onnx")
 from training import export as export_module  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.data import build_dataset, split  # noqa: E402
+from training.evaluate import window_ceiling  # noqa: E402
 from training.export import ExportError, export  # noqa: E402
-from training.train import TrainingError, load_checkpoint, train  # noqa: E402
+from training.train import TrainingError, annealed, auto_dropout, load_checkpoint, train  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -52,7 +53,14 @@ def test_same_seed_same_model(corpus, result) -> None:  # type: ignore[no-untype
 def test_a_tiny_corpus_trains_on_everything_and_says_so(result) -> None:  # type: ignore[no-untyped-def]
     assert not result.held_out
     assert any("too small to hold text out" in note for note in result.notes)
-    assert set(result.metrics) == {"perplexity", "top1", "top5", "windowed"}
+    assert set(result.metrics) == {
+        "perplexity",
+        "known_perplexity",
+        "unknown_share",
+        "top1",
+        "top5",
+        "windowed",
+    }
     assert set(result.baselines) == {"unigram", "bigram"}
 
 
@@ -324,16 +332,77 @@ def test_an_int8_export_that_disagrees_too_often_is_refused(result, tmp_path: Pa
     assert not path.exists()
 
 
-def test_the_learning_rate_is_sized_to_the_text(result) -> None:  # type: ignore[no-untyped-def]
-    assert result.config.lr == 0.01  # the fable is small: memorised fastest with larger steps
-    assert TrainConfig().learning_rate(1_000_000) == 0.003
-    assert TrainConfig(lr=0.5).learning_rate(10) == 0.5
+def test_the_learning_rate_falls_to_a_twentieth_by_the_end_of_a_run() -> None:
+    rates = [annealed(p / 10) for p in range(11)]
+    assert rates[0] == 1 and rates[-1] == pytest.approx(0.05)
+    assert all(a > b for a, b in itertools.pairwise(rates))
+    assert annealed(2.0) == rates[-1]  # a run past its budget keeps the last rate
 
 
-def test_bf16_autocast_trains_and_exports_fp32_weights(corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    result = train(TrainConfig(**{**SMALL, "precision": "bf16"}), corpus)
+def test_a_small_text_trains_on_all_its_windows_and_stops_at_what_the_text_allows(corpus) -> None:  # type: ignore[no-untyped-def]
+    epochs: list[dict] = []  # type: ignore[type-arg]
+    config = TrainConfig(layers=1, units=256, epochs=40, threads=1, seed=1)
+    result = train(config, corpus, lambda e: epochs.append(e) if e["event"] == "epoch" else None)
+    data = build_dataset(FABLE.read_text(), TokenizerConfig(), 3, 0.1)
+    ceiling = window_ceiling(data.eval_chunks(), 3)
+    assert 0.9 < ceiling < 1  # the fable repeats some 3-word contexts with different next words
+    assert result.stopped == "converged"
+    assert result.metrics["windowed"] == pytest.approx(ceiling)
+    assert epochs[-1]["metrics"]["windowed"] == pytest.approx(ceiling)
+    assert all(e["metrics"]["windowed"] < ceiling for e in epochs[:-1])  # it stopped at once
+
+
+def test_dropout_grows_with_the_passes_a_run_will_make() -> None:
+    assert auto_dropout(1) == 0.1  # one pass: nothing to unlearn yet
+    assert auto_dropout(0.3) == 0.1
+    assert 0.1 < auto_dropout(7) < auto_dropout(15) < 0.5
+    assert auto_dropout(21) == auto_dropout(400) == 0.5
+
+
+def test_a_time_budget_sizes_the_dropout_and_the_card_records_it(corpus) -> None:  # type: ignore[no-untyped-def]
+    result = train(TrainConfig(layers=1, units=16, epochs=40, threads=1, seed=3, time_budget=30), corpus)
+    assert result.config.dropout is not None and 0.1 <= result.config.dropout <= 0.5
+    fixed = train(TrainConfig(layers=1, units=16, epochs=2, threads=1, seed=3, dropout=0.3), corpus)
+    assert fixed.config.dropout == 0.3
+
+
+def test_the_window_ceiling_counts_each_contexts_most_frequent_follower() -> None:
+    # Of seven windows, "1 2" is followed by 3 twice and by 4 once: one of them cannot be right.
+    chunk = np.array([1, 2, 3, 1, 2, 3, 1, 2, 4])
+    assert window_ceiling([chunk], 2) == pytest.approx((2 + 2 + 2) / 7)
+
+
+def test_figures_count_unknown_words_honestly(tmp_path: Path) -> None:
+    text = " ".join(f"w{i % 40} w{i % 7} once{i}" for i in range(8000))  # every onceN is seen once
+    data = build_dataset(text, TokenizerConfig(), 3, 0.1)
+    assert "once5" not in data.vocabulary  # from 20,000 training tokens on, words seen once are <unk>
+    config = TrainConfig(layers=1, units=32, epochs=1, threads=1, seed=0)
+    (tmp_path / "text.txt").write_text(text)
+    result = train(config, read_corpus(tmp_path / "text.txt"))
+    figures = result.metrics
+    assert figures["unknown_share"] == pytest.approx(1 / 3, abs=0.01)
+    # <unk> was learnt as a target: a third of the words cost about log 3, not 15 nats.
+    assert figures["perplexity"] < 2 * figures["known_perplexity"]
+
+
+def test_bf16_autocast_trains_and_exports_fp32_weights_where_the_cpu_can(corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    try:
+        with torch.autocast("cpu", torch.bfloat16):
+            torch.nn.LSTM(8, 8, batch_first=True)(torch.zeros(1, 2, 8))
+        supported = True
+    except RuntimeError:
+        supported = False
+    config = TrainConfig(**{**SMALL, "precision": "bf16"})
+    if not supported:  # e.g. a CPU without AVX-512: one sentence before any work
+        with pytest.raises(TrainingError, match="cannot run an LSTM in bfloat16: train without --bf16"):
+            train(config, corpus)
+        return
+    result = train(config, corpus)
     assert all(p.dtype == torch.float32 for p in result.model.parameters())
     assert result.metrics["perplexity"] < len(result.vocabulary)  # it learnt: better than uniform
     assert export(result, tmp_path / "bf16.onnx") <= 1e-4
+
+
+def test_an_unknown_precision_is_refused(corpus) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(TrainingError, match="precision must be fp32 or bf16"):
         train(TrainConfig(precision="fp16"), corpus)

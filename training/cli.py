@@ -69,14 +69,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="output layer: adaptive is several times faster with a large vocabulary; "
         "auto uses it from 10,000 words on (%(default)s)",
     )
+    parser.add_argument("--lr", type=float, default=defaults.lr, help="Adam's learning rate (%(default)s)")
     parser.add_argument(
-        "--lr",
-        type=float,
-        help="Adam learning rate (default: 0.01 for a text under 20,000 tokens, else 0.003)",
+        "--schedule",
+        choices=("cosine", "constant"),
+        default=defaults.schedule,
+        help="the learning rate falls to 5%% by the run's end, or stays (%(default)s)",
     )
-    parser.add_argument("--dropout", type=float, default=defaults.dropout, help="dropout (%(default)s)")
     parser.add_argument(
-        "--min-count", type=int, default=defaults.min_count, help="rarer words become <unk> (%(default)s)"
+        "--dropout",
+        type=float,
+        default=defaults.dropout,
+        help="dropout (default: sized to the run, 0.1 for one pass over the text to 0.5 for 20 or more)",
+    )
+    parser.add_argument(
+        "--weight-drop",
+        type=float,
+        default=defaults.weight_drop,
+        help="dropout on the LSTM's recurrent weights (%(default)s)",
+    )
+    parser.add_argument(
+        "--min-count",
+        type=int,
+        default=defaults.min_count,
+        help="rarer words become <unk> (default: 1 under 20,000 training tokens, else 2)",
     )
     parser.add_argument(
         "--max-vocab", type=int, default=defaults.max_vocab, help="largest vocabulary (%(default)s)"
@@ -127,7 +143,9 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         window_batch=args.window_batch,
         softmax=args.softmax,
         lr=args.lr,
+        schedule=args.schedule,
         dropout=args.dropout,
+        weight_drop=args.weight_drop,
         min_count=args.min_count,
         max_vocab=args.max_vocab,
         holdout=args.holdout,

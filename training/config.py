@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-DEFAULT_LR = 3e-3
-SMALL_TEXT_LR = 1e-2
-SMALL_TEXT_TOKENS = 20_000
+from storyteller.engine.vocab import auto_min_count
+
+DEFAULT_LR = 1e-2
+"""Large for Adam, and measured best on real prose in CPU budgets of minutes (bench/README.md):
+the rate falls along the schedule and halves on a plateau, so the last steps are small."""
 ADAPTIVE_FROM = 10_000
 """With 'auto', vocabularies this large get the adaptive softmax."""
 
@@ -18,8 +20,8 @@ class TrainConfig:
 
     name: str = ""
     """The model's display name (default: the corpus's name)."""
-    layers: int = 2
-    """Stacked LSTM layers."""
+    layers: int = 1
+    """Stacked LSTM layers (one learns fastest in the minutes a CPU run has: see bench/README.md)."""
     units: int = 256
     """Hidden units per LSTM layer."""
     embedding: int | None = None
@@ -29,8 +31,12 @@ class TrainConfig:
     softmax: str = "auto"
     """'full' (score every word), 'adaptive' (frequent words in full, rare ones in clusters: several
     times faster with a large vocabulary) or 'auto' (adaptive from 10,000 words on)."""
-    dropout: float = 0.2
-    """Dropout between layers and before the output, during training only."""
+    dropout: float | None = None
+    """Dropout on the LSTM's input and output (one mask per sequence) and between layers,
+    during training only (None: sized to the run's expected number of epochs, from 0.1 for
+    one pass to 0.5 from 20 on; with a time budget, estimated after the first steps)."""
+    weight_drop: float = 0.0
+    """Dropout on the LSTM's recurrent weights, drawn afresh every step, during training only."""
     window: int = 3
     """Words of context for the windowed objective and accuracy (the classic example used 3)."""
     seq_len: int = 32
@@ -43,15 +49,20 @@ class TrainConfig:
     """Passes over the training text, at most (early stopping may end sooner)."""
     time_budget: float | None = None
     """Stop after this many seconds of training, keeping the best model so far."""
-    lr: float | None = None
-    """Adam learning rate (None: 0.01 for a text under 20,000 training tokens, else 0.003);
-    halved whenever held-out loss stops improving."""
+    lr: float = DEFAULT_LR
+    """Adam's learning rate at the start (see ``schedule``); halved whenever an epoch does not
+    improve the held-out loss."""
+    schedule: str = "cosine"
+    """'cosine': the learning rate falls along a half cosine to 5% by the run's end (its time
+    budget, or its last epoch); 'constant': it stays. Either way it halves after an epoch that did
+    not improve the held-out loss."""
     clip: float = 1.0
     """Gradient norm clipping."""
     patience: int = 3
     """Epochs without improvement before stopping early."""
-    min_count: int = 1
-    """Words seen fewer times than this become <unk>."""
+    min_count: int | None = None
+    """Words seen fewer times than this become <unk> (None: 1 for a text under 20,000 training
+    tokens, else 2, so that the words seen once teach the model what an unknown word costs)."""
     max_vocab: int | None = 30_000
     """Largest vocabulary, specials included (None: no limit)."""
     lowercase: bool = True
@@ -78,30 +89,32 @@ class TrainConfig:
             raise ValueError("window batch must be at least 0")
         if self.embedding is not None and self.embedding < 1:
             raise ValueError("embedding size must be at least 1")
-        if not 0 <= self.dropout < 1:
+        if self.dropout is not None and not 0 <= self.dropout < 1:
             raise ValueError("dropout must be at least 0 and below 1")
+        if not 0 <= self.weight_drop < 1:
+            raise ValueError("weight drop must be at least 0 and below 1")
         if not 0 <= self.holdout < 0.5:
             raise ValueError("the held-out share must be at least 0 and below 0.5")
-        if self.lr is not None and not self.lr > 0:
+        if not self.lr > 0:
             raise ValueError("the learning rate must be above 0")
         if self.time_budget is not None and not self.time_budget > 0:
             raise ValueError("the time budget must be above 0 seconds")
-        if self.min_count < 1:
+        if self.min_count is not None and self.min_count < 1:
             raise ValueError("min count must be at least 1")
         if self.max_vocab is not None and self.max_vocab < 3:
             raise ValueError("the vocabulary must allow at least 3 entries")
         if self.softmax not in ("auto", "full", "adaptive"):
             raise ValueError("softmax must be auto, full or adaptive")
+        if self.schedule not in ("cosine", "constant"):
+            raise ValueError("schedule must be cosine or constant")
         if self.precision not in ("fp32", "bf16"):
             raise ValueError("precision must be fp32 or bf16")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError("device must be auto, cpu or cuda")
 
-    def learning_rate(self, train_tokens: int) -> float:
-        """The learning rate to use: small texts are memorised fastest with a larger step."""
-        if self.lr is not None:
-            return self.lr
-        return SMALL_TEXT_LR if train_tokens < SMALL_TEXT_TOKENS else DEFAULT_LR
+    def min_count_for(self, train_tokens: int) -> int:
+        """The minimum count to use: see ``auto_min_count``."""
+        return self.min_count if self.min_count is not None else auto_min_count(train_tokens)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

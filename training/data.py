@@ -23,7 +23,7 @@ import numpy as np
 from storyteller.engine.corpus import HELD_OUT_CHUNKS, held_out_chunk
 from storyteller.engine.predictor import is_word
 from storyteller.engine.tokenizer import TokenizerConfig, iter_tokens
-from storyteller.engine.vocab import PARAGRAPH_ID, Vocabulary
+from storyteller.engine.vocab import PARAGRAPH_ID, Vocabulary, auto_min_count
 
 CHUNK_TOKENS = 1 << 20
 """Token ids are counted, re-encoded and read for the baselines this many at a time."""
@@ -42,6 +42,8 @@ class Dataset:
     """Tokens in the whole corpus."""
     words: int
     """Of those, words (not punctuation or paragraph breaks)."""
+    min_count: int | None = None
+    """The minimum count the vocabulary was built with (None: it was given)."""
 
     @property
     def has_held_out(self) -> bool:
@@ -62,12 +64,12 @@ def build_dataset(
     tokenizer: TokenizerConfig,
     window: int,
     holdout: float,
-    min_count: int = 1,
+    min_count: int | None = None,
     max_vocab: int | None = None,
     vocabulary: Vocabulary | None = None,
 ) -> Dataset:
     """Tokenise ``text`` (a string, or ``Corpus.blocks()``), split it (the vocabulary from the
-    training part only) and encode it."""
+    training part only) and encode it. ``min_count`` None: ``auto_min_count`` of the training part."""
     spellings: dict[str, int] = {}
     with tempfile.TemporaryFile() as provisional:
         tokens = _write_provisional(iter_tokens(text, tokenizer), spellings, provisional)
@@ -76,8 +78,12 @@ def build_dataset(
         ids = np.memmap(provisional, np.uint32, "r", shape=(tokens,)) if tokens else np.zeros(0, np.uint32)
         pieces, held = split(tokens, holdout)
         spelled = list(spellings)
-        if vocabulary is None:
+        if vocabulary is not None:
+            min_count = None
+        else:
             counts = _count(ids, pieces, len(spelled))
+            if min_count is None:
+                min_count = auto_min_count(sum(stop - start for start, stop in pieces))
             vocabulary = Vocabulary.build(
                 Counter(dict(zip(spelled, counts, strict=True))), min_count, max_vocab
             )
@@ -87,7 +93,9 @@ def build_dataset(
         train = _encode_training_text(ids, pieces, final, len(vocabulary))
         held_out = [final[np.asarray(ids[start:stop])] for start, stop in held]
         del ids
-    return Dataset(vocabulary=vocabulary, train=train, held_out=held_out, tokens=tokens, words=words)
+    return Dataset(
+        vocabulary=vocabulary, train=train, held_out=held_out, tokens=tokens, words=words, min_count=min_count
+    )
 
 
 def _write_provisional(tokens: Iterator[str], spellings: dict[str, int], out: BinaryIO) -> int:

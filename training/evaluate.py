@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import torch
+
+from storyteller.engine.vocab import UNKNOWN_ID
 
 from .data import in_chunks
 from .network import LanguageModel
@@ -24,50 +27,84 @@ perplexity on every held-out position."""
 SCORED_POSITIONS = 1024
 """Positions scored at once: their scores over a 33,000-word vocabulary take 135 MB."""
 
+SELECTION_TOKENS = 20_000
+"""Held-out tokens each epoch is judged on (the final figures use all of them)."""
+
 BIGRAM_WEIGHT = 0.8
 """Interpolation weight of the bigram estimate against the unigram one."""
 
 
-def window_starts(chunks: list[np.ndarray], window: int) -> list[tuple[int, int]]:
-    """(chunk, start) of every window followed by a target inside its chunk."""
+def window_starts(chunks: list[np.ndarray], window: int, most: int = MAX_WINDOWS) -> list[tuple[int, int]]:
+    """(chunk, start) of every window followed by a target inside its chunk (at most ``most``)."""
     starts = [(c, s) for c, chunk in enumerate(chunks) for s in range(len(chunk) - window)]
-    if len(starts) > MAX_WINDOWS:
-        keep = np.linspace(0, len(starts) - 1, MAX_WINDOWS).astype(int)
+    if len(starts) > most:
+        keep = np.linspace(0, len(starts) - 1, most).astype(int)
         starts = [starts[i] for i in keep]
     return starts
 
 
+def window_ceiling(chunks: list[np.ndarray], window: int, most: int = MAX_WINDOWS) -> float:
+    """The best windowed accuracy any model can reach on these windows: where a context is
+    followed by different words, only its most frequent follower can be guessed right."""
+    followers: dict[tuple[int, ...], dict[int, int]] = {}
+    starts = window_starts(chunks, window, most)
+    for c, s in starts:
+        context = tuple(chunks[c][s : s + window].tolist())
+        counts = followers.setdefault(context, {})
+        target = int(chunks[c][s + window])
+        counts[target] = counts.get(target, 0) + 1
+    return sum(max(counts.values()) for counts in followers.values()) / max(1, len(starts))
+
+
+def selection_chunks(chunks: list[np.ndarray], tokens: int = SELECTION_TOKENS) -> list[np.ndarray]:
+    """The start of every held-out chunk, about ``tokens`` in all: what each epoch is judged on.
+
+    Scoring all the held-out text every epoch took a sixth of a run on a large text; a model is
+    chosen as well on a part of every chunk, and the full figures are measured once, at the end.
+    """
+    each = max(2, tokens // max(1, len(chunks)))
+    return [chunk[:each] for chunk in chunks]
+
+
 @torch.no_grad()
 def evaluate_network(
-    model: LanguageModel, chunks: list[np.ndarray], window: int, device: torch.device
+    model: LanguageModel,
+    chunks: list[np.ndarray],
+    window: int,
+    device: torch.device,
+    max_windows: int = MAX_WINDOWS,
+    max_ranked: int = MAX_RANKED,
 ) -> dict[str, float]:
-    """Stateful figures over each chunk from a fresh state, and windowed greedy accuracy."""
+    """Stateful figures over each chunk from a fresh state, and windowed greedy accuracy.
+
+    Perplexity counts every target, <unk> included, as the model was trained to predict it;
+    ``known_perplexity`` leaves the <unk> targets out and ``unknown_share`` says how many they are.
+    """
     model.eval()
-    nll = correct1 = correct5 = count = ranked = 0.0
+    nll = known_nll = correct1 = correct5 = count = known = ranked = 0.0
     positions = sum(max(0, len(chunk) - 1) for chunk in chunks)
-    stride = max(1, math.ceil(positions / MAX_RANKED))
-    for chunk in chunks:
-        if len(chunk) < 2:
-            continue
-        hidden, _ = model.hidden(torch.from_numpy(chunk[:-1]).unsqueeze(0).to(device))
-        targets = torch.from_numpy(chunk[1:]).to(device)
-        for begin in range(0, len(targets), SCORED_POSITIONS):  # bounded memory: [positions × vocabulary]
-            rows = hidden[0, begin : begin + SCORED_POSITIONS]
-            wanted = targets[begin : begin + SCORED_POSITIONS]
-            nll += model.nll(rows, wanted).item() * len(wanted)
-            pick = torch.arange(len(wanted), device=device)
-            pick = pick[(pick + int(count) + begin) % stride == 0]
-            top5 = model.top(rows[pick], min(5, model.embed.num_embeddings))
-            correct1 += (top5[:, 0] == wanted[pick]).sum().item()
-            correct5 += (top5 == wanted[pick, None]).any(dim=-1).sum().item()
-            ranked += len(pick)
+    stride = max(1, math.ceil(positions / max_ranked))
+    for rows, targets in _scored_pieces(model, chunks, device):
+        losses = model.nlls(rows, targets)
+        is_known = targets != UNKNOWN_ID
+        nll += losses.sum().item()
+        known_nll += losses[is_known].sum().item()
+        known += is_known.sum().item()
+        pick = torch.arange(len(targets), device=device)
+        pick = pick[(pick + int(count)) % stride == 0]
+        top5 = model.top(rows[pick], min(5, model.embed.num_embeddings))
+        correct1 += (top5[:, 0] == targets[pick]).sum().item()
+        correct5 += (top5 == targets[pick, None]).any(dim=-1).sum().item()
+        ranked += len(pick)
         count += len(targets)
     figures = {
         "perplexity": math.exp(nll / count),
+        "known_perplexity": math.exp(known_nll / known) if known else math.nan,
+        "unknown_share": 1 - known / count,
         "top1": correct1 / ranked,
         "top5": correct5 / ranked,
     }
-    starts = window_starts(chunks, window)
+    starts = window_starts(chunks, window, max_windows)
     hits = 0
     for begin in range(0, len(starts), SCORED_POSITIONS):
         part = starts[begin : begin + SCORED_POSITIONS]
@@ -79,6 +116,29 @@ def evaluate_network(
     figures["windowed"] = hits / max(1, len(starts))
     model.train()
     return figures
+
+
+def _scored_pieces(
+    model: LanguageModel, chunks: list[np.ndarray], device: torch.device
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """(hidden rows, their targets) for every position of every chunk, each chunk read from a
+    fresh state, at most ``SCORED_POSITIONS`` at a time.
+
+    Chunks of one length are read side by side, as one batch: an LSTM reads its positions one
+    after another, so ten chunks in a batch take about the time of one.
+    """
+    by_length: dict[int, list[np.ndarray]] = {}
+    for chunk in chunks:
+        if len(chunk) >= 2:
+            by_length.setdefault(len(chunk), []).append(chunk)
+    for length, group in by_length.items():
+        ids = torch.from_numpy(np.stack([chunk[:-1] for chunk in group]).astype(np.int64)).to(device)
+        targets = torch.from_numpy(np.stack([chunk[1:] for chunk in group]).astype(np.int64)).to(device)
+        step = max(1, SCORED_POSITIONS // len(group))
+        state = None
+        for begin in range(0, length - 1, step):
+            hidden, state = model.hidden(ids[:, begin : begin + step], state)
+            yield hidden.reshape(-1, hidden.shape[-1]), targets[:, begin : begin + step].reshape(-1)
 
 
 RANGE_POSITIONS = 1 << 23

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.func import functional_call
 from torch.nn import functional as F
 
 from .config import ADAPTIVE_FROM, TrainConfig
@@ -98,8 +99,8 @@ class AdaptiveSoftmax(nn.Module):
         order = torch.cat(found_values, -1).topk(k, -1).indices
         return torch.cat(found_indices, -1).gather(1, order)
 
-    def loss(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """Mean negative log-likelihood of ``targets`` ([n]) given ``hidden`` ([n, units])."""
+    def nlls(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Negative log-likelihood of each of ``targets`` ([n]) given ``hidden`` ([n, units]): [n]."""
         head = self.head(hidden)
         cluster_of = torch.bucketize(targets, targets.new_tensor(self.cutoffs[:-1]), right=True)
         head_index = torch.where(cluster_of == 0, targets, self.shortlist + cluster_of - 1)
@@ -111,7 +112,7 @@ class AdaptiveSoftmax(nn.Module):
             scores = F.log_softmax(tail(hidden[rows]), -1)
             inside = (targets[rows] - self.cutoffs[i])[:, None]
             nll = nll.index_add(0, rows, -scores.gather(1, inside).squeeze(1))
-        return nll.mean()
+        return nll
 
 
 class LanguageModel(nn.Module):
@@ -128,9 +129,10 @@ class LanguageModel(nn.Module):
             config.units,
             config.layers,
             batch_first=True,
-            dropout=config.dropout if config.layers > 1 else 0.0,
+            dropout=(config.dropout or 0.0) if config.layers > 1 else 0.0,
         )
-        self.drop = nn.Dropout(config.dropout)
+        self.dropout = config.dropout or 0.0
+        self.weight_drop = config.weight_drop
         tie = config.tie_weights and embedding == config.units
         self.head: nn.Linear | None = None
         self.adaptive: AdaptiveSoftmax | None = None
@@ -161,8 +163,34 @@ class LanguageModel(nn.Module):
         """The last layer's output at every position (dropout applied in training), and the new state."""
         if state is None:
             state = self.zero_state(ids.shape[0], ids.device)
-        out, state = self.lstm(self.drop(self.embed(ids)), state)
-        return self.drop(out), state
+        out, state = self._recur(self._locked_dropout(self.embed(ids)), state)
+        return self._locked_dropout(out), state
+
+    def set_dropout(self, dropout: float) -> None:
+        """Change the dropout of a model in training (the trainer sizes it to the run's length)."""
+        self.dropout = dropout
+        self.lstm.dropout = dropout if self.layers > 1 else 0.0
+
+    def _locked_dropout(self, x: torch.Tensor) -> torch.Tensor:
+        """Dropout with one mask per sequence, the same at every position ("variational"
+        dropout, Gal and Ghahramani 2016): a unit is off for a whole piece of text, so the
+        network cannot lean on it at one word and do without it at the next."""
+        if not self.training or not self.dropout or x.dim() != 3:
+            return x
+        keep = x.new_empty(x.shape[0], 1, x.shape[2]).bernoulli_(1 - self.dropout)
+        return x * keep / (1 - self.dropout)
+
+    def _recur(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """The LSTM; in training with ``weight_drop``, its recurrent weights get dropout for the
+        step (DropConnect, Merity et al. 2017): it regularises what the state carries from word
+        to word, which dropout on inputs and outputs never touches."""
+        if not self.training or not self.weight_drop:
+            return self.lstm(x, state)  # type: ignore[no-any-return]
+        weights = {
+            name: F.dropout(param, self.weight_drop) if name.startswith("weight_hh") else param
+            for name, param in self.lstm.named_parameters()
+        }
+        return functional_call(self.lstm, weights, (x, state))  # type: ignore[no-any-return]
 
     def scores(self, hidden: torch.Tensor) -> torch.Tensor:
         """Scores for every word (log-probabilities up to a constant per position)."""
@@ -179,10 +207,14 @@ class LanguageModel(nn.Module):
 
     def nll(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Mean negative log-likelihood of ``targets`` ([n]) after the rows of ``hidden`` ([n, units])."""
+        return self.nlls(hidden, targets).mean()
+
+    def nlls(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Negative log-likelihood of each of ``targets`` ([n]) after the rows of ``hidden``: [n]."""
         if self.adaptive is not None:
-            return self.adaptive.loss(hidden, targets)
+            return self.adaptive.nlls(hidden, targets)
         assert self.head is not None
-        return F.cross_entropy(self.head(hidden), targets)
+        return F.cross_entropy(self.head(hidden), targets, reduction="none")
 
     def forward(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """Scores for the next token at every position, and the state after the last one."""

@@ -33,14 +33,22 @@ from storyteller.engine.vocab import PARAGRAPH_ID, UNKNOWN_ID, Vocabulary
 from . import distributed
 from .config import TrainConfig
 from .data import build_dataset, stream_batches, windows
-from .evaluate import evaluate_baselines, evaluate_network
+from .evaluate import evaluate_baselines, evaluate_network, selection_chunks, window_ceiling
 from .network import LanguageModel, Objective
 
 Progress = Callable[[dict[str, Any]], None]
 CHECKPOINT_FORMAT = "storyteller-checkpoint"
 CHECKPOINT_VERSION = 1
 MIN_STEPS_PER_EPOCH = 20
-"""A very small text still gets this many steps between two evaluations."""
+"""A small text still gets this many steps between two evaluations..."""
+SMALL_TEXT_EPOCH_STEPS = 4
+"""...and a text that trains on all its windows at once, this many."""
+LEARNT_BY_HEART = 1.03
+"""Perplexity on its own text below which a small text counts as learnt (with its windows)."""
+SMALL_TEXT_PATIENCE = 5
+"""...and its patience is this many times as many of those short epochs."""
+ALL_WINDOWS_UP_TO = 4_096
+"""A text with at most this many windows trains on all of them in every step (one batch)."""
 SHUFFLED_WINDOWS = 1 << 24
 """Up to this many, each epoch visits the windows in a shuffled order; a larger text samples
 them at random (a shuffled order of 100 million windows alone would take 800 MB)."""
@@ -48,6 +56,31 @@ HALT_NONE, HALT_BUDGET, HALT_INTERRUPTED = 0, 1, 2
 """Why a step is not taken; several processes stop for the largest reason any of them has."""
 PROGRESS_INTERVAL = 0.5
 """Seconds between two step reports."""
+SELECTION_SCORING = (2_000, 5_000)
+"""Windows and ranked positions each epoch's judgement scores at most (the final figures: more)."""
+LAST_RATE = 0.05
+"""The share of the learning rate left at the end of a run (see ``annealed``)."""
+
+
+DROPOUT_SIZED_AFTER = 20
+"""With a time budget and no dropout given, the steps after which the run's length in epochs
+is estimated and the dropout sized to it."""
+
+
+def auto_dropout(epochs: float) -> float:
+    """Dropout for a run of about ``epochs`` passes over its text: 0.1 for one pass (nothing
+    to unlearn yet: more only slows learning), rising to 0.5 from about 20 passes on (the
+    model has seen every sentence many times and begins to learn them by heart). Measured on
+    real prose at 60 s and 300 s (bench/README.md)."""
+    return round(min(0.5, max(0.1, 0.1 + 0.4 * (epochs - 1) / 20)), 2)
+
+
+def annealed(progress: float) -> float:
+    """The share of the learning rate to use ``progress`` (0 to 1) into a run: a half cosine
+    from 1 down to ``LAST_RATE``. A run that knows its end (a time budget, or its epochs) takes
+    its last steps small, which a fixed rate never does."""
+    progress = min(1.0, max(0.0, progress))
+    return LAST_RATE + (1 - LAST_RATE) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
 class TrainingError(Exception):
@@ -87,6 +120,18 @@ def pick_device(wanted: str) -> torch.device:
     return torch.device("cpu")
 
 
+def check_bf16(device: torch.device) -> None:
+    """Refuse bf16 where this device cannot run an LSTM in it (CPUs without AVX-512 cannot)."""
+    probe = torch.nn.LSTM(8, 8, batch_first=True).to(device)
+    try:
+        with torch.autocast(device.type, torch.bfloat16):
+            probe(torch.zeros(1, 2, 8, device=device))
+    except RuntimeError:
+        raise TrainingError(
+            f"This {device.type.upper()} cannot run an LSTM in bfloat16: train without --bf16."
+        ) from None
+
+
 def train(
     config: TrainConfig,
     corpus: Corpus,
@@ -101,6 +146,8 @@ def train(
     first reports progress and writes checkpoints.
     """
     device = pick_device(config.device)
+    if config.precision == "bf16":
+        check_bf16(device)
     try:
         group = distributed.join(device)
     except RuntimeError as error:
@@ -165,9 +212,19 @@ def _train(
     if config.lowercase:
         names = tuple(n for n in find_names(corpus.blocks()) if n in data.vocabulary)
         tokenizer = TokenizerConfig(lowercase=True, names=names)
-    lr = config.learning_rate(len(data.train))
-    config = dataclasses.replace(config, lr=lr)  # the card records the rate actually used
+    lr = config.lr
+    if data.min_count is not None:
+        config = dataclasses.replace(config, min_count=data.min_count)  # the card says what was used
     vocab_size = len(data.vocabulary)
+    dropout_to_size = config.dropout is None and not saved
+    if config.dropout is None:
+        # Sized at once when the run's length is known in epochs; with a time budget, after the
+        # first steps have shown how fast this machine reads (see ``DROPOUT_SIZED_AFTER``). A
+        # text too small to hold any out can only be learnt by heart: it gets the least.
+        tiny = not data.has_held_out
+        guess = config.epochs if config.time_budget is None and not tiny else 1.0
+        dropout_to_size = dropout_to_size and not tiny
+        config = dataclasses.replace(config, dropout=auto_dropout(guess))
     model = LanguageModel(vocab_size, config).to(device)
     objective: torch.nn.Module = Objective(model)
     if group is not None:
@@ -181,19 +238,34 @@ def _train(
         objective = DistributedDataParallel(objective)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)  # one kernel for all weights
     start_epoch, best_loss, bad_epochs, best_state = 0, math.inf, 0, None
-    best_figures: dict[str, float] | None = None  # measured on best_state in this run
+    slowdown = 1.0  # halved whenever an epoch does not improve the held-out loss
     if saved:
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         start_epoch, best_loss = saved["epoch"], saved["best_loss"]
         bad_epochs, best_state = saved["bad_epochs"], saved["best_model"]
+        slowdown = float(saved.get("slowdown", 1.0))
         rng = np.random.default_rng([config.seed, start_epoch])
 
     chunks = data.eval_chunks()
+    selection = selection_chunks(chunks)
     baselines = evaluate_baselines(data.train, chunks, vocab_size, config.window)
     n_windows = len(data.train) - config.window
+    every_window = bool(config.window_batch) and n_windows <= ALL_WINDOWS_UP_TO and group is None
+    window_batch_size = n_windows if every_window else config.window_batch
     stream_steps = sum(1 for _ in stream_batches(data.train, config.batch_size, config.seq_len, 0))
-    steps_per_epoch = max(stream_steps, MIN_STEPS_PER_EPOCH)
+    steps_per_epoch = max(stream_steps, SMALL_TEXT_EPOCH_STEPS if every_window else MIN_STEPS_PER_EPOCH)
+    # On the training text itself, a model can be seen to reach all it can: then it stops.
+    ceiling = None if data.has_held_out else window_ceiling(selection, config.window, SELECTION_SCORING[0])
+    if every_window:
+        notes.append(
+            f"The text is small: every step trains on all its {n_windows:,} windows of {config.window} words"
+            + (
+                f", and training stops once they reach the best accuracy the text allows ({ceiling:.1%})."
+                if ceiling is not None
+                else "."
+            )
+        )
     total_steps = steps_per_epoch * config.epochs
     emit(
         {
@@ -225,6 +297,9 @@ def _train(
         return torch.from_numpy(array.astype(np.int64)).to(device)
 
     stream = batches()
+    if every_window:
+        wx, wy = windows(data.train, config.window, np.arange(n_windows))
+        all_windows = (to_device(wx), to_device(wy))
     state = None
     stopped = "finished"
     step = start_epoch * steps_per_epoch
@@ -255,13 +330,13 @@ def _train(
             if fresh or state is None or state[0].shape[1] != x.shape[0]:
                 state = model.zero_state(x.shape[0], device)
             window_batch = None
-            if config.window_batch:
+            if every_window:
+                window_batch = all_windows
+            elif window_batch_size:
                 if order is not None:
-                    starts = order[
-                        np.arange(i * config.window_batch, (i + 1) * config.window_batch) % n_windows
-                    ]
+                    starts = order[np.arange(i * window_batch_size, (i + 1) * window_batch_size) % n_windows]
                 else:
-                    starts = rng.integers(0, n_windows, config.window_batch)
+                    starts = rng.integers(0, n_windows, window_batch_size)
                 if group is not None:
                     starts = group.share(starts)
                 wx, wy = windows(data.train, config.window, starts)
@@ -272,12 +347,28 @@ def _train(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+            rate = lr * slowdown
+            if config.schedule == "cosine":
+                progress = step / total_steps
+                if config.time_budget is not None:
+                    progress = max(progress, elapsed / config.time_budget)
+                rate *= annealed(progress)
+            for param_group in optimizer.param_groups:
+                param_group["lr"] = rate
             optimizer.step()
 
             step += 1
             epoch_steps += 1
             epoch_loss += stream_loss.detach()
             tokens_done += x.size * (group.world if group else 1)
+            if dropout_to_size and config.time_budget is not None and step == DROPOUT_SIZED_AFTER:
+                dropout_to_size = False
+                reading = tokens_done / (time.perf_counter() - loop_started)  # tokens per second
+                left = max(0.0, config.time_budget - (time.perf_counter() - started))
+                epochs_expected = step / steps_per_epoch + left * reading / max(1, len(data.train))
+                dropout = auto_dropout(epochs_expected)
+                config = dataclasses.replace(config, dropout=dropout)
+                model.set_dropout(dropout)
             now = time.perf_counter()
             if now - last_report >= PROGRESS_INTERVAL or step == total_steps:
                 loss_now = stream_loss.item()  # waits for the device: the time below is honest
@@ -301,16 +392,28 @@ def _train(
                 )
         if epoch_steps == 0:
             break
-        figures = evaluate_network(model, chunks, config.window, device)
+        judged = time.perf_counter()
+        figures = evaluate_network(model, selection, config.window, device, *SELECTION_SCORING)
+        judged = time.perf_counter() - judged
         held_loss = math.log(figures["perplexity"])
         improved = held_loss < best_loss - 1e-4
-        if improved:
-            best_loss, bad_epochs = held_loss, 0
-            best_state, best_figures = copy.deepcopy(model.state_dict()), figures
+        # Learnt all the text allows: every window as well as can be, and the text read whole
+        # almost word for word (what generation from a longer context needs).
+        reached_ceiling = (
+            ceiling is not None and figures["windowed"] >= ceiling and figures["perplexity"] < LEARNT_BY_HEART
+        )
+        if improved or reached_ceiling:
+            best_loss, bad_epochs = min(best_loss, held_loss), 0
+            best_state = copy.deepcopy(model.state_dict())
         else:
             bad_epochs += 1
-            for param_group in optimizer.param_groups:
-                param_group["lr"] /= 2
+            if not every_window:
+                # Back to the best weights, with smaller steps: an epoch that made the model worse
+                # (it began to learn the training text by heart) is not built on. A text that
+                # trains on all its windows is judged every few steps, too often for that.
+                slowdown /= 2
+                if best_state is not None:
+                    model.load_state_dict(best_state)
         emit(
             {
                 "event": "epoch",
@@ -319,6 +422,7 @@ def _train(
                 "metrics": figures,
                 "best": improved,
                 "lr": optimizer.param_groups[0]["lr"],
+                "eval_seconds": judged,
             }
         )
         if primary:
@@ -341,16 +445,17 @@ def _train(
                 best_loss,
                 bad_epochs,
                 best_state,
+                slowdown,
             )
         if stopped != "finished":
             break
-        if bad_epochs >= config.patience:
+        if bad_epochs >= config.patience * (SMALL_TEXT_PATIENCE if every_window else 1) or reached_ceiling:
             stopped = "converged"
             break
 
     if best_state is not None:
         model.load_state_dict(best_state)
-    metrics = best_figures or evaluate_network(model, chunks, config.window, device)
+    metrics = evaluate_network(model, chunks, config.window, device)
     model.eval()
     result = TrainResult(
         model=model.cpu(),
@@ -425,6 +530,7 @@ def save_checkpoint(
     best_loss: float,
     bad_epochs: int,
     best_state: dict[str, torch.Tensor] | None,
+    slowdown: float = 1.0,
 ) -> None:
     """State dicts and plain data only (loadable with ``weights_only=True``), written atomically."""
     payload = {
@@ -436,6 +542,7 @@ def save_checkpoint(
         "epoch": epoch,
         "best_loss": best_loss,
         "bad_epochs": bad_epochs,
+        "slowdown": slowdown,
         "model": model.state_dict(),
         "best_model": best_state,
         "optimizer": optimizer.state_dict(),

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..errors import StorytellerError
 from .predictor import is_word
 from .tokenizer import PARAGRAPH, TokenizerConfig, iter_tokens
+from .vocab import auto_min_count
 
 FALLBACK_ENCODING = "cp1252"
 """Used, and reported, for a file that is not valid UTF-8."""
@@ -91,9 +92,13 @@ class CorpusReport:
     paragraphs: int
     counts: Counter[str] = field(repr=False, compare=False, default_factory=Counter)
 
-    def vocabulary_size(self, min_count: int = 1, max_size: int | None = None) -> int:
+    def vocabulary_size(
+        self, min_count: int | None = None, max_size: int | None = None, holdout: float = 0.1
+    ) -> int:
         """The vocabulary these settings give, the two special tokens included (roughly: the
-        training part alone decides)."""
+        training part alone decides). ``min_count`` None: ``auto_min_count`` of the training part."""
+        if min_count is None:
+            min_count = auto_min_count(int(self.tokens * (1 - holdout)))
         kept = sum(1 for n in self.counts.values() if n >= min_count) + 2
         return kept if max_size is None else min(kept, max_size)
 

@@ -15,6 +15,20 @@ SPECIALS = (UNKNOWN, PARAGRAPH)
 UNKNOWN_ID = 0
 PARAGRAPH_ID = 1
 
+AUTO_MIN_COUNT_FROM = 20_000
+"""From this many training tokens on, the words seen once become <unk> (see ``auto_min_count``)."""
+
+
+def auto_min_count(train_tokens: int) -> int:
+    """A small text keeps every word; a larger one turns the words it has seen once into <unk>.
+
+    If every word of the training text is in the vocabulary, <unk> is never a target and a
+    model learns to give it almost nothing: each word of new text it has not seen then costs
+    about 15 nats. The words seen once stand in for the unseen ones (about as many, by Good
+    and Turing's estimate), so <unk> gets the probability that new words really have.
+    """
+    return 1 if train_tokens < AUTO_MIN_COUNT_FROM else 2
+
 
 class Vocabulary:
     """An ordered list of tokens; id 0 is ``<unk>``, id 1 is ``<p>``, then most frequent first."""

@@ -200,7 +200,7 @@ class RetrainScreen(Screen[Path | None]):
         text.append(f"{r.words:,} words", style="bold")
         text.append(f" ({r.tokens:,} tokens with punctuation) in {files} file{'s' * (files != 1)} · ")
         text.append(f"{r.distinct:,} distinct · {r.once_share:.0%} of them seen once · ")
-        text.append(f"vocabulary with these settings: {r.vocabulary_size(1, 30_000):,}\n")
+        text.append(f"vocabulary with these settings: {r.vocabulary_size(None, 30_000):,}\n")
         for note in self.corpus.notes:
             text.append(f"note: {visible(note)}\n", style="yellow")
         if not held_out_chunk(r.tokens, 0.1):

@@ -1,0 +1,231 @@
+"""Real prose: storyteller's trainer against the textbook loop, same tokens, same wall-clock budget.
+
+The texts are real English prose that Debian packages install (``prose_corpus.py``: the
+fortunes, then the King James Bible), of about 50,000, 250,000 and 1,000,000 words. Each is
+made into one dataset with storyteller's own code and default vocabulary settings (10% held
+out in 10 chunks; words seen once become <unk> from 20,000 training tokens on), so both
+sides predict the very same tokens and are scored on the very same held-out targets, each
+chunk from a fresh state:
+
+* the textbook loop (``plain_loop.py``): 2×200 LSTM, full softmax, SGD lr 20, clip 0.25,
+  batch 20×35, the rate divided by 4 after an epoch that did not help;
+* storyteller: ``training.train.train`` with its default settings and the budget as
+  ``time_budget`` (which counts its reading of the text too), or a variant of them
+  (``--variant NAME key=value ...``) to measure one lever at a time.
+
+Perplexity counts every target; "known" leaves out the targets that are <unk>. Each run
+has a fresh process, OMP_WAIT_POLICY=PASSIVE and the same threads.
+
+    python bench/real_prose.py [--words 50000 250000 1000000] [--budgets 60 300] [--repeats 1]
+    python bench/real_prose.py --words 250000 --budgets 60 --sides ours \\
+        --variant "old vocabulary" min_count=1 --variant "no windows" window_batch=0
+
+Prints a Markdown table; paste it into bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np
+import plain_loop
+import prose_corpus
+import torch
+from big_corpus import code_version
+
+from storyteller.engine.corpus import read_corpus
+from storyteller.engine.tokenizer import TokenizerConfig
+from storyteller.engine.vocab import UNKNOWN_ID
+from training.config import TrainConfig
+from training.data import build_dataset
+from training.evaluate import evaluate_baselines
+from training.train import train
+
+CACHE = prose_corpus.CACHE
+
+
+def ours(budget: float, threads: int, overrides: dict[str, Any]) -> TrainConfig:
+    """storyteller's defaults, the budget, the CPU, and a variant's overrides."""
+    config = TrainConfig(time_budget=budget, seed=0, threads=threads, device="cpu")
+    return dataclasses.replace(config, **overrides)
+
+
+def run_plain(dataset: Path, budget: float, threads: int) -> dict[str, Any]:
+    saved = np.load(dataset)
+    return plain_loop.train_plain(
+        saved["train"],
+        list(saved["held_out"]),
+        int(saved["vocab_size"]),
+        budget,
+        threads,
+        unknown_id=UNKNOWN_ID,
+    )
+
+
+def run_ours(
+    corpus: Path, budget: float, threads: int, overrides: dict[str, Any], vocab: int
+) -> dict[str, Any]:
+    steps: list[dict[str, Any]] = []
+    epochs: list[dict[str, Any]] = []
+
+    def watch(event: dict[str, Any]) -> None:
+        if event["event"] == "step":
+            steps.append(event)
+        elif event["event"] == "epoch":
+            epochs.append(event)
+
+    result = train(ours(budget, threads, overrides), read_corpus(corpus), on_progress=watch)
+    if "min_count" not in overrides and "max_vocab" not in overrides and len(result.vocabulary) != vocab:
+        raise SystemExit(
+            f"storyteller's vocabulary ({len(result.vocabulary)}) is not the dataset's ({vocab})"
+        )
+    return {
+        "words_per_s": steps[-1]["tokens_per_s"] if steps else 0.0,
+        "seconds": result.seconds,
+        "epochs": result.epochs,
+        "perplexity": result.metrics["perplexity"],
+        "known_perplexity": result.metrics["known_perplexity"],
+        "eval_seconds": sum(e.get("eval_seconds", 0.0) for e in epochs),
+        "unknown_share": result.metrics["unknown_share"],
+        "stopped": result.stopped,
+    }
+
+
+def child(args: list[str]) -> dict[str, Any] | None:
+    """One run in a fresh process; its figures are the last line it prints (None: it failed)."""
+    done = subprocess.run([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True, check=False)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode or not lines:
+        print(f"run {args}: failed (exit status {done.returncode})", file=sys.stderr)
+        return None
+    figures: dict[str, Any] = json.loads(lines[-1])
+    print(f"{args[:2]}: {json.dumps(figures)}", file=sys.stderr)
+    return figures
+
+
+def parse_variant(words: list[str]) -> tuple[str, dict[str, Any]]:
+    """``NAME key=value ...`` → (NAME, overrides); values are JSON (numbers, true, null) or text."""
+    name, overrides = words[0], {}
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    for word in words[1:]:
+        key, _, value = word.partition("=")
+        if key not in known:
+            raise SystemExit(f"{key!r} is not a training setting")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    return name, overrides
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--words", type=int, nargs="+", default=[50_000, 250_000, 1_000_000])
+    parser.add_argument("--budgets", type=float, nargs="+", default=[60, 300])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sides", nargs="+", choices=["plain", "ours"], default=["plain", "ours"])
+    parser.add_argument("--variant", nargs="+", action="append", default=[], metavar="NAME key=value")
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each row (the table shows medians)")
+    parser.add_argument("--run", help=argparse.SUPPRESS)
+    parser.add_argument("--budget", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--dataset", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--overrides", default="{}", help=argparse.SUPPRESS)
+    parser.add_argument("--vocab", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.run:
+        if args.run == "plain":
+            figures = run_plain(args.dataset, args.budget, args.threads)
+        else:
+            figures = run_ours(args.corpus, args.budget, args.threads, json.loads(args.overrides), args.vocab)
+        print(json.dumps(figures))
+        return
+
+    rows: list[tuple[str, str, dict[str, Any] | None]] = []  # (name, budget, figures)
+    systems = [("textbook loop", "plain", {})] if "plain" in args.sides else []
+    if "ours" in args.sides:
+        systems.append(("storyteller, defaults", "ours", {}))
+    systems += [(name, "ours", overrides) for name, overrides in map(parse_variant, args.variant)]
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores; torch {torch.__version__}, "
+        f"{args.threads} threads each, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}; "
+        f"medians of {args.repeats}; code {code_version()}"
+    )
+    tables = []
+    for words in args.words:
+        corpus = prose_corpus.prose_file(words)
+        data = build_dataset(
+            read_corpus(corpus).blocks(), TokenizerConfig(lowercase=True), 3, 0.1, None, 30_000
+        )
+        vocab = len(data.vocabulary)
+        held_out = np.concatenate(data.held_out)
+        baselines = evaluate_baselines(data.train, data.held_out, vocab, 3)
+        print(
+            f"{prose_corpus.describe(corpus)}; vocabulary {vocab:,}; train tokens {len(data.train):,}; "
+            f"held-out targets {len(held_out) - len(data.held_out):,}, "
+            f"{np.mean(held_out == UNKNOWN_ID):.1%} of them <unk>"
+        )
+        CACHE.mkdir(exist_ok=True)
+        rows = []
+        with tempfile.TemporaryDirectory(dir=CACHE) as folder:
+            dataset = Path(folder) / "dataset.npz"
+            np.savez(dataset, train=data.train, held_out=np.stack(data.held_out), vocab_size=vocab)
+            for budget in args.budgets:
+                for name, side, overrides in systems:
+                    runs = []
+                    for _ in range(args.repeats):
+                        command = ["--run", side, "--budget", str(budget), "--threads", str(args.threads)]
+                        command += ["--corpus", str(corpus), "--dataset", str(dataset)]
+                        command += ["--overrides", json.dumps(overrides), "--vocab", str(vocab)]
+                        figures = child(command)
+                        if figures is not None:
+                            runs.append(figures)
+                    rows.append((name, f"{budget:g}", median_of(runs)))
+        tables.append((words, vocab, baselines, rows))
+
+    for words, vocab, baselines, rows in tables:
+        print()
+        print(f"**{words:,} words** (vocabulary {vocab:,})")
+        print()
+        print(
+            "| budget s | system | test perplexity | known-word perplexity | ÷ textbook | epochs | words/s |"
+        )
+        print("|---:|---|---:|---:|---:|---:|---:|")
+        plain = {budget: figures for name, budget, figures in rows if name == "textbook loop" and figures}
+        for name, budget, figures in rows:
+            if figures is None:
+                print(f"| {budget} | {name} | failed | | | | | |")
+                continue
+            ratio = f"{figures['perplexity'] / plain[budget]['perplexity']:.2f}" if budget in plain else ""
+            perplexities = f"{figures['perplexity']:.1f} | {figures['known_perplexity']:.1f}"
+            judging = f"{figures['eval_seconds'] / figures['seconds']:.1%}" if name != "textbook loop" else ""
+            print(
+                f"| {budget} | {name} | {perplexities} | {ratio} "
+                f"| {figures['epochs']:.1f} | {figures['words_per_s']:,.0f} | {judging} |"
+            )
+        for name in ("unigram", "bigram"):
+            print(f"| | {name} baseline | {baselines[name]['perplexity']:.1f} | | | | | |")
+
+
+def median_of(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if not runs:
+        return None
+    keys = [k for k, v in runs[0].items() if isinstance(v, int | float)]
+    return {k: statistics.median(r[k] for r in runs) for k in keys}
+
+
+if __name__ == "__main__":
+    main()
