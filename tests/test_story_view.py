@@ -130,3 +130,42 @@ async def test_a_mark_that_opens_a_turn_is_shown_with_the_turn_before(tiny_model
         assert drawn_text(app) == [(0, "you", "The fox ran."), (4, "model", "It was fast")]
         await write(pilot, ".")  # the writer's full stop ends the model's sentence, in its bubble
         assert drawn_text(app) == [(0, "you", "The fox ran."), (4, "model", "It was fast.")]
+
+
+def _at_end(view: StoryView) -> bool:
+    return view.max_scroll_y > 0 and view.scroll_y >= view.max_scroll_y - 1
+
+
+async def test_the_end_stays_in_view_after_a_model_switch_unless_the_writer_scrolled_up(
+    tiny_model: Model, tmp_path: Path
+) -> None:
+    other = Model(tiny_model.session, replace(tiny_model.card, name="other"), sha256="o")
+    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0, seed=3, length=30))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        story = Story()
+        for turn in range(12):
+            story.add(
+                Word(t, Author.MODEL if turn % 2 else Author.WRITER) for t in ["the", "fox", "ran", "."] * 8
+            )
+        app.session.set_story(story)
+        await settle(pilot)
+        view = app.writer.query_one(StoryView)
+        assert _at_end(view)
+        app.session.switch_model(other)
+        await settle(pilot)
+        await write(pilot, "the hen sat")
+        assert _at_end(view)
+        app.session.rollback()
+        await pilot.press("enter")  # the model writes a turn
+        await settle(pilot)
+        assert _at_end(view)
+        await pilot.press("pageup")
+        await settle(pilot)
+        top = view.scroll_y
+        await write(pilot, "the cat sat")
+        assert view.scroll_y == top and not _at_end(view)  # the writer reads on where they were
+        await pilot.press("pagedown", "pagedown", "pagedown")
+        await settle(pilot)
+        await write(pilot, "the dog sat")
+        assert _at_end(view)
