@@ -129,7 +129,7 @@ def test_saving_to_a_folder_that_does_not_exist_asks_first(tiny_model: Model, tm
     target = tmp_path / "new" / "folder" / "kettle.md"
     assert session.files.save_as(target) is None  # the screen asks the writer
     assert not target.parent.exists()
-    assert session.files.save_as(target, create_folder=True) == f"Saved to {target}"
+    assert session.files.save_as(target, create_folder=True) == f"Saved to {target}."
     assert target.read_text().endswith("The kettle\n")
 
 

@@ -172,7 +172,7 @@ class Shelf:
         filed = self.file_story(story)
         if filed is not None:
             self.story_file = filed
-        return self.session.say(f"Saved to {path}")
+        return self.session.say(f"Saved to {path}.")
 
     def close(self) -> bool:
         """At a clean quit: file the story; True when the autosave may go (call ``remove_autosave``)."""
