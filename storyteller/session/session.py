@@ -24,6 +24,7 @@ from ..engine.page import LOOKBACK, typed_forms, written
 from ..engine.story import Author, Story, Word
 from ..engine.tokenizer import Typed, tokenize_typed
 from .autosave import Autosave, Claim, claim
+from .models import Models
 from .reading import Analysis, AnalysisRequest, ModelWord, Reader, TurnRequest
 from .settings import CONFIG_FILE, WriterSettings, load_settings, to_toml
 from .shelf import Shelf
@@ -50,7 +51,7 @@ class Change:
     """One sentence for the writer, if any."""
 
 
-class WritingSession:
+class WritingSession(Models):
     """A writer, a model and a story, and everything they do together (see the module's docstring)."""
 
     def __init__(
@@ -385,22 +386,10 @@ class WritingSession:
         self.candidates_at = (len(self.story.words), cursor)
         self.candidates_window = window
 
-    # -- models ------------------------------------------------------------------------
+    # -- models (switching, renames and deletions: see ``models.py``) ----------------------
 
-    def switch_model(self, model: Model) -> str:
-        """Write with ``model`` from now on; the words already written stay as they are."""
-        self.halt()
-        self.previous_model, self.model = self.model, model
-        self.unknown = model.vocabulary.unknown(self.story.tokens)
+    def model_changed(self) -> None:
         self.listener(Change(story=True, model=True))
-        return self.say(
-            f"Writing with '{model.name}' now (Ctrl+G goes back to '{self.previous_model.name}')."
-        )
-
-    def rollback(self) -> str:
-        if self.previous_model is None:
-            return self.say("There is no earlier model to go back to.")
-        return self.switch_model(self.previous_model)
 
     # -- settings ----------------------------------------------------------------------
 

@@ -126,8 +126,7 @@ class Dialogs(Screen[None]):
     def action_models(self) -> None:
         from .models import ModelsScreen
 
-        model = self.session.model
-        self.app.push_screen(ModelsScreen(self.session.data_dir, model.path), self.use_model)
+        self.app.push_screen(ModelsScreen(self.session), self.use_model)
 
     def action_retrain(self) -> None:
         """The retrain panel: one for the whole session, so a run and its figures outlive a visit."""
