@@ -46,6 +46,8 @@ def test_the_bar_and_time_left_follow_whichever_limit_ends_the_run_first() -> No
     training.end(Outcome("exported", "saved", Path("m.onnx")))
     assert training.fraction == 1.0 and not training.running
     assert training.status() == "'mine' is trained: Ctrl+T to use it"
+    training.taken()
+    assert training.status() is None and training.result == Path("m.onnx")
 
 
 def test_a_new_run_starts_with_empty_charts_and_bad_figures_are_skipped() -> None:

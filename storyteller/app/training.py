@@ -99,6 +99,12 @@ class Training:
         self.eta = None
         self._tell({"event": "ended", "kind": outcome.kind})
 
+    def taken(self) -> None:
+        """The writer writes with the new model now: the status bar has nothing more to say."""
+        if self.phase == "ended":
+            self.phase = "idle"
+            self._tell({"event": "taken"})
+
     async def cancel(self) -> None:
         if self.run is not None:
             await self.run.cancel()

@@ -331,9 +331,11 @@ class RetrainScreen(Screen[Path | None]):
         self.app.push_screen(ConfirmScreen(question), answer)
 
     def action_use(self) -> None:
-        if self.result is None or self.run is not None:
+        result = self.result
+        if result is None or self.run is not None:
             return
-        self.dismiss(self.result)
+        self.training.taken()
+        self.dismiss(result)
 
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:
