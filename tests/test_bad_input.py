@@ -63,8 +63,8 @@ REFUSED: list[tuple[str, str, Make]] = [
     # -- corpus --
     ("corpus missing", "does not exist", lambda d: ["train", str(d / "none.txt")]),
     ("corpus folder without .txt", "no .txt files", lambda d: ["train", str(d)]),
-    ("corpus empty", "hold no text", lambda d: ["train", str(_file(d, "e.txt", b""))]),
-    ("corpus whitespace", "hold no text", lambda d: ["train", str(_file(d, "w.txt", b" \n\t\n "))]),
+    ("corpus empty", "holds no text", lambda d: ["train", str(_file(d, "e.txt", b""))]),
+    ("corpus whitespace", "holds no text", lambda d: ["train", str(_file(d, "w.txt", b" \n\t\n "))]),
     ("corpus binary", "binary", lambda d: ["train", str(_file(d, "p.txt", PNG))]),
     (
         "corpus shorter than window",

@@ -31,7 +31,14 @@ def test_folder_without_text_files(tmp_path: Path) -> None:
 def test_empty_or_whitespace_only(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "blank.txt"
     path.write_bytes(content)
-    _refused(path, "hold no text")
+    _refused(path, "holds no text")
+
+
+def test_a_folder_of_empty_files_is_named_in_good_grammar(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(" ")
+    _refused(tmp_path, f"The .txt file in '{tmp_path}' holds no text")
+    (tmp_path / "b.txt").write_text("")
+    _refused(tmp_path, f"The .txt files in '{tmp_path}' hold no text")
 
 
 def test_binary_file(tmp_path: Path) -> None:

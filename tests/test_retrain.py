@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Log, Static
 
 from storyteller.app import StorytellerApp, make_app
 from storyteller.app.screens.compare import CompareScreen
+from storyteller.app.screens.confirm import ConfirmScreen
 from storyteller.app.screens.models import ModelsScreen
 from storyteller.app.screens.retrain import PathSuggester, RetrainScreen
 from storyteller.app.settings import WriterSettings
@@ -136,6 +137,14 @@ async def wait_for_the_end(pilot: Pilot, screen: RetrainScreen) -> None:  # type
     raise AssertionError("the run did not end after its cancel")
 
 
+async def cancel(pilot: Pilot) -> None:  # type: ignore[type-arg]
+    """Cancel the run as the writer does: its own key, then yes to the question."""
+    await pilot.press("f4")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, ConfirmScreen)
+    await pilot.press("y")
+
+
 def assert_gone(process: asyncio.subprocess.Process) -> None:
     """The child has exited and been reaped: no process is left with its id."""
     assert process.returncode is not None
@@ -155,7 +164,7 @@ async def test_cancel_ends_the_child_and_writes_nothing(tiny_model, tmp_path: Pa
                 break
         assert screen.run is not None and screen.run.process is not None
         process = screen.run.process
-        await pilot.press("escape")
+        await cancel(pilot)
         # The scripted run never ends by itself: its end is the cancel's doing, not a wait.
         await wait_for_the_end(pilot, screen)
         assert_gone(process)
@@ -176,7 +185,7 @@ async def test_cancelling_a_real_run_writes_nothing(tiny_model, tmp_path: Path) 
                 break
         assert screen.run is not None and screen.run.process is not None
         process = screen.run.process
-        await pilot.press("escape")
+        await cancel(pilot)
         await wait_for_the_end(pilot, screen)
         assert_gone(process)
         lines = screen.query_one(Log).lines
@@ -208,7 +217,7 @@ async def test_a_rejected_corpus_is_one_sentence_before_training(tiny_model, tmp
     app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=BIG) as pilot:
         screen = await open_panel(pilot, empty)
-        assert "hold no text" in str(screen.query_one("#report", Static).render())
+        assert "holds no text" in str(screen.query_one("#report", Static).render())
         await pilot.press("ctrl+t")
         await pilot.pause()
         assert screen.run is None

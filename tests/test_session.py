@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
-from storyteller.engine import Model
-from storyteller.engine.story import Author
+from storyteller.engine import Model, TokenizerConfig
+from storyteller.engine.story import Author, load_story
 from storyteller.session import (
     CONFIG_FILE,
     ModelWord,
@@ -80,6 +81,37 @@ def test_words_typed_at_the_word_cursor_go_in_at_the_cursor(tiny_model: Model, t
     assert session.story.word_count() == 5
 
 
+def model_spelling(model: Model, name: str, tokenizer: TokenizerConfig) -> Model:
+    """The same network under another name and other tokenizer settings."""
+    return Model(model.session, replace(model.card, name=name, tokenizer=tokenizer), sha256=name)
+
+
+def test_a_model_switch_never_changes_the_words_already_written(tiny_model: Model, tmp_path: Path) -> None:
+    names = model_spelling(tiny_model, "names", TokenizerConfig(names=("pearl", "henry", "kettle")))
+    session = session_in(tmp_path, names)
+    session.add_text("said Pearl to henry and")
+    read(session)
+    session.pick(1)
+    model_turn(session)
+    written = session.story.text(names.card.tokenizer)
+    assert written.startswith("Said Pearl to henry and ")  # a name typed in lower case stays so
+    keep_case = model_spelling(tiny_model, "keep-case", TokenizerConfig(lowercase=False))
+    for other in (tiny_model, keep_case, names):
+        session.switch_model(other)
+        assert session.story.text(other.card.tokenizer) == written
+    # Filed and opened again under another model: still as written.
+    session.switch_model(tiny_model)
+    path = session.files.file_story(session.story)
+    assert path is not None
+    assert load_story(path, keep_case.card.tokenizer).text(keep_case.card.tokenizer) == written
+
+
+def test_markup_like_text_reads_as_typed(tiny_model: Model, tmp_path: Path) -> None:
+    session = session_in(tmp_path, tiny_model)
+    session.add_text("[bold]x[/bold] said the [i]fox[/i]")
+    assert session.story.text() == "[bold]x[/bold] said the [i]fox[/i]"
+
+
 def test_settings_changed_by_keys_are_kept_in_the_config_file(tiny_model: Model, tmp_path: Path) -> None:
     (tmp_path / CONFIG_FILE).write_text("[writer]\ncandidates = 7\n")
     session = session_in(tmp_path, tiny_model)
@@ -97,7 +129,7 @@ def test_saving_to_a_folder_that_does_not_exist_asks_first(tiny_model: Model, tm
     target = tmp_path / "new" / "folder" / "kettle.md"
     assert session.files.save_as(target) is None  # the screen asks the writer
     assert not target.parent.exists()
-    assert session.files.save_as(target, create_folder=True) == f"Saved to {target}"
+    assert session.files.save_as(target, create_folder=True) == f"Saved to {target}."
     assert target.read_text().endswith("The kettle\n")
 
 

@@ -3,6 +3,7 @@ show exactly what the story's words say, however they changed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -13,10 +14,10 @@ from storyteller.app import StorytellerApp, make_app
 from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets import story_view
 from storyteller.app.widgets.story_view import TURNS_SHOWN, StoryView, TurnView
-from storyteller.engine import TokenizerConfig, detokenize
+from storyteller.engine import Model, TokenizerConfig, detokenize
 from storyteller.engine.story import Author, Story, Word
 
-from .test_app import SIZE, settle
+from .test_app import SIZE, settle, write
 from .test_story import change, changes
 
 TOKENIZER = TokenizerConfig(lowercase=True, names=("fox",))
@@ -92,3 +93,79 @@ async def test_the_drawn_turns_follow_the_story(tiny_model, tmp_path: Path) -> N
         writer.changed(autosave=False)
         await settle(pilot)
         assert drawn_text(app) == expected_text(story, shown)
+
+
+async def test_another_model_never_changes_what_the_page_shows(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    names = TokenizerConfig(names=("kettle", "tinker", "bramble", "cat", "the"))
+    named = Model(tiny_model.session, replace(tiny_model.card, name="named", tokenizer=names), sha256="n")
+    app = make_app(named, tmp_path, WriterSettings(pace=0, seed=3, length=30))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await write(pilot, "said Pearl to [i]the[/i] cat")
+        await pilot.press("enter")
+        await settle(pilot)
+        shown = drawn_text(app)
+        assert shown[0][2] == "Said Pearl to [i]the[/i] cat"
+        assert "The" in shown[1][2] or "Kettle" in shown[1][2]  # the model's words, capitalised as names
+        keep_case = Model(
+            tiny_model.session,
+            replace(tiny_model.card, name="keep-case", tokenizer=TokenizerConfig(lowercase=False)),
+            sha256="k",
+        )
+        for other in (tiny_model, keep_case):
+            app.session.switch_model(other)
+            await settle(pilot)
+            assert drawn_text(app) == shown
+
+
+async def test_a_mark_that_opens_a_turn_is_shown_with_the_turn_before(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        story = Story()
+        story.add(Word(t, Author.WRITER) for t in ["the", "fox", "ran"])
+        story.add(Word(t, Author.MODEL) for t in [".", "it", "was", "fast"])
+        app.session.set_story(story)
+        await settle(pilot)
+        assert drawn_text(app) == [(0, "you", "The fox ran."), (4, "model", "It was fast")]
+        await write(pilot, ".")  # the writer's full stop ends the model's sentence, in its bubble
+        assert drawn_text(app) == [(0, "you", "The fox ran."), (4, "model", "It was fast.")]
+
+
+def _at_end(view: StoryView) -> bool:
+    return view.max_scroll_y > 0 and view.scroll_y >= view.max_scroll_y - 1
+
+
+async def test_the_end_stays_in_view_after_a_model_switch_unless_the_writer_scrolled_up(
+    tiny_model: Model, tmp_path: Path
+) -> None:
+    other = Model(tiny_model.session, replace(tiny_model.card, name="other"), sha256="o")
+    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0, seed=3, length=30))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        story = Story()
+        for turn in range(12):
+            story.add(
+                Word(t, Author.MODEL if turn % 2 else Author.WRITER) for t in ["the", "fox", "ran", "."] * 8
+            )
+        app.session.set_story(story)
+        await settle(pilot)
+        view = app.writer.query_one(StoryView)
+        assert _at_end(view)
+        app.session.switch_model(other)
+        await settle(pilot)
+        await write(pilot, "the hen sat")
+        assert _at_end(view)
+        app.session.rollback()
+        await pilot.press("enter")  # the model writes a turn
+        await settle(pilot)
+        assert _at_end(view)
+        await pilot.press("pageup")
+        await settle(pilot)
+        top = view.scroll_y
+        await write(pilot, "the cat sat")
+        assert view.scroll_y == top and not _at_end(view)  # the writer reads on where they were
+        await pilot.press("pagedown", "pagedown", "pagedown")
+        await settle(pilot)
+        await write(pilot, "the dog sat")
+        assert _at_end(view)

@@ -5,7 +5,8 @@ Needs tmux (CI installs it); skipped where there is none.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,42 @@ def test_a_writer_session_in_a_real_terminal(terminal: Terminal) -> None:
     assert terminal.wait_exit(), terminal.screen()
     assert not (terminal.folder / "autosave.json").exists()
     assert len(list((terminal.folder / "stories").glob("*.json"))) == 1
+
+
+def _story_lines(shown: str) -> list[str]:
+    """The lines of the story's bubbles (left of the candidates panel)."""
+    return [line.split("│ │")[0] for line in shown.splitlines() if line.lstrip().startswith("│")]
+
+
+def _in_story(marker: str) -> Callable[[str], bool]:
+    return lambda shown: any(marker in line for line in _story_lines(shown))
+
+
+def test_a_full_stop_stays_with_its_sentence_and_the_end_stays_in_view(terminal: Terminal) -> None:
+    terminal.ready()
+    terminal.keys("the fox ran", "Enter")
+    terminal.wait_for(lambda s: word_count(s) == 3, "the writer's words")
+    terminal.keys("Enter")
+    shown = terminal.wait_for(lambda s: word_count(s) > 3 and "writing" not in s, "the model's turn")
+    words = word_count(shown)
+    # The writer's "." typed alone after the model's turn ends the model's sentence, in its bubble.
+    terminal.keys(".", "Enter")
+    shown = terminal.wait_for(lambda s: s.count("you ─") == 1 and "model" in s, "the full stop")
+    assert not any(re.match(r"\s*│ \.", line) for line in _story_lines(shown)), shown
+    assert word_count(shown) == words
+
+    # A long input, a resize and the story list: the newest words stay in view every time.
+    terminal.paste("a long passage " * 120)
+    terminal.keys("Enter")
+    terminal.wait_for(lambda s: word_count(s) == words + 360, "the long input")
+    for step, marker in enumerate(["alpha1", "bravo2", "charlie3"]):
+        if step == 1:
+            terminal.resize(90, 26)
+        if step == 2:
+            terminal.keys("C-o")
+            terminal.wait_for(lambda s: "Your stories" in s, "the story list")
+            terminal.keys("Escape")
+            terminal.wait_for(lambda s: "Your stories" not in s, "the writer's screen again")
+        terminal.type(f"{marker} sat")
+        terminal.keys("Enter")
+        terminal.wait_for(_in_story(marker), f"{marker} in view")

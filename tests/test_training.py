@@ -225,8 +225,8 @@ def _cli(capsys, *argv: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
     [
         (lambda d: d / "missing.txt", "does not exist"),
         (lambda d: (d / "folder").mkdir() or d / "folder", "no .txt files"),
-        (lambda d: ((d / "e.txt").write_text("") and d / "e.txt") or d / "e.txt", "hold no text"),
-        (lambda d: (d / "w.txt").write_text(" \n\n ") and d / "w.txt", "hold no text"),
+        (lambda d: ((d / "e.txt").write_text("") and d / "e.txt") or d / "e.txt", "holds no text"),
+        (lambda d: (d / "w.txt").write_text(" \n\n ") and d / "w.txt", "holds no text"),
         (lambda d: (d / "p.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00") and d / "p.txt", "binary"),
         (lambda d: (d / "s.txt").write_text("once upon") and d / "s.txt", "fewer than the window"),
     ],

@@ -26,6 +26,7 @@ from .keys import EXTRA_COMMANDS, KEYS
 from .screens.help import key_label
 from .screens.writer import WriterScreen
 from .trainer import TRAINER
+from .training import Training
 
 
 class StorytellerApp(App[None]):
@@ -48,6 +49,8 @@ class StorytellerApp(App[None]):
         self._notice = notice
         self.trainer_command = list(trainer_command)
         self.session = WritingSession(model, data_dir, settings, background=self._in_background)
+        self.training = Training()
+        """The training run, if any: it goes on while the writer writes."""
 
     # The session is the one owner; these names stay for tests and the benchmarks.
     @property
@@ -92,7 +95,7 @@ class StorytellerApp(App[None]):
         super().notify(visible(message), *args, **kwargs)
 
     def on_mount(self) -> None:
-        writer = WriterScreen(self.session, self.trainer_command)
+        writer = WriterScreen(self.session, self.trainer_command, self.training)
         self.install_screen(writer, "writer")
         self.push_screen("writer")
         if self._notice:
@@ -109,7 +112,23 @@ class StorytellerApp(App[None]):
             self.call_from_thread(self.notify, problem, severity="error")
 
     async def action_quit(self) -> None:
-        """Quit cleanly: the story is filed in the story list and the autosave removed."""
+        """Quit cleanly: the story is filed in the story list and the autosave removed. While a
+        model trains, ask first: quitting cancels the run."""
+        if self.training.running:
+            from .screens.confirm import ConfirmScreen
+
+            async def answer(yes: bool | None) -> None:
+                if yes:
+                    await self.training.cancel()
+                    await self._quit()
+
+            question = f"A model ('{self.training.name}') is training. Quit and cancel it?"
+            if not isinstance(self.screen, ConfirmScreen):
+                self.push_screen(ConfirmScreen(question), answer)
+            return
+        await self._quit()
+
+    async def _quit(self) -> None:
         if self.session.files.close():
             # Let pending autosaves finish (they are quick, or skip as outdated) before the file goes.
             pending = [w.wait() for w in self.workers if w.group == "autosave"]

@@ -131,7 +131,8 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(
         "Ctrl+T",
-        "the retrain panel: train a model on your own text, then write with it",
+        "the retrain panel: train a model on your own text, then write with it "
+        "(a run goes on while you write; Ctrl+T comes back to it)",
         "Models",
         (_b("ctrl+t", "retrain", "Retrain", True),),
         footer=7,

@@ -128,8 +128,10 @@ def read_corpus(path: str | Path) -> Corpus:
         elif len(files) > 1:
             notes.append(f"'{file.name}' is empty and was skipped.")
     if not sources:
-        what = "file" if len(files) == 1 else "files"
-        raise CorpusError(f"Corpus {what} in '{path}' hold no text (empty or only whitespace).")
+        if not path.is_dir():
+            raise CorpusError(f"Corpus file '{path}' holds no text (it is empty or only whitespace).")
+        what = "The .txt file in '{}' holds" if len(files) == 1 else "The .txt files in '{}' hold"
+        raise CorpusError(f"{what.format(path)} no text (empty or only whitespace).")
     return Corpus(files, notes, digest.hexdigest(), sources)
 
 

@@ -160,7 +160,9 @@ class Model:
 
     @property
     def name(self) -> str:
-        return self.card.name or (self.path.stem if self.path else "model")
+        """The name the writer knows it by: its file's (what ``--model`` and the models screen
+        use, and what a rename changes), else the name it was trained under."""
+        return self.path.stem if self.path else (self.card.name or "model")
 
     @property
     def vocabulary(self) -> Vocabulary:

@@ -18,10 +18,10 @@ from typing import Any
 
 from ..errors import StorytellerError
 from .files import write_atomically
-from .tokenizer import TokenizerConfig, detokenize
+from .page import spell
+from .story_upgrades import STORY_FORMAT, STORY_VERSION, upgrade
+from .tokenizer import TokenizerConfig
 
-STORY_FORMAT = "storyteller-story"
-STORY_VERSION = 1
 MAX_STORY_BYTES = 256 * 2**20
 
 
@@ -54,6 +54,12 @@ class Word:
     """Index into ``Story.settings`` of the generation settings (model words only)."""
     window: int | None = None
     """The context the probability was measured with: the last N words, or the whole story (None)."""
+    form: str | None = None
+    """The word as it was written on the page (the writer's spelling, or the capitals it was shown
+    with); None: as the model in use spells it."""
+    space: bool | None = None
+    """Whether a space comes before it, where the writer typed it otherwise than the page would
+    space it (``[bold]x`` stays as typed); None: as the page spaces it."""
 
     @property
     def side(self) -> str:
@@ -70,6 +76,10 @@ class Word:
             data["s"] = self.settings
         if self.window is not None:
             data["w"] = self.window
+        if self.form is not None:
+            data["f"] = self.form
+        if self.space is not None:
+            data["sp"] = self.space
         return data
 
     @classmethod
@@ -84,7 +94,13 @@ class Word:
                 raise ValueError("a word's rank, settings index or window is not a whole number")
         if window == 0:
             raise ValueError("a word's window is 0")
-        return cls(data["t"], Author(data.get("by", "writer")), probability, rank, settings, window)
+        form, space = data.get("f"), data.get("sp")
+        if form is not None and (not isinstance(form, str) or not form):
+            raise ValueError("a word's written form is not text")
+        if space is not None and not isinstance(space, bool):
+            raise ValueError("a word's spacing is not true or false")
+        author = Author(data.get("by", "writer"))
+        return cls(data["t"], author, probability, rank, settings, window, form, space)
 
 
 @dataclass(frozen=True)
@@ -163,7 +179,8 @@ class Story:
         return self._counts[len(self._words) if before is None else before]
 
     def text(self, tokenizer: TokenizerConfig = TokenizerConfig()) -> str:
-        return detokenize(self.tokens, tokenizer)
+        """The story as prose, each word as it was written (``page.spell``)."""
+        return spell(self._words, tokenizer)
 
     @property
     def revision(self) -> int:
@@ -306,17 +323,11 @@ class Story:
         return StoryFile(head, list(self._encoded), branches)
 
     @classmethod
-    def from_json(cls, data: Any) -> Story:
-        """Parse a story; raises ``ValueError`` naming the first thing wrong."""
-        if not isinstance(data, dict) or data.get("format") != STORY_FORMAT:
-            raise ValueError("it is not a storyteller story")
-        version = data.get("version")
-        if not isinstance(version, int):
-            raise ValueError("it has no format version")
-        if version > STORY_VERSION:
-            raise ValueError(
-                f"it was saved by a newer storyteller (format {version}; this version reads {STORY_VERSION})"
-            )
+    def from_json(cls, data: Any, tokenizer: TokenizerConfig = TokenizerConfig()) -> Story:
+        """Parse a story, brought up to the current format first (an older file's words are spelled
+        as ``tokenizer`` spells them, and keep that form); raises ``ValueError`` naming the first
+        thing wrong."""
+        data = upgrade(data, tokenizer)
         words = data.get("words")
         branches = data.get("branches", [])
         settings = data.get("settings", [])
@@ -368,7 +379,8 @@ def save_story(story: Story, path: Path) -> None:
     _write(story.file().encode(), path)
 
 
-def load_story(path: Path) -> Story:
+def load_story(path: Path, tokenizer: TokenizerConfig = TokenizerConfig()) -> Story:
+    """Read a story file (an older format is upgraded: see ``Story.from_json``)."""
     shown = f"'{path}'"
     try:
         if path.stat().st_size > MAX_STORY_BYTES:
@@ -385,7 +397,7 @@ def load_story(path: Path) -> Story:
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise StoryError(f"Story file {shown} is not a story (truncated, or not JSON).") from None
     try:
-        return Story.from_json(data)
+        return Story.from_json(data, tokenizer)
     except ValueError as error:
         raise StoryError(f"Story file {shown} cannot be used: {error}.") from None
 

@@ -11,6 +11,7 @@ them) are dropped, so nothing a corpus holds can steer a terminal.
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 from collections import Counter
@@ -167,6 +168,11 @@ class Detokenizer:
         self._sentence_start = True
         self._open_quote = False
 
+    @property
+    def capitalizes_next(self) -> bool:
+        """Whether a word pushed next starts a sentence and gets a capital."""
+        return self._capitalize and self._sentence_start
+
     def push(self, token: str) -> str:
         previous = self._previous
         self._previous = token
@@ -211,3 +217,64 @@ def detokenize(tokens: Iterable[str], config: TokenizerConfig = TokenizerConfig(
     """Join tokens into readable prose."""
     detokenizer = Detokenizer(config)
     return "".join(detokenizer.push(token) for token in tokens)
+
+
+def attaches(token: str) -> bool:
+    """Whether ``token`` is written straight after the word before it (a comma, a full stop …)."""
+    return token in _NO_SPACE_BEFORE
+
+
+@dataclass(frozen=True)
+class Typed:
+    """One token of what a writer typed, with its spelling and spacing there."""
+
+    token: str
+    form: str
+    """The token as typed (its case kept; quotes, dashes and ellipses folded as in the token)."""
+    space: bool | None
+    """Whether white space came before it; None for the first token, which has nothing before it."""
+
+
+def tokenize_typed(text: str, config: TokenizerConfig = TokenizerConfig()) -> list[Typed]:
+    """Split a writer's text into tokens as ``tokenize`` does, keeping how each was typed."""
+    cleaned = clean(text)
+    typed: list[Typed] = []
+    end = None  # where the last token ended
+    for match in _TOKEN.finditer(cleaned):
+        kind = match.lastgroup
+        if kind == "para":
+            token = form = PARAGRAPH
+            if not typed or typed[-1].token == PARAGRAPH:
+                continue
+        elif kind in ("ellipsis", "dash"):
+            token = form = ELLIPSIS if kind == "ellipsis" else DASH
+        else:
+            form = match.group()
+            token = form.lower() if config.lowercase and kind == "word" else form
+        space = None if end is None else match.start() > end
+        typed.append(Typed(token, form, space))
+        end = match.end()
+    return typed
+
+
+class Speller:
+    """Writes a story's words one at a time, like ``Detokenizer``, but in each word's own recorded
+    form and spacing where it has them: what is on the page stays as it was written."""
+
+    def __init__(self, config: TokenizerConfig = TokenizerConfig()) -> None:
+        self.detokenizer = Detokenizer(config)
+
+    def __copy__(self) -> Speller:
+        twin = Speller.__new__(Speller)
+        twin.detokenizer = copy.copy(self.detokenizer)
+        return twin
+
+    def push(self, token: str, form: str | None = None, space: bool | None = None) -> str:
+        piece = self.detokenizer.push(token)
+        if token == PARAGRAPH or (form is None and space is None):
+            return piece
+        body = piece.lstrip(" ")
+        lead = piece[: len(piece) - len(body)]
+        if space is not None:
+            lead = " " if space else ""
+        return lead + (body if form is None else form)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..engine import TokenizerConfig, detokenize
+from ..engine import TokenizerConfig
+from ..engine.page import spell
 from ..engine.story import Story, StoryError, load_story
 
 STORIES = "stories"
@@ -81,14 +82,14 @@ def entries(folder: Path, tokenizer: TokenizerConfig) -> tuple[list[Entry], list
             changed = datetime.fromtimestamp(path.stat().st_mtime)
             if path.stat().st_size == 0:
                 continue  # a name reserved a moment ago, its story on the way
-            story = load_story(path)
+            story = load_story(path, tokenizer)
         except OSError:
             continue  # gone since the listing
         except StoryError as error:
             problems.append(str(error))
             found.append(Entry(path, path.stem, 0, changed, "(cannot be read)"))
             continue
-        opening = detokenize(story.tokens[:40], tokenizer).strip().split("\n")[0]
+        opening = spell(story.words[:40], tokenizer).strip().split("\n")[0]
         found.append(Entry(path, story.title or path.stem, story.word_count(), changed, opening[:80]))
     found.sort(key=lambda e: e.changed, reverse=True)
     return found, problems

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..engine import Candidate, Model, Predictor, SamplingConfig
+from ..engine.page import kept_form, resume
 from ..engine.sampling import entropy_bits
 from ..engine.story import Author, Word
 
@@ -97,7 +98,10 @@ class Reader:
         with self._lock:
             predictor = self._predictor(model, request.window)
             predictor.sync(request.tokens)
+            # Each word keeps the form it is first shown in: another model never re-cases it.
+            page = resume(request.tokens, model.card.tokenizer)
             for generated in predictor.generate(request.length, request.config, stop):
+                form = kept_form(generated.token, page.push(generated.token).lstrip(" "))
                 word = Word(
                     generated.token,
                     Author.MODEL,
@@ -105,6 +109,7 @@ class Reader:
                     generated.rank,
                     request.settings_index,
                     predictor.window,
+                    form,
                 )
                 candidates = predictor.candidates(request.candidates)
                 emit(ModelWord(request.turn, word, candidates, entropy_bits(predictor.probabilities())))

@@ -18,10 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..engine import PARAGRAPH, Candidate, Model, is_word, tokenize
+from ..engine import PARAGRAPH, Candidate, Model, is_word
 from ..engine.files import write_atomically
+from ..engine.page import LOOKBACK, typed_forms, written
 from ..engine.story import Author, Story, Word
+from ..engine.tokenizer import Typed, tokenize_typed
 from .autosave import Autosave, Claim, claim
+from .models import Models
 from .reading import Analysis, AnalysisRequest, ModelWord, Reader, TurnRequest
 from .settings import CONFIG_FILE, WriterSettings, load_settings, to_toml
 from .shelf import Shelf
@@ -48,7 +51,7 @@ class Change:
     """One sentence for the writer, if any."""
 
 
-class WritingSession:
+class WritingSession(Models):
     """A writer, a model and a story, and everything they do together (see the module's docstring)."""
 
     def __init__(
@@ -128,17 +131,23 @@ class WritingSession:
     def add_text(self, text: str) -> bool:
         """The writer's words join the story at the cursor, or at its end (a ¶ is a paragraph break)."""
         tokenizer = self.model.card.tokenizer
-        tokens = tokenize(text.replace(PARAGRAPH_MARK, "\n\n"), tokenizer)
+        typed = tokenize_typed(text.replace(PARAGRAPH_MARK, "\n\n"), tokenizer)
         if text.lstrip().startswith(PARAGRAPH_MARK):
-            tokens.insert(0, PARAGRAPH)  # the tokenizer drops a break before any text
+            typed.insert(0, Typed(PARAGRAPH, PARAGRAPH, None))  # the tokenizer drops a break before any text
         at = len(self.story.words) if self.cursor is None else self.cursor
         previous = self.story.words[at - 1].token if at else PARAGRAPH
-        while tokens and tokens[0] == PARAGRAPH and previous == PARAGRAPH:
-            tokens.pop(0)  # one break is enough, and a story does not start with one
-        if not tokens:
+        while typed and typed[0].token == PARAGRAPH and previous == PARAGRAPH:
+            typed.pop(0)  # one break is enough, and a story does not start with one
+        if not typed:
             return False
         self.halt()
-        words = [Word(t, Author.WRITER) for t in tokens]
+        # Each word keeps the form it is typed in (and the page's capitals where typed in lower
+        # case): another model never re-cases it, nor re-spaces "[bold]x".
+        forms = typed_forms(self._before(at), typed, tokenizer)
+        words = [
+            Word(t.token, Author.WRITER, form=f, space=s) for t, (f, s) in zip(typed, forms, strict=True)
+        ]
+        tokens = [t.token for t in typed]
         if self.cursor is None:
             self.story.add(words)
         else:
@@ -150,6 +159,14 @@ class WritingSession:
         self.unknown = self.model.vocabulary.unknown(tokens)
         self.changed()
         return True
+
+    def _before(self, index: int) -> list[Word]:
+        """The words just before ``index``, enough to spell a word there as the page does."""
+        return list(self.story.words[max(0, index - LOOKBACK) : index])
+
+    def _written(self, index: int, token: str) -> str | None:
+        """The form ``token`` is shown in at ``index``, kept from then on (see ``engine.page``)."""
+        return written(self._before(index), [token], self.model.card.tokenizer)[0]
 
     def _unscored(self, index: int) -> None:
         if self.unscored_from is None or self.unscored_from > index:
@@ -170,7 +187,11 @@ class WritingSession:
             return self.say("No known word is near enough to replace it.")
         self.unknown.remove(word)
         self.halt()
-        self.story.replace(index, Word(self.model.vocabulary.nearest(word)[0], Author.WRITER))
+        nearest = self.model.vocabulary.nearest(word)[0]
+        form = self._written(index, nearest)
+        if form and (self.story.words[index].form or "")[:1].isupper():
+            form = form[:1].upper() + form[1:]  # a name typed with a capital keeps it
+        self.story.replace(index, Word(nearest, Author.WRITER, form=form))
         self._unscored(index)
         self.changed()
         return None
@@ -188,7 +209,12 @@ class WritingSession:
             self.story.cut(self.cursor)
             self.cursor = None
         word = Word(
-            candidate.token, Author.PICKED, candidate.probability, number, window=self.candidates_window
+            candidate.token,
+            Author.PICKED,
+            candidate.probability,
+            number,
+            window=self.candidates_window,
+            form=self._written(len(self.story.words), candidate.token),
         )
         self.story.add([word])
         self.unknown = []
@@ -360,22 +386,10 @@ class WritingSession:
         self.candidates_at = (len(self.story.words), cursor)
         self.candidates_window = window
 
-    # -- models ------------------------------------------------------------------------
+    # -- models (switching, renames and deletions: see ``models.py``) ----------------------
 
-    def switch_model(self, model: Model) -> str:
-        """Write with ``model`` from now on; the words already written stay as they are."""
-        self.halt()
-        self.previous_model, self.model = self.model, model
-        self.unknown = model.vocabulary.unknown(self.story.tokens)
+    def model_changed(self) -> None:
         self.listener(Change(story=True, model=True))
-        return self.say(
-            f"Writing with '{model.name}' now (Ctrl+G goes back to '{self.previous_model.name}')."
-        )
-
-    def rollback(self) -> str:
-        if self.previous_model is None:
-            return self.say("There is no earlier model to go back to.")
-        return self.switch_model(self.previous_model)
 
     # -- settings ----------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..engine import detokenize
+from ..engine.page import spell
 from ..engine.story import Story, StoryError, export_text, load_story, save_story
 from . import library
 from .autosave import orphan, orphans
@@ -60,7 +60,7 @@ class Shelf:
                 if not free:
                     continue
                 try:
-                    story = load_story(path)
+                    story = load_story(path, self.session.model.card.tokenizer)
                 except StoryError as error:
                     notices.append(f"{error} It was left where it is.")
                     continue
@@ -74,13 +74,13 @@ class Shelf:
         if not path.exists():
             return None, notices
         try:
-            story = load_story(path)
+            story = load_story(path, self.session.model.card.tokenizer)
         except StoryError as error:
             return None, [f"{error} It was left where it is.", *notices]
         if not story.words:
             path.unlink(missing_ok=True)
             return None, notices
-        preview = detokenize(story.tokens[-40:], self.session.model.card.tokenizer).strip()
+        preview = spell(story.words[-40:], self.session.model.card.tokenizer).strip()
         return Crashed(story, story.word_count(), preview), notices
 
     def restore(self, crashed: Crashed, accept: bool) -> None:
@@ -117,12 +117,13 @@ class Shelf:
     def open_story(self, path: Path) -> str | None:
         """Write the story filed at ``path``; the open one is filed first. Or say why not."""
         try:
-            story = load_story(path)
+            story = load_story(path, self.session.model.card.tokenizer)
         except StoryError as error:
             return self.session.say(str(error))
         filed = self.file_story(self.session.story)
         if filed is not None and filed == path:
-            story = load_story(path)  # the open story was this one: read what was just filed
+            # The open story was this one: read what was just filed.
+            story = load_story(path, self.session.model.card.tokenizer)
         self.session.set_story(story, path, autosave=True)
         return None
 
@@ -171,7 +172,7 @@ class Shelf:
         filed = self.file_story(story)
         if filed is not None:
             self.story_file = filed
-        return self.session.say(f"Saved to {path}")
+        return self.session.say(f"Saved to {path}.")
 
     def close(self) -> bool:
         """At a clean quit: file the story; True when the autosave may go (call ``remove_autosave``)."""

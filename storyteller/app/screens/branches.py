@@ -9,8 +9,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from ...engine import Detokenizer, TokenizerConfig
+from ...engine import TokenizerConfig
 from ...engine.story import Branch, Story
+from ...engine.tokenizer import Speller
 from ...text import visible
 
 PREVIEW_WORDS = 12
@@ -24,10 +25,10 @@ def _preview(story: Story, branch: Branch, tokenizer: TokenizerConfig) -> tuple[
     Detokenising a slice on its own would capitalise its first word as a sentence start; read
     from a little earlier, a word mid-sentence keeps its lower case.
     """
-    detokenizer = Detokenizer(tokenizer)
+    speller = Speller(tokenizer)
     start = branch.start
-    pieces = [detokenizer.push(t) for t in story.tokens[max(0, start - CONTEXT) : start]]
-    after = "".join(detokenizer.push(w.token) for w in branch.words[:PREVIEW_WORDS])
+    pieces = [speller.push(w.token, w.form, w.space) for w in story.words[max(0, start - CONTEXT) : start]]
+    after = "".join(speller.push(w.token, w.form, w.space) for w in branch.words[:PREVIEW_WORDS])
     return "".join(pieces[-4:]).strip(), after.strip()
 
 

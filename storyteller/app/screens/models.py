@@ -1,11 +1,15 @@
 """Every model found (shipped and the writer's own): its card; switch, rename or delete.
 
-Only the writer's own models (in the user's models folder) can be renamed or deleted.
+Only the writer's own models (in the user's models folder) can be renamed or deleted; the
+session hears of it (``model_renamed``, ``model_deleted``), so the model in use takes its new
+name and Ctrl+G never goes back to a deleted model. Deleting the model in use asks twice as
+clearly.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -20,6 +24,9 @@ from ...engine import ModelEntry, ModelError, find_models, load, user_models_dir
 from ...engine.registry import MODEL_NAME, MODEL_SUFFIX
 from ...figures import figures_table, weights_line
 from ...text import visible
+
+if TYPE_CHECKING:
+    from ...session import WritingSession
 
 
 def _where(path: Path, source: str) -> str:
@@ -41,12 +48,16 @@ class ModelsScreen(ModalScreen[Path | None]):
         Binding("d,delete", "delete", "Delete"),
     ]
 
-    def __init__(self, data_dir: Path, current: Path | None) -> None:
+    def __init__(self, session: WritingSession) -> None:
         super().__init__()
-        self.data_dir = data_dir
-        self.current = current
-        """The model in use (never renamed or deleted from here)."""
+        self.session = session
+        self.data_dir = session.data_dir
         self.entries: list[ModelEntry] = []
+
+    @property
+    def current(self) -> Path | None:
+        """The file of the model in use (marked ●)."""
+        return self.session.model.path
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="models") as box:
@@ -66,7 +77,7 @@ class ModelsScreen(ModalScreen[Path | None]):
         options.clear_options()
         current = self.current
         for entry in self.entries:
-            mark = "● " if current is not None and entry.path == current else "  "
+            mark = "● " if current is not None and entry.path.resolve() == current.resolve() else "  "
             options.add_option(Option(visible(f"{mark}{entry.name}  [{entry.source}]")))
         if self.entries:
             options.highlighted = 0
@@ -123,10 +134,10 @@ class ModelsScreen(ModalScreen[Path | None]):
         if entry.path.parent.resolve() != user_models_dir(self.data_dir).resolve():
             self.notify("Only your own models (in your models folder) can be changed.", markup=False)
             return None
-        if self.current is not None and entry.path.resolve() == self.current.resolve():
-            self.notify("That is the model you are writing with; switch to another first.", markup=False)
-            return None
         return entry
+
+    def _in_use(self, entry: ModelEntry) -> bool:
+        return self.current is not None and entry.path.resolve() == self.current.resolve()
 
     def action_rename(self) -> None:
         if self._own(self.selected()) is None:
@@ -157,6 +168,7 @@ class ModelsScreen(ModalScreen[Path | None]):
         except OSError as error:
             self.notify(f"Could not rename it ({error.strerror}).", severity="error", markup=False)
             return
+        self.session.model_renamed(entry.path, target)
         self.refresh_list()
 
     def action_delete(self) -> None:
@@ -172,9 +184,17 @@ class ModelsScreen(ModalScreen[Path | None]):
                 entry.path.unlink()
             except OSError as error:
                 self.notify(f"Could not delete it ({error.strerror}).", severity="error", markup=False)
+            else:
+                self.session.model_deleted(entry.path)
             self.refresh_list()
 
-        self.app.push_screen(ConfirmScreen(f"Delete the model '{entry.name}' for good?"), confirmed)
+        question = f"Delete the model '{entry.name}' for good?"
+        if self._in_use(entry):
+            question = (
+                f"'{entry.name}' is the model you are writing with. Delete its file for good? "
+                "You write with it until you switch; it cannot be chosen again."
+            )
+        self.app.push_screen(ConfirmScreen(question), confirmed)
 
     def action_close(self) -> None:
         self.dismiss(None)

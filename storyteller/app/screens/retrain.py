@@ -1,15 +1,16 @@
 """The retrain panel: pick a text, read its report, set a few things, train, watch, use the model.
 
-Training runs as a child process (see ``trainer.py``); this screen only reads its progress.
+Training runs as a child process (see ``trainer.py``) and belongs to the app's ``Training``:
+Esc leaves the panel and the run goes on (the status bar shows it; Ctrl+T comes back here).
+Cancelling is its own key and asks first. The form's parts are in ``retrain_form.py``.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -17,93 +18,58 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.suggester import Suggester
 from textual.widgets import Button, Footer, Input, Label, Log, ProgressBar, Select, Sparkline, Static
 
 from ...engine import Corpus, CorpusError, CorpusReport, read_corpus, report, user_models_dir
 from ...engine.corpus import held_out_chunk
-from ...engine.registry import MODEL_NAME, MODEL_SUFFIX
+from ...engine.registry import MODEL_NAME
 from ...figures import figures_table
 from ...text import visible
 from ..trainer import INSTALL_HINT, TRAINER, Outcome, TrainingRun, training_available
+from ..training import Training, time_left
+from .retrain_form import FIELDS, PRESETS, PathInput, PathSuggester, free_path, options_from, preset_for
 
+__all__ = ["PathSuggester", "RetrainScreen"]
 
-@dataclass(frozen=True)
-class Preset:
-    """A network size to start from."""
-
-    label: str
-    layers: int
-    units: int
-    window: int
-
-
-PRESETS = {
-    "fast": Preset("fast: 1×128, seconds on a small text", 1, 128, 3),
-    "balanced": Preset("balanced: 2×256", 2, 256, 3),
-    "seed": Preset("the classic example's 2×512, 3-word window", 2, 512, 3),
-    "larger": Preset("larger: 2×768, for big texts and patience", 2, 768, 3),
-}
-
-FIELDS = ("name", "units", "layers", "window", "epochs", "budget", "lr", "seed")
-
-
-def preset_for(tokens: int) -> str:
-    """A preset sized to the corpus."""
-    if tokens < 5_000:
-        return "fast"
-    if tokens < 500_000:
-        return "balanced"
-    return "seed"
-
-
-class PathSuggester(Suggester):
-    """Completes file and folder names as they are typed."""
-
-    def __init__(self) -> None:
-        super().__init__(use_cache=False, case_sensitive=True)
-
-    async def get_suggestion(self, value: str) -> str | None:
-        path = Path(value).expanduser()
-        folder, stem = (path, "") if value.endswith("/") else (path.parent, path.name)
-        try:
-            names = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir())
-        except OSError:
-            return None
-        for name in names:
-            if name.startswith(stem) and not name.startswith(".") and name != stem:
-                return value + name[len(stem) :]
-        return None
+FULL_CHART = 40
+"""Points from which a chart spans its column; fewer are drawn one column each, not stretched
+into solid blocks."""
 
 
 class RetrainScreen(Screen[Path | None]):
     """Train a new model from the writer's own text without leaving the app."""
 
     BINDINGS = [
-        Binding("escape", "back", "Back / cancel"),
+        Binding("escape", "back", "Back to writing"),
         Binding("ctrl+t", "train", "Train", priority=True),
+        Binding("f4", "cancel", "Cancel the run"),
         Binding("y", "use", "Use the new model", show=False),
     ]
 
-    def __init__(self, data_dir: Path, trainer_command: Sequence[str] = TRAINER) -> None:
+    def __init__(
+        self, data_dir: Path, trainer_command: Sequence[str] = TRAINER, training: Training | None = None
+    ) -> None:
         super().__init__()
         self.data_dir = data_dir
         self.trainer_command = list(trainer_command)
+        self.training = training or Training()
+        """The app's run: it outlives this screen's visits."""
         self.corpus: Corpus | None = None
         self.report: CorpusReport | None = None
-        self.run: TrainingRun | None = None
-        self.result: Path | None = None
-        self._losses: list[float] = []
-        self._perplexities: list[float] = []
-        self._accuracies: list[float] = []
+
+    @property
+    def run(self) -> TrainingRun | None:
+        return self.training.run
+
+    @property
+    def result(self) -> Path | None:
+        return self.training.result
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="retrain"):
             yield Label("Train a model on your own text", classes="title")
-            yield Input(
-                placeholder="a .txt file or a folder of them (Tab completes), then Enter",
-                suggester=PathSuggester(),
-                id="corpus",
+            yield PathInput(
+                placeholder="a .txt file or a folder of them (Tab completes), then Enter", id="corpus"
             )
             yield Static("", id="report")
             with Horizontal(classes="settings"):
@@ -127,10 +93,15 @@ class RetrainScreen(Screen[Path | None]):
                         yield Input(id=name, placeholder=placeholder)
             with Horizontal(id="buttons"):
                 yield Button("Train (Ctrl+T)", id="start", variant="primary")
-                yield Button("Cancel training (Esc)", id="cancel", variant="error", disabled=True)
+                yield Button("Cancel training (F4)", id="cancel", variant="error", disabled=True)
                 yield Button("Use it now (Y)", id="use", variant="success", disabled=True)
-            # A total from the start: without one the bar animates as if something were running.
-            yield ProgressBar(id="progress", show_eta=True, total=1)
+            # Where the run ended and what to do next, near the top: never below the fold.
+            yield Static("", id="outcome")
+            with Horizontal(id="progress-row"):
+                # A total from the start: without one the bar animates as if something were running.
+                # Its own ETA would guess from the bar's pace; the trainer's knows the time limit.
+                yield ProgressBar(id="progress", show_eta=False, total=100)
+                yield Label("", id="eta")
             with Horizontal(id="charts"):
                 with Vertical():
                     yield Label("training loss")
@@ -157,6 +128,7 @@ class RetrainScreen(Screen[Path | None]):
             self.query_one("#report", Static).update(Text(missing, style="bold yellow"))
             self.query_one("#start", Button).disabled = True
         self.query_one("#corpus", Input).focus()
+        self.training.listeners.append(self._progress)
 
     # -- the corpus --------------------------------------------------------------------
 
@@ -226,27 +198,10 @@ class RetrainScreen(Screen[Path | None]):
 
     def _options(self) -> list[str] | None:
         """Command-line options from the form, or None after saying what is wrong."""
-        values = {name: self.query_one(f"#{name}", Input).value.strip() for name in FIELDS}
-        options: list[str] = ["--name", values["name"] or "mine"]
-        wanted = {"units": int, "layers": int, "window": int, "epochs": int, "seed": int, "lr": float}
-        if not values["lr"]:
-            del wanted["lr"]  # the trainer picks one sized to the text
-        for name, kind in wanted.items():
-            try:
-                number = kind(values[name])
-            except ValueError:
-                self.notify(f"'{values[name]}' is not a valid {name}.", severity="error", markup=False)
-                return None
-            options += [f"--{name}", str(number)]
-        if values["budget"]:
-            try:
-                budget = float(values["budget"])
-            except ValueError:
-                self.notify(
-                    f"'{values['budget']}' is not a number of seconds.", severity="error", markup=False
-                )
-                return None
-            options += ["--time-budget", str(budget)]
+        options = options_from({name: self.query_one(f"#{name}", Input).value.strip() for name in FIELDS})
+        if isinstance(options, str):
+            self.notify(options, severity="error", markup=False)
+            return None
         return options
 
     def action_train(self) -> None:
@@ -265,61 +220,45 @@ class RetrainScreen(Screen[Path | None]):
         if not re.fullmatch(MODEL_NAME, name):
             self.notify("A model's name is letters, digits, '-', '_' or '.', up to 64 characters.")
             return
-        out = _free_path(user_models_dir(self.data_dir), name)
+        out = free_path(user_models_dir(self.data_dir), name)
         corpus_path = Path(self.query_one("#corpus", Input).value.strip()).expanduser()
-        self.run = TrainingRun(self.trainer_command, corpus_path, out, options)
-        self.result = None
-        self._losses, self._perplexities, self._accuracies = [], [], []
-        self.query_one("#use", Button).disabled = True
-        self.query_one("#start", Button).disabled = True
-        self.query_one("#cancel", Button).disabled = False
+        run = TrainingRun(self.trainer_command, corpus_path, out, options)
+        self.training.begin(run, out.stem)
         self.query_one("#figures", Static).update("")
+        self.query_one("#outcome", Static).display = False
         log = self.query_one(Log)
         log.clear()
         log.write_line(f"training into {out}")
-        self._follow(self.run)
+        self._show_standing()
+        self._follow(run)
 
     @work(exclusive=True, group="training", exit_on_error=False)
     async def _follow(self, run: TrainingRun) -> None:
         try:
             await run.start()
         except OSError as error:
-            self._finished(Outcome("crashed", f"The trainer could not start ({error.strerror})."))
+            self.training.end(Outcome("crashed", f"The trainer could not start ({error.strerror})."))
             return
         async for event in run.events():
-            self._progress(event)
-        self._finished(await run.finish())
+            self.training.follow(event)
+        self.training.end(await run.finish())
 
-    def _progress(self, event: dict) -> None:  # type: ignore[type-arg]
+    def _progress(self, event: dict[str, Any]) -> None:
+        """The training's listener: log what the event says and show where the run stands."""
         kind = event.get("event")
         log = _VisibleLog(self.query_one(Log))
-        bar = self.query_one(ProgressBar)
         if kind == "start":
-            bar.update(
-                total=max(1, int(event.get("epochs", 1)) * int(event.get("steps_per_epoch", 1))), progress=0
-            )
             log.write_line(
                 f"{event.get('tokens', 0):,} tokens, vocabulary {event.get('vocabulary', 0):,}, "
                 f"{event.get('parameters', 0):,} weights, on {event.get('device', '?')}"
             )
             for note in event.get("notes", []):
                 log.write_line(f"note: {note}")
-        elif kind == "step":
-            bar.update(progress=int(event.get("step", 0)))
-            loss = float(event.get("loss", math.nan))
-            if math.isfinite(loss):
-                self._losses.append(loss)
-                self.query_one("#loss", Sparkline).data = self._losses[-200:]
         elif kind == "epoch":
-            figures = event.get("metrics", {})
-            perplexity = float(figures.get("perplexity", math.nan))
-            if math.isfinite(perplexity):
-                self._perplexities.append(perplexity)
-                self.query_one("#perplexity", Sparkline).data = self._perplexities
-            self._accuracies.append(float(figures.get("top1", 0)))
-            self.query_one("#accuracy", Sparkline).data = self._accuracies
+            figures = event.get("metrics") or {}
             log.write_line(
-                f"epoch {float(event.get('epoch', 0)):.1f}: perplexity {perplexity:.1f}, "
+                f"epoch {float(event.get('epoch', 0)):.1f}: "
+                f"perplexity {float(figures.get('perplexity', float('nan'))):.1f}, "
                 f"top-1 {float(figures.get('top1', 0)):.1%}, windowed {float(figures.get('windowed', 0)):.1%}"
             )
         elif kind == "sample":
@@ -336,38 +275,74 @@ class RetrainScreen(Screen[Path | None]):
             log.write_line(f"exported: parity {float(event.get('parity', 0)):.1e}")
         elif kind in ("error", "log"):
             log.write_line(str(event.get("message") or event.get("text") or ""))
+        elif kind == "ended" and self.training.outcome is not None:
+            self._finished(self.training.outcome)
+        self._show_standing()
+
+    def _show_standing(self) -> None:
+        training = self.training
+        self.query_one(ProgressBar).update(progress=round(100 * (training.fraction or 0)))
+        says = {"starting": "starting…", "exporting": "exporting and checking…"}.get(training.phase)
+        self.query_one("#eta", Label).update(says or time_left(training.eta))
+        charts = training.charts
+        for chart, data in (
+            ("#loss", charts.losses),
+            ("#perplexity", charts.perplexities),
+            ("#accuracy", charts.accuracies),
+        ):
+            sparkline = self.query_one(chart, Sparkline)
+            sparkline.data = list(data)
+            sparkline.styles.width = "1fr" if len(data) >= FULL_CHART else max(len(data), 1)
+        running = training.running
+        self.query_one("#start", Button).disabled = running or not training_available()
+        self.query_one("#cancel", Button).disabled = not running
+        self.query_one("#use", Button).disabled = running or training.result is None
 
     def _finished(self, outcome: Outcome) -> None:
-        self.run = None
-        self.query_one("#start", Button).disabled = False
-        self.query_one("#cancel", Button).disabled = True
         log = _VisibleLog(self.query_one(Log))
         log.write_line(outcome.message)
         failed = outcome.kind not in ("exported", "cancelled")
         self.notify(outcome.message, severity="error" if failed else "information", markup=False)
+        shown = Text(visible(outcome.message), style="bold red" if failed else "bold")
         if outcome.kind == "exported" and outcome.path is not None:
-            self.result = outcome.path
-            self.query_one("#use", Button).disabled = False
+            shown.append("\nPress Y (or the button) to write with it now; the old model stays available.")
             self.query_one("#use", Button).focus()
-            log.write_line("Press Y (or the button) to write with it now; the old model stays available.")
+        outcome_line = self.query_one("#outcome", Static)
+        outcome_line.update(shown)
+        outcome_line.display = True
+        self.call_after_refresh(outcome_line.scroll_visible, animate=False)
 
-    async def action_back(self) -> None:
-        if self.run is not None:
-            await self.run.cancel()
-            return
+    def action_back(self) -> None:
+        """Back to writing; a run goes on (the status bar shows it, Ctrl+T comes back here)."""
         self.dismiss(None)
 
-    def action_use(self) -> None:
-        if self.result is None or self.run is not None:
+    def action_cancel(self) -> None:
+        """Cancel the run, once the writer says so: what it has learnt is lost."""
+        if self.run is None:
+            self.notify("No training is running.", markup=False)
             return
-        self.dismiss(self.result)
+        from .confirm import ConfirmScreen
+
+        async def answer(yes: bool | None) -> None:
+            if yes:
+                await self.training.cancel()
+
+        question = f"Cancel training '{self.training.name}'? Nothing of this run will be kept."
+        self.app.push_screen(ConfirmScreen(question), answer)
+
+    def action_use(self) -> None:
+        result = self.result
+        if result is None or self.run is not None:
+            return
+        self.training.taken()
+        self.dismiss(result)
 
     @on(Button.Pressed)
-    async def _button(self, event: Button.Pressed) -> None:
+    def _button(self, event: Button.Pressed) -> None:
         if event.button.id == "start":
             self.action_train()
-        elif event.button.id == "cancel" and self.run is not None:
-            await self.run.cancel()
+        elif event.button.id == "cancel":
+            self.action_cancel()
         elif event.button.id == "use":
             self.action_use()
 
@@ -380,13 +355,3 @@ class _VisibleLog:
 
     def write_line(self, line: str) -> None:
         self._log.write_line(visible(line))
-
-
-def _free_path(folder: Path, name: str) -> Path:
-    """``folder/name.onnx``, or ``name-2.onnx`` and so on: a new model never replaces another."""
-    path = folder / f"{name}{MODEL_SUFFIX}"
-    number = 2
-    while path.exists():
-        path = folder / f"{name}-{number}{MODEL_SUFFIX}"
-        number += 1
-    return path

@@ -21,6 +21,7 @@ from ...engine import Model
 from ...session import Analysis, Change, ModelWord, TurnRequest, WritingSession
 from ..keys import KEYS
 from ..trainer import TRAINER
+from ..training import Training
 from ..widgets.candidates import CandidatesPanel
 from ..widgets.notice_bar import NoticeBar
 from ..widgets.status_bar import StatusBar
@@ -34,10 +35,16 @@ class WriterScreen(Dialogs):
 
     BINDINGS = list(KEYS)
 
-    def __init__(self, session: WritingSession, trainer_command: Sequence[str] = TRAINER) -> None:
+    def __init__(
+        self,
+        session: WritingSession,
+        trainer_command: Sequence[str] = TRAINER,
+        training: Training | None = None,
+    ) -> None:
         super().__init__()
         self.session = session
         self.trainer_command = list(trainer_command)
+        self.training = training or Training()
 
     def compose(self) -> ComposeResult:
         model = self.session.model
@@ -54,6 +61,7 @@ class WriterScreen(Dialogs):
 
     def on_mount(self) -> None:
         self.session.listener = self._on_change
+        self.training.listeners.append(lambda event: self._show_status())
         self.query_one(WriterInput).focus()
         self._on_change(Change(story=True))
         self.offer_restore()
@@ -82,7 +90,11 @@ class WriterScreen(Dialogs):
     def _show_status(self) -> None:
         session = self.session
         self.query_one(StatusBar).show(
-            session.model.name, session.settings, session.story.word_count(), session.writing
+            session.model.name,
+            session.settings,
+            session.story.word_count(),
+            session.writing,
+            self.training.status(),
         )
 
     def _show_candidates(self) -> None:

@@ -16,6 +16,7 @@ from ...session import Crashed
 
 if TYPE_CHECKING:
     from ...session import WritingSession
+    from ..training import Training
 
 
 class Dialogs(Screen[None]):
@@ -24,6 +25,8 @@ class Dialogs(Screen[None]):
     session: WritingSession
     trainer_command: list[str]
     """The command that trains a model (tests give a scripted one)."""
+    training: Training
+    """The app's training run, which goes on while the writer writes."""
 
     # -- at start ----------------------------------------------------------------------
 
@@ -123,13 +126,16 @@ class Dialogs(Screen[None]):
     def action_models(self) -> None:
         from .models import ModelsScreen
 
-        model = self.session.model
-        self.app.push_screen(ModelsScreen(self.session.data_dir, model.path), self.use_model)
+        self.app.push_screen(ModelsScreen(self.session), self.use_model)
 
     def action_retrain(self) -> None:
+        """The retrain panel: one for the whole session, so a run and its figures outlive a visit."""
         from .retrain import RetrainScreen
 
-        self.app.push_screen(RetrainScreen(self.session.data_dir, self.trainer_command), self.use_model)
+        if not self.app.is_screen_installed("retrain"):
+            panel = RetrainScreen(self.session.data_dir, self.trainer_command, self.training)
+            self.app.install_screen(panel, "retrain")
+        self.app.push_screen("retrain", self.use_model)
 
     def use_model(self, path: Path | None) -> None:
         """Write with the model at ``path`` from now on, and compare it with the one it replaces."""

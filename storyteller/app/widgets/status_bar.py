@@ -1,4 +1,4 @@
-"""The status bar: whether the model is writing, the model, word count and settings."""
+"""The status bar: whether the model is writing, a model in training, the model, word count and settings."""
 
 from __future__ import annotations
 
@@ -10,11 +10,15 @@ from ...text import visible
 
 
 class StatusBar(Static):
-    def show(self, model: str, settings: WriterSettings, words: int, writing: bool) -> None:
+    def show(
+        self, model: str, settings: WriterSettings, words: int, writing: bool, training: str | None = None
+    ) -> None:
         # Most important first: a narrow terminal cuts the end of the line.
         text = Text()
         if writing:
             text.append(" ✎ writing… Esc stops ", style="reverse bold")
+        if training:
+            text.append(f" {visible(training)} ", style="bold")
         text.append(f" {visible(model)} ", style="reverse")
         text.append(f" {words:,} words · {settings.describe()}")
         if settings.colour:

@@ -12,8 +12,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ...engine import Detokenizer, TokenizerConfig
+from ...engine import TokenizerConfig
+from ...engine.page import bubbles
 from ...engine.story import Story, Turn, Word
+from ...engine.tokenizer import Speller
 from ...text import visible
 
 # Probability bands for colouring words: (lowest probability, style).
@@ -75,8 +77,8 @@ class StoryView(VerticalScroll, can_focus=False):
         self._story: Story | None = None
         self._revision = 0  # the story's revision when the pieces were last brought up to date
         self._pieces: list[str] = []  # each word's text, spacing included, safe to show
-        self._detokenizer = Detokenizer(tokenizer)
-        self._checkpoints: list[Detokenizer] = []  # [i]: the detokenizer before word i·CHECKPOINT_EVERY
+        self._speller = Speller(tokenizer)
+        self._checkpoints: list[Speller] = []  # [i]: the speller before word i·CHECKPOINT_EVERY
         self._drawn: list[tuple[TurnView, tuple[object, ...] | None]] = []  # the views, and what each shows
         self._limit = TURNS_SHOWN
         self._hidden = 0
@@ -98,7 +100,7 @@ class StoryView(VerticalScroll, can_focus=False):
         self._update_pieces(story)
         self.query_one(Greeting).display = not story.words
         follow = self.following
-        turns = story.turns()
+        turns = bubbles(story.turns())
         at = None  # the word cursor's turn, which must be drawn
         if cursor is not None:
             at = bisect.bisect_right(turns, cursor, key=lambda t: t.start) - 1
@@ -184,14 +186,15 @@ class StoryView(VerticalScroll, can_focus=False):
             del self._pieces[keep:]
             del self._checkpoints[keep // CHECKPOINT_EVERY + 1 :]
             if not self._checkpoints:
-                self._checkpoints.append(Detokenizer(self._tokenizer))
-            self._detokenizer = copy.copy(self._checkpoints[-1])
+                self._checkpoints.append(Speller(self._tokenizer))
+            self._speller = copy.copy(self._checkpoints[-1])
             for word in words[(len(self._checkpoints) - 1) * CHECKPOINT_EVERY : keep]:
-                self._detokenizer.push(word.token)  # back to the state after the words kept
+                self._speller.push(word.token)  # back to the state after the words kept
         for index in range(len(self._pieces), len(words)):
             if index % CHECKPOINT_EVERY == 0 and index // CHECKPOINT_EVERY == len(self._checkpoints):
-                self._checkpoints.append(copy.copy(self._detokenizer))
-            self._pieces.append(visible(self._detokenizer.push(words[index].token)))
+                self._checkpoints.append(copy.copy(self._speller))
+            word = words[index]
+            self._pieces.append(visible(self._speller.push(word.token, word.form, word.space)))
 
     def _turn_text(self, turn: Turn, cursor: int | None, colour: bool) -> Text:
         text = Text()
