@@ -178,7 +178,8 @@ class BarReporter:
                 f"stopped: {event['stopped']} after {event['epochs']:.2f} epochs, {event['seconds']:.1f} s"
             )
             metrics = {"held_out": event["held_out"], "model": event["metrics"], **event["baselines"]}
-            self.line("\n".join(figures_table(metrics)))
+            for row in figures_table(metrics):
+                self.line(row)
 
     def line(self, text: str) -> None:
         if self.tty:

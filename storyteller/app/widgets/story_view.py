@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ...engine import Detokenizer, TokenizerConfig
+from ...engine import PARAGRAPH, Detokenizer, TokenizerConfig
 from ...engine.story import Story, Turn, Word
 from ...text import visible
 
@@ -191,7 +191,8 @@ class StoryView(VerticalScroll, can_focus=False):
         for index in range(len(self._pieces), len(words)):
             if index % CHECKPOINT_EVERY == 0 and index // CHECKPOINT_EVERY == len(self._checkpoints):
                 self._checkpoints.append(copy.copy(self._detokenizer))
-            self._pieces.append(visible(self._detokenizer.push(words[index].token)))
+            token = words[index].token  # only a paragraph break starts a line, never a token's own
+            self._pieces.append(visible(self._detokenizer.push(token), keep_newlines=token == PARAGRAPH))
 
     def _turn_text(self, turn: Turn, cursor: int | None, colour: bool) -> Text:
         text = Text()
