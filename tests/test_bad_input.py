@@ -516,3 +516,98 @@ def test_a_full_disk_while_checkpointing_is_one_sentence_and_the_run_goes_on(
     assert "could not be saved" in err and "No space left on device" in err and "Traceback" not in err
     assert out.exists() and not (tmp_path / "c.pt").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+# -- the quieter ones ---------------------------------------------------------------------------
+
+
+def test_an_unreadable_subfolder_is_named_not_skipped_silently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storyteller.engine import read_corpus
+
+    (tmp_path / "open").mkdir()
+    (tmp_path / "open" / "a.txt").write_text("the fox ran . " * 50)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "b.txt").write_text("the owl sang . " * 50)
+    real = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied")  # root reads everything: pretend
+        return real(path)
+
+    monkeypatch.setattr("storyteller.engine.corpus.os.scandir", scandir)
+    corpus = read_corpus(tmp_path)
+    assert [p.name for p, _ in corpus.sources] == ["a.txt"]
+    assert any("locked" in note and "Permission denied" in note for note in corpus.notes)
+
+
+def test_a_corpus_removed_between_the_check_and_the_read_is_one_sentence(tmp_path: Path) -> None:
+    from storyteller.engine import CorpusError, read_corpus
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_text("the fox ran . " * 50)
+    corpus = read_corpus(folder)
+    shutil.rmtree(folder)
+    with pytest.raises(CorpusError) as gone:
+        list(corpus.blocks())
+    assert "was removed" in str(gone.value) and "\n" not in str(gone.value)
+
+
+def test_replay_runs_the_model_only_as_far_as_it_must(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from storyteller.engine import Model
+
+    fed: list[int] = []
+    real = Model.run
+
+    def run(self, ids, state=None):  # type: ignore[no-untyped-def]
+        fed.append(ids.size)
+        return real(self, ids, state)
+
+    monkeypatch.setattr(Model, "run", run)
+    words = [{"t": "the", "by": "writer"}] * 5_000
+    story = _story(tmp_path, json.dumps({**GOOD_STORY, "words": words}))
+    assert main(["replay", str(story), "--model", str(TINY_MODEL)]) == 0
+    assert "records no probabilities" in capsys.readouterr().out
+    assert fed == []
+
+
+def test_a_huge_repetition_penalty_lets_no_numpy_warning_through(capsys: pytest.CaptureFixture[str]) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for extra in ([], ["--temperature", "1e-300"], ["--greedy"]):
+            argv = [
+                "generate",
+                "the the the",
+                "--repetition-penalty",
+                "1e308",
+                "--seed",
+                "1",
+                "--words",
+                "40",
+            ]
+            assert main([*argv, *extra, "--model", str(TINY_MODEL)]) == 0, capsys.readouterr().err
+    assert "Warning" not in capsys.readouterr().err
+
+
+def test_a_long_story_is_scored_in_bounded_pieces(tiny_model, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from storyteller.engine import Model, Predictor
+    from storyteller.engine.predictor import SCORE_PIECE
+
+    fed: list[int] = []
+    real = Model.run
+
+    def run(self, ids, state=None):  # type: ignore[no-untyped-def]
+        fed.append(ids.size)
+        return real(self, ids, state)
+
+    monkeypatch.setattr(Model, "run", run)
+    scores = Predictor(tiny_model).score(["the", "kettle", "sang", "."] * 1_000)
+    assert len(scores) == 4_000 and max(fed) <= SCORE_PIECE
