@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import __version__
 from .engine import (
+    PARAGRAPH,
     Detokenizer,
     Model,
     Predictor,
@@ -24,11 +25,12 @@ from .engine import (
     tokenize,
 )
 from .engine.model import ModelError
+from .engine.registry import resolve_name
 from .engine.replay import replay
 from .engine.sampling import entropy_bits
 from .engine.story import load_story
 from .errors import StorytellerError
-from .figures import figures_table, weights_line
+from .figures import count, figures_table, weights_line
 from .text import visible
 
 EXIT_USAGE = 2
@@ -205,10 +207,12 @@ def generate(args: argparse.Namespace) -> int:
     predictor, tokens = _predictor(args, model)
     detokenizer = Detokenizer(model.card.tokenizer)
     out = sys.stdout
-    out.write(visible("".join(detokenizer.push(t) for t in tokens)))
+    # Only a paragraph break may start a new line: a token from the model's vocabulary may not.
+    out.write("".join(visible(detokenizer.push(t), keep_newlines=t == PARAGRAPH) for t in tokens))
     out.flush()
     for generated in predictor.generate(args.words, config, threading.Event()):
-        out.write(visible(detokenizer.push(generated.token)))
+        token = generated.token
+        out.write(visible(detokenizer.push(token), keep_newlines=token == PARAGRAPH))
         out.flush()
     out.write("\n")
     return 0
@@ -244,8 +248,12 @@ def models(args: argparse.Namespace) -> int:
         print("No models found.")
         return 0
     for entry in entries:
-        size = entry.path.stat().st_size / 1e6
-        print(visible(f"{entry.name}  [{entry.source}]  {entry.path}  {size:.1f} MB"))
+        # Each model on its own: one that cannot be read says so and the list goes on.
+        try:
+            size = f"{entry.path.stat().st_size / 1e6:.1f} MB"
+        except OSError:
+            size = "gone"
+        print(visible(f"{entry.name}  [{entry.source}]  {entry.path}  {size}"))
         try:
             model = load(entry.path)
         except ModelError as error:
@@ -256,7 +264,7 @@ def models(args: argparse.Namespace) -> int:
         print(
             visible(
                 f"    {card.layers}×{card.units} LSTM, vocabulary {len(card.vocabulary):,}, "
-                f"window {card.window}; trained on {corpus.get('words', 0):,} words; "
+                f"window {card.window}; trained on {count(corpus.get('words', 0))} words; "
                 f"created {card.created or 'unknown'}"
             )
         )
@@ -269,7 +277,13 @@ def models(args: argparse.Namespace) -> int:
 def replay_story(args: argparse.Namespace) -> int:
     """Exit 0 when every recorded probability holds, 1 when some do not."""
     story = load_story(args.story)
-    model = _load_model(args.model or story.model.get("name") or None)
+    if args.model:
+        model = _load_model(args.model)
+    elif story.model.get("name"):
+        # A name from the file, never a path: a story must not choose which file is opened.
+        model = load(resolve_name(story.model["name"]))
+    else:
+        model = _load_model(None)
     report = replay(story, model)
     if report.same_model is False:
         print(

@@ -15,7 +15,7 @@ def weights_line(training: Mapping[str, Any]) -> str:
         return "weights: fp32"
     try:
         agreed = float(quantization["top1_agreement"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         return f"weights: {quantization.get('weights', '?')}"
     kind = quantization.get("weights", "?")
     return f"weights: {kind} (same next word as fp32 on {agreed:.1%} of the held-out text)"
@@ -36,6 +36,13 @@ def figures_table(metrics: Mapping[str, Any]) -> list[str]:
                 f"  {name:8} {float(row['perplexity']):10.1f} {float(row['top1']):7.1%} "
                 f"{float(row['top5']):7.1%} {float(row['windowed']):9.1%}"
             )
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             lines.append(f"  {name:8} (unreadable)")
     return lines
+
+
+def count(value: object) -> str:
+    """A count from a model card, with thousands separators; '?' when the card's value is no count."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**15:
+        return f"{value:,}"
+    return "?"

@@ -409,15 +409,20 @@ async def test_declining_a_restore_keeps_the_story_in_the_list(tiny_model, tmp_p
         assert len(list((tmp_path / "stories").glob("*.json"))) == 1
 
 
-async def test_an_unreadable_autosave_is_left_alone_with_a_notice(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    (tmp_path / "autosave.json").write_text('{"format": "storyteller-story", "version": 1, "words": [')
+async def test_an_unreadable_autosave_is_set_aside_untouched_with_a_notice(
+    tiny_model, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    cut = '{"format": "storyteller-story", "version": 1, "words": ['
+    (tmp_path / "autosave.json").write_text(cut)
     app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert not isinstance(app.screen, RestoreScreen)
-        assert (tmp_path / "autosave.json").exists()
         await write(pilot, "still works")
         assert tokens(app) == ["still", "works"]
+        # Kept under a name of its own before anything was written; the new story autosaves apart.
+        (kept,) = tmp_path.glob("unreadable-autosave-*.json")
+        assert kept.read_text() == cut
 
 
 async def test_quitting_files_the_story_and_removes_the_autosave(app: StorytellerApp, tmp_path: Path) -> None:

@@ -166,3 +166,131 @@ async def test_a_model_name_that_would_leave_its_folder_is_refused(
         assert screen.run is None
         assert any("A model's name is letters" in n for n in notices(app))
         assert not (tmp_path.parent / "escaped.onnx").exists()
+
+
+# -- a story is never lost: refused autosaves are set aside, a full disk asks at quit ---------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"format": "storyteller-story", "version": 1, "words": [{"t": "once", "by"',  # cut short
+        b'{"format": "storyteller-story", "version": 99, "words": []}',  # from a newer storyteller
+        b"[" * 100_000 + b"]" * 100_000,  # nested past the stack
+    ],
+    ids=["truncated", "newer", "nested"],
+)
+async def test_a_refused_autosave_is_set_aside_before_anything_is_written(
+    app: StorytellerApp, tmp_path: Path, content: bytes
+) -> None:
+    (tmp_path / "autosave.json").write_bytes(content)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        kept = [p for p in tmp_path.iterdir() if p.name.startswith("unreadable-autosave")]
+        assert len(kept) == 1 and kept[0].read_bytes() == content
+        assert any("kept, untouched" in n and "\n" not in n for n in notices(app))
+        await write(pilot, "the kettle")
+        assert kept[0].read_bytes() == content  # the new story autosaves beside it, never over it
+        assert b'"kettle"' in (tmp_path / "autosave.json").read_bytes()
+    assert kept[0].read_bytes() == content
+
+
+async def test_a_folder_where_the_autosave_goes_is_set_aside_and_quitting_works(
+    app: StorytellerApp, tmp_path: Path
+) -> None:
+    (tmp_path / "autosave.json").mkdir()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert any("is a folder" in n for n in notices(app))
+        await write(pilot, "the kettle")
+        (tmp_path / "autosave.json").unlink()
+        (tmp_path / "autosave.json").mkdir()  # and again while it runs
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code in (0, None)
+    assert len(list((tmp_path / "stories").glob("*.json"))) == 1
+
+
+def _full_disk(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every write under ``folder`` fails as a full disk does; other folders still take files."""
+    from storyteller.engine import files
+
+    real = files.write_atomically
+
+    def write_atomically(data: bytes, path: Path) -> None:
+        if folder in Path(path).parents:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(data, path)
+
+    monkeypatch.setattr(files, "write_atomically", write_atomically)
+    monkeypatch.setattr("storyteller.engine.story.write_atomically", write_atomically)
+    monkeypatch.setattr("storyteller.session.autosave.write_atomically", write_atomically)
+
+
+async def test_on_a_full_disk_quitting_asks_where_the_story_can_go(
+    app: StorytellerApp,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from storyteller.app.screens.save import SaveScreen
+    from storyteller.app.screens.unsaved import UnsavedScreen
+
+    elsewhere = tmp_path_factory.mktemp("usb-stick") / "rescued.md"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        _full_disk(tmp_path, monkeypatch)
+        for text in ("the kettle", "sang", "and sang"):
+            await write(pilot, text)
+        assert sum("Autosave failed" in n for n in notices(app)) == 1  # said once, not at every key
+        await pilot.press("ctrl+q")
+        await settle_screen(pilot, UnsavedScreen)
+        assert app.is_running
+        shown = " ".join(str(label.render()) for label in app.screen.query("Label"))
+        assert "No space left on device" in shown and "clipboard" in shown and "another folder" in shown
+        await pilot.press("c")
+        await settle_screen(pilot, UnsavedScreen)
+        assert "kettle sang and sang" in app.clipboard.lower()
+        await pilot.press("s")
+        await settle_screen(pilot, SaveScreen)
+        app.screen.query_one(Input).value = str(elsewhere)
+        await pilot.press("enter")
+        for _ in range(100):
+            await pilot.pause(0.01)
+            if not app.is_running:
+                break
+    assert not app.is_running
+    assert "kettle sang and sang" in elsewhere.read_text().lower()
+
+
+async def settle_screen(pilot, kind: type) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(200):
+        await pilot.pause(0.01)
+        if isinstance(pilot.app.screen, kind):
+            return
+    raise AssertionError(f"{kind.__name__} did not open; {pilot.app.screen!r} is on top")
+
+
+async def test_a_fifo_corpus_in_the_retrain_panel_is_refused_and_quitting_works(
+    app: StorytellerApp, tmp_path: Path
+) -> None:
+    import os
+
+    from storyteller.app.screens.retrain import RetrainScreen
+
+    pipe = tmp_path / "corpus.txt"
+    os.mkfifo(pipe)
+    async with app.run_test(size=(130, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle_screen(pilot, RetrainScreen)
+        app.screen.query_one("#corpus", Input).value = str(pipe)
+        await pilot.press("enter")
+        for _ in range(200):
+            await pilot.pause(0.01)
+            if "named pipe" in str(app.screen.query_one("#report").render()):
+                break
+        assert "named pipe" in str(app.screen.query_one("#report").render())
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert not app.is_running

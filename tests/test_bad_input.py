@@ -7,6 +7,7 @@ leave every file it touched exactly as it was; each accepted oddity must simply 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -31,13 +32,14 @@ def _file(folder: Path, name: str, content: bytes) -> Path:
 
 
 def _card_edit(folder: Path, edit: Callable[[dict], None], name: str = "edited.onnx") -> Path:  # type: ignore[type-arg]
+    """The tiny model with its card edited; a field set to "DEEP" becomes a list nested 100,000 deep."""
     onnx = pytest.importorskip("onnx")
     proto = onnx.load(TINY_MODEL)
     for entry in proto.metadata_props:
         if entry.key == METADATA_KEY:
             card = json.loads(entry.value)
             edit(card)
-            entry.value = json.dumps(card)
+            entry.value = json.dumps(card).replace('"DEEP"', "[" * 100_000 + "]" * 100_000)
     path = folder / name
     onnx.save(proto, path)
     return path
@@ -182,7 +184,90 @@ REFUSED: list[tuple[str, str, Make]] = [
         "does not exist",
         lambda d: ["replay", str(d / "none.json"), "--model", str(TINY_MODEL)],
     ),
+    # -- special files: refused at once, never waited on or read without end --
+    ("model is a FIFO", "named pipe", lambda d: ["generate", "the", "--model", str(_fifo(d, "m.onnx"))]),
+    (
+        "model links to /dev/zero",
+        "a device",
+        lambda d: ["candidates", "the", "--model", str(_zero(d, "z.onnx"))],
+    ),
+    (
+        "story is a FIFO",
+        "named pipe",
+        lambda d: ["replay", str(_fifo(d, "s.json")), "--model", str(TINY_MODEL)],
+    ),
+    ("story links to /dev/zero", "a device", lambda d: ["replay", str(_zero(d, "s.json"))]),
+    (
+        "story names /dev/zero as its model",
+        "not a model's name",
+        lambda d: ["replay", str(_story(d, json.dumps({**GOOD_STORY, "model": {"name": "/dev/zero"}})))],
+    ),
+    ("story nested 100,000 deep", "nested too deeply", lambda d: ["replay", str(_story(d, "[" * 100_000))]),
+    (
+        "model card nested 100,000 deep",
+        "nested too deeply",
+        lambda d: ["generate", "the", "--model", str(_card_edit(d, lambda c: c.update(metrics="DEEP")))],
+    ),
+    ("corpus is a FIFO", "named pipe", lambda d: ["train", str(_fifo(d, "c.txt"))]),
+    ("corpus links to /dev/zero", "a device", lambda d: ["train", str(_zero(d, "c.txt"))]),
+    (
+        "corpus in terminal colours",
+        "terminal colour codes",
+        lambda d: [
+            "train",
+            str(_file(d, "ansi.txt", b"\x1b[1;31mthe\x1b[0m \x1b[32mfox\x1b[0m ran . " * 500)),
+        ],
+    ),
+    ("resume a FIFO", "named pipe", lambda d: ["train", str(FABLE), "--resume", str(_fifo(d, "c.pt"))]),
+    # -- flags checked against the limits the loader holds a model to, before any training --
+    ("train seed -1", "--seed must be from 0", lambda d: ["train", str(FABLE), "--seed", "-1"]),
+    ("train seed 2**70", "--seed must be from 0", lambda d: ["train", str(FABLE), "--seed", str(2**70)]),
+    ("train threads -1", "--threads must be from 1", lambda d: ["train", str(FABLE), "--threads", "-1"]),
+    (
+        "train units 10,000,000",
+        "--units must be from 1",
+        lambda d: ["train", str(FABLE), "--units", "10000000"],
+    ),
+    ("train lr inf", "--lr must be a finite number", lambda d: ["train", str(FABLE), "--lr", "inf"]),
+    ("train layers 17", "--layers must be from 1 to 16", lambda d: ["train", str(FABLE), "--layers", "17"]),
+    (
+        "train window 10001",
+        "--window must be from 1 to 10,000",
+        lambda d: ["train", str(FABLE), "--window", "10001"],
+    ),
+    (
+        "train min count huge",
+        "--min-count must be from 1",
+        lambda d: ["train", str(FABLE), "--min-count", str(10**15)],
+    ),
+    (
+        "train max vocab huge",
+        "--max-vocab must be from 3",
+        lambda d: ["train", str(FABLE), "--max-vocab", str(10**7)],
+    ),
+    (
+        "train checkpoint in a missing folder",
+        "does not exist",
+        lambda d: ["train", str(FABLE), "--checkpoint", str(d / "gone" / "c.pt")],
+    ),
+    (
+        "train checkpoint onto a folder",
+        "is a folder",
+        lambda d: ["train", str(FABLE), "--checkpoint", str(d)],
+    ),
+    ("generate seed -1", "seed must be from 0", lambda d: ["generate", "the", "--seed", "-1"]),
+    ("generate seed 2**70", "seed must be from 0", lambda d: ["generate", "the", "--seed", str(2**70)]),
 ]
+
+
+def _fifo(folder: Path, name: str) -> Path:
+    os.mkfifo(folder / name)
+    return folder / name
+
+
+def _zero(folder: Path, name: str) -> Path:
+    (folder / name).symlink_to("/dev/zero")
+    return folder / name
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -193,7 +278,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 def test_refused_with_one_sentence_and_nothing_lost(
     what: str, says: str, make: Make, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if what.startswith(("corpus", "train")):
+    if what.startswith(("corpus", "train", "resume")):
         pytest.importorskip("torch")
     argv = make(tmp_path)
     if argv[0] == "train" and "--out" not in argv:
@@ -341,3 +426,188 @@ def test_an_unreadable_models_folder_hides_nothing_else(
     monkeypatch.setenv("STORYTELLER_MODEL_PATH", str(locked))
     assert main(["models"]) == 0
     assert "default  [shipped]" in capsys.readouterr().out
+
+
+# -- checkpoints: edited ones refused in one sentence, a full disk costs the checkpoint only --
+
+TINY_RUN = ["--layers", "1", "--units", "8", "--epochs", "1", "--progress", "quiet"]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("torch")
+    folder = tmp_path_factory.mktemp("checkpoint")
+    path = folder / "run.pt"
+    assert (
+        main(["train", str(FABLE), "--out", str(folder / "m.onnx"), "--checkpoint", str(path), *TINY_RUN])
+        == 0
+    )
+    return path
+
+
+class Smuggled:
+    """Not a tensor or plain data: unpickling it must be refused."""
+
+
+def _edits() -> dict[str, Callable[[dict], object]]:  # type: ignore[type-arg]
+    import torch
+
+    def shape(payload: dict) -> None:  # type: ignore[type-arg]
+        name = next(iter(payload["model"]))
+        payload["model"][name] = torch.zeros(3, 3)
+
+    return {
+        "wrong types": lambda p: p.update(epoch="3"),
+        "a missing key": lambda p: p.pop("optimizer"),
+        "wrong shapes": shape,
+        "a huge size": lambda p: p["config"].update(units=10_000_000),
+        "wrong config types": lambda p: p["config"].update(layers="two"),
+        "a vocabulary that is no list": lambda p: p.update(vocabulary={"a": 1}),
+        "a smuggled object": lambda p: p.update(extra=Smuggled()),
+    }
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "wrong types",
+        "a missing key",
+        "wrong shapes",
+        "a huge size",
+        "wrong config types",
+        "a vocabulary that is no list",
+        "a smuggled object",
+    ],
+)
+def test_resuming_an_edited_checkpoint_is_one_sentence(
+    checkpoint: Path, edit: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+
+    payload = torch.load(checkpoint, weights_only=True)
+    _edits()[edit](payload)
+    edited = tmp_path / "edited.pt"
+    torch.save(payload, edited)
+    out = tmp_path / "m.onnx"
+    code = main(["train", str(FABLE), "--out", str(out), "--resume", str(edited), *TINY_RUN])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and "warn" not in err.lower(), err
+    assert "Checkpoint" in err and not out.exists()
+
+
+@pytest.mark.torch
+def test_a_full_disk_while_checkpointing_is_one_sentence_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("torch")
+    import errno
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("training.train.torch.save", full)
+    out = tmp_path / "m.onnx"
+    assert (
+        main(["train", str(FABLE), "--out", str(out), "--checkpoint", str(tmp_path / "c.pt"), *TINY_RUN]) == 0
+    )
+    err = capsys.readouterr().err
+    assert "could not be saved" in err and "No space left on device" in err and "Traceback" not in err
+    assert out.exists() and not (tmp_path / "c.pt").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+# -- the quieter ones ---------------------------------------------------------------------------
+
+
+def test_an_unreadable_subfolder_is_named_not_skipped_silently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storyteller.engine import read_corpus
+
+    (tmp_path / "open").mkdir()
+    (tmp_path / "open" / "a.txt").write_text("the fox ran . " * 50)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "b.txt").write_text("the owl sang . " * 50)
+    real = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied")  # root reads everything: pretend
+        return real(path)
+
+    monkeypatch.setattr("storyteller.engine.corpus.os.scandir", scandir)
+    corpus = read_corpus(tmp_path)
+    assert [p.name for p, _ in corpus.sources] == ["a.txt"]
+    assert any("locked" in note and "Permission denied" in note for note in corpus.notes)
+
+
+def test_a_corpus_removed_between_the_check_and_the_read_is_one_sentence(tmp_path: Path) -> None:
+    from storyteller.engine import CorpusError, read_corpus
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_text("the fox ran . " * 50)
+    corpus = read_corpus(folder)
+    shutil.rmtree(folder)
+    with pytest.raises(CorpusError) as gone:
+        list(corpus.blocks())
+    assert "was removed" in str(gone.value) and "\n" not in str(gone.value)
+
+
+def test_replay_runs_the_model_only_as_far_as_it_must(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from storyteller.engine import Model
+
+    fed: list[int] = []
+    real = Model.run
+
+    def run(self, ids, state=None):  # type: ignore[no-untyped-def]
+        fed.append(ids.size)
+        return real(self, ids, state)
+
+    monkeypatch.setattr(Model, "run", run)
+    words = [{"t": "the", "by": "writer"}] * 5_000
+    story = _story(tmp_path, json.dumps({**GOOD_STORY, "words": words}))
+    assert main(["replay", str(story), "--model", str(TINY_MODEL)]) == 0
+    assert "records no probabilities" in capsys.readouterr().out
+    assert fed == []
+
+
+def test_a_huge_repetition_penalty_lets_no_numpy_warning_through(capsys: pytest.CaptureFixture[str]) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for extra in ([], ["--temperature", "1e-300"], ["--greedy"]):
+            argv = [
+                "generate",
+                "the the the",
+                "--repetition-penalty",
+                "1e308",
+                "--seed",
+                "1",
+                "--words",
+                "40",
+            ]
+            assert main([*argv, *extra, "--model", str(TINY_MODEL)]) == 0, capsys.readouterr().err
+    assert "Warning" not in capsys.readouterr().err
+
+
+def test_a_long_story_is_scored_in_bounded_pieces(tiny_model, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from storyteller.engine import Model, Predictor
+    from storyteller.engine.predictor import SCORE_PIECE
+
+    fed: list[int] = []
+    real = Model.run
+
+    def run(self, ids, state=None):  # type: ignore[no-untyped-def]
+        fed.append(ids.size)
+        return real(self, ids, state)
+
+    monkeypatch.setattr(Model, "run", run)
+    scores = Predictor(tiny_model).score(["the", "kettle", "sang", "."] * 1_000)
+    assert len(scores) == 4_000 and max(fed) <= SCORE_PIECE

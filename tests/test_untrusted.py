@@ -6,8 +6,13 @@ tests/test_untrusted.py`` runs a long one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import socket
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +24,10 @@ from storyteller.app import make_app
 from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.candidates import CandidatesPanel
 from storyteller.cli import main
-from storyteller.engine import Model, ModelError, load
+from storyteller.engine import Model, ModelCard, ModelError, Predictor, load
 from storyteller.engine.model import METADATA_KEY
 from storyteller.engine.story import Story, StoryError, load_story
+from storyteller.session.settings import load_settings
 
 from .conftest import TINY_MODEL
 from .test_app import SIZE, settle, write
@@ -184,3 +190,274 @@ async def test_the_app_shows_escapes_and_markup_literally(hostile_model: Path, t
             assert "\x1b" not in shown and "\u202e" not in shown and "\x07" not in shown
         assert "\\x1b[2Jwiped [red]name " in status
         assert any(token.replace("\x1b", "\\x1b").replace("\u202e", "\\u202e") in panel for token in HOSTILE)
+
+
+# -- nesting without a bound -------------------------------------------------------------
+
+DEEP = 100_000
+
+
+def nested(depth: int, kind: str = "list") -> str:
+    """JSON nested ``depth`` deep: lists, or mappings."""
+    return "[" * depth + "]" * depth if kind == "list" else '{"a":' * depth + "1" + "}" * depth
+
+
+deep_json = st.builds(nested, st.integers(100, DEEP), st.sampled_from(["list", "dict"]))
+
+
+@FUZZ
+@given(deep_json, st.sampled_from(["whole", "settings", "model", "title", "word"]))
+def test_stories_nested_without_bound_fail_with_one_sentence(tmp_path_factory, deep: str, where: str) -> None:  # type: ignore[no-untyped-def]
+    head = '{"format": "storyteller-story", "version": 1, '
+    text = {
+        "whole": deep,
+        "settings": head + f'"words": [], "settings": [{{"x": {deep}}}]}}',
+        "model": head + f'"words": [], "model": {{"x": {deep}}}}}',
+        "title": head + f'"words": [], "title": {deep}}}',
+        "word": head + f'"words": [{{"t": "a", "p": {deep}}}]}}',
+    }[where]
+    path = tmp_path_factory.mktemp("deep") / "story.json"
+    path.write_text(text)
+    with pytest.raises(StoryError) as refused:
+        load_story(path)
+    assert "\n" not in str(refused.value)
+
+
+@FUZZ
+@given(deep_json, st.sampled_from(["training", "corpus", "metrics", "vocabulary"]))
+def test_model_cards_nested_without_bound_fail_with_one_sentence(deep: str, where: str) -> None:
+    card = json.loads(_tiny_card())
+    card[where] = "DEEP" if where == "vocabulary" else {"x": "DEEP"}
+    text = json.dumps(card).replace('"DEEP"', deep)
+    with pytest.raises(ValueError) as refused:
+        ModelCard.from_json(text)
+    assert "nested too deeply" in str(refused.value) or "vocabulary" in str(refused.value)
+
+
+def _tiny_card() -> str:
+    session = load(TINY_MODEL).session
+    return session.get_modelmeta().custom_metadata_map[METADATA_KEY]
+
+
+@FUZZ
+@given(st.integers(2_000, DEEP), st.sampled_from(["[", "{a = "]))
+def test_config_files_nested_without_bound_give_the_defaults(
+    tmp_path_factory, depth: int, opener: str
+) -> None:  # type: ignore[no-untyped-def]
+    closer = {"[": "]", "{a = ": "}"}[opener]
+    path = tmp_path_factory.mktemp("deep") / "config.toml"
+    path.write_text(f"[writer]\ntemperature = {opener * depth}1{closer * depth}\n")
+    settings_, problem = load_settings(path)
+    assert settings_ == WriterSettings()
+    assert problem is not None and "\n" not in problem
+
+
+# -- special files: never opened as if they were files, never waited on ----------------------
+
+
+@contextlib.contextmanager
+def within(seconds: float) -> Iterator[None]:
+    """Fail, rather than hang the suite, when the body takes longer than ``seconds``."""
+
+    def expired(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still waiting after {seconds} s: it hangs")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def special(folder: Path, kind: str, name: str) -> Path:
+    """A path named ``name`` in ``folder`` that is no regular file: a FIFO, a folder, a link to
+    an endless device, a dangling link, a link loop, a socket."""
+    path = folder / name
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "dangling":
+        path.symlink_to(folder / "nowhere")
+    elif kind == "loop":
+        path.symlink_to(path)
+    elif kind == "socket":
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(path))
+        server.close()
+    return path
+
+
+SPECIAL = st.sampled_from(["fifo", "folder", "zero", "dangling", "loop", "socket"])
+
+
+@FUZZ
+@given(SPECIAL)
+def test_special_files_as_model_story_corpus_or_config_never_hang(tmp_path_factory, kind: str) -> None:  # type: ignore[no-untyped-def]
+    from storyteller.engine import CorpusError, read_corpus
+
+    folder = tmp_path_factory.mktemp("special")
+    if kind == "socket" and len(str(folder)) > 90:
+        return  # a socket's path has a length limit
+    with within(5):
+        with pytest.raises(ModelError) as model_error:
+            load(special(folder, kind, "model.onnx"))
+        with pytest.raises(StoryError) as story_error:
+            load_story(special(folder, kind, "story.json"))
+        corpus = special(folder, kind, "corpus.txt")
+        if kind != "folder":
+            with pytest.raises(CorpusError) as corpus_error:
+                read_corpus(corpus)
+            assert "\n" not in str(corpus_error.value)
+        settings_, problem = load_settings(special(folder, kind, "config.toml"))
+    assert settings_ == WriterSettings()
+    for error in (model_error.value, story_error.value):
+        assert "\n" not in str(error) and str(error).endswith(".")
+    if kind in ("fifo", "zero", "folder"):
+        assert problem is not None and "\n" not in problem
+
+
+def test_a_fifo_among_a_corpus_folders_files_is_passed_over(tmp_path: Path) -> None:
+    from storyteller.engine import read_corpus
+
+    (tmp_path / "good.txt").write_text("the hedgehog filled the kettle . " * 20)
+    os.mkfifo(tmp_path / "pipe.txt")
+    (tmp_path / "zero.txt").symlink_to("/dev/zero")
+    with within(5):
+        corpus = read_corpus(tmp_path)
+        assert [p.name for p, _ in corpus.sources] == ["good.txt"]
+        assert "hedgehog" in corpus.text
+
+
+def test_a_story_cannot_make_replay_open_a_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("/dev/zero", "../../models/x", str(TINY_MODEL), "a\nb"):
+        story = tmp_path / "story.json"
+        words = [{"t": "the", "by": "writer", "p": 0.5}]
+        story.write_text(
+            json.dumps({"format": "storyteller-story", "version": 1, "words": words, "model": {"name": name}})
+        )
+        with within(5):
+            assert main(["replay", str(story)]) == 2
+        err = capsys.readouterr().err
+        assert "not a model's name" in err and len(err.strip().splitlines()) == 1
+
+
+# -- a crafted model: non-finite scores hidden behind one word ------------------------------
+
+
+def crafted_model(folder: Path, poison: float = float("nan")) -> tuple[Path, str]:
+    """The tiny model with every score made ``poison`` after one word: the graph adds
+    ``table[input_id]`` to each position's scores, ``poison`` for that word and 0 for the rest, so
+    the loader's probe (another word) sees nothing wrong. Returns the path and the word."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import helper, numpy_helper
+
+    proto = onnx.load(TINY_MODEL)
+    tiny: Model = load(TINY_MODEL)
+    word = "the"
+    table = np.zeros(len(tiny.vocabulary), np.float32)
+    table[tiny.vocabulary.id(word)] = poison
+    graph = proto.graph
+    for node in graph.node:
+        node.output[:] = ["clean_logits" if name == "logits" else name for name in node.output]
+    graph.initializer.extend(
+        [numpy_helper.from_array(table, "poison_table"), numpy_helper.from_array(np.array([2]), "last_axis")]
+    )
+    graph.node.extend(
+        [
+            helper.make_node("Gather", ["poison_table", "input_ids"], ["poison"]),
+            helper.make_node("Unsqueeze", ["poison", "last_axis"], ["poison_column"]),
+            helper.make_node("Add", ["clean_logits", "poison_column"], ["logits"]),
+        ]
+    )
+    path = folder / "crafted.onnx"
+    onnx.save(proto, path)
+    return path, word
+
+
+@pytest.mark.parametrize("poison", [float("nan"), float("inf")])
+def test_a_crafted_model_passes_the_load_check_but_every_command_says_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], poison: float
+) -> None:
+    path, word = crafted_model(tmp_path, poison)
+    model = load(path)  # the probe reads another word: it cannot see this
+    story = tmp_path / "story.json"
+    story.write_text(
+        json.dumps(
+            {
+                "format": "storyteller-story",
+                "version": 1,
+                "words": [{"t": word, "by": "writer"}, {"t": "fox", "by": "writer", "p": 0.1}],
+            }
+        )
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy warning either
+        for argv in (
+            ["candidates", f"a {word}"],
+            ["generate", f"a {word}", "--seed", "1"],
+            ["generate", f"a {word}", "--greedy"],
+            ["candidates", f"{word} a", "--window", "2"],
+            ["replay", str(story)],
+        ):
+            assert main([*argv, "--model", str(path)]) == 2, argv
+            err = capsys.readouterr().err
+            assert "non-finite scores" in err and len(err.strip().splitlines()) == 1, err
+        predictor = Predictor(model)
+        with pytest.raises(ModelError):
+            predictor.score([word, "a", "b"])
+
+
+async def test_a_crafted_model_in_the_app_says_so_and_the_turn_ends(tmp_path: Path) -> None:
+    path, word = crafted_model(tmp_path)
+    app = make_app(load(path), tmp_path, WriterSettings(pace=0, seed=2, length=5))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await write(pilot, f"a {word}")
+        await settle(pilot)
+        await pilot.press("enter")  # the model's turn, from a story it cannot read
+        await settle(pilot)
+        notices = [str(n.message) for n in app._notifications]
+        assert any("non-finite scores" in n for n in notices), notices
+        assert not app.session.writing
+        assert "writing" not in str(app.writer.query_one("#status").render())
+        assert [t for t in app.session.story.tokens] == ["a", word]
+
+
+# -- line breaks in names and tokens ------------------------------------------------------------
+
+
+def test_visible_keeps_every_line_break_of_a_stranger_on_one_line() -> None:
+    from storyteller.text import visible
+
+    for breaking in ("\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"):
+        shown = visible(f"a{breaking}b")
+        assert len(shown.splitlines()) == 1, repr(shown)
+    assert visible("one\n\ntwo", keep_newlines=True) == "one\n\ntwo"
+    assert visible("one\r\u2028two", keep_newlines=True) == "one\\x0d\\u2028two"
+
+
+def test_a_token_with_a_line_break_never_splits_the_candidate_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from .test_bad_input import _card_edit
+
+    model = load(TINY_MODEL)
+    best = [int(i) for i in np.argsort(-model.run(np.array([[1]], np.int64))[0][0, -1]) if i > 1][:3]
+
+    def edit(card: dict) -> None:  # type: ignore[type-arg]
+        for index, token in zip(best, ["two\nlines", "carriage\rreturn", "para\u2029graph"], strict=True):
+            card["vocabulary"][index] = token
+        card["name"] = "fake\n    1. line"
+
+    path = _card_edit(tmp_path, edit)
+    assert main(["candidates", "\n\n", "--model", str(path), "--k", "5"]) == 2  # an empty prompt
+    assert main(["candidates", "the", "--model", str(path), "--k", "5"]) == 0
+    out = capsys.readouterr().out
+    ranked = [line for line in out.splitlines() if line[:4].strip().endswith(".")]
+    assert len(ranked) == 5, out
+    assert "two\\x0alines" in out or "carriage\\x0dreturn" in out or "para\\u2029graph" in out

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from storyteller.engine.corpus import read_corpus
+from storyteller.engine.files import kind_of
+from storyteller.engine.limits import check_training
 from storyteller.engine.registry import MODEL_SUFFIX, user_models_dir
 from storyteller.errors import StorytellerError
 from storyteller.figures import figures_table
@@ -196,7 +198,8 @@ class BarReporter:
                 f"stopped: {event['stopped']} after {event['epochs']:.2f} epochs, {event['seconds']:.1f} s"
             )
             metrics = {"held_out": event["held_out"], "model": event["metrics"], **event["baselines"]}
-            self.line("\n".join(figures_table(metrics)))
+            for row in figures_table(metrics):
+                self.line(row)
 
     def line(self, text: str) -> None:
         if self.tty:
@@ -242,9 +245,13 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, report: Any) -> int:
     config = config_from(args)
     try:
+        # The limits the loader holds a model to, checked now: a run that would write a model the
+        # loader refuses, or fail after its training, never starts.
         config.check()
+        check_training(config)
     except ValueError as error:
         raise StorytellerError(f"Invalid setting: {error}.") from None
+    _check_checkpoint_paths(args.checkpoint, args.resume)
     out: Path = args.out or user_models_dir() / f"{_stem(args.corpus)}{MODEL_SUFFIX}"
     if out.suffix != MODEL_SUFFIX:
         raise StorytellerError(f"The output file must end in {MODEL_SUFFIX} (got '{out}').")
@@ -294,6 +301,27 @@ def _run(args: argparse.Namespace, report: Any) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _check_checkpoint_paths(checkpoint: Path | None, resume: Path | None) -> None:
+    """Refuse, before any training, a checkpoint that could never be written or read."""
+    if checkpoint is not None:
+        if checkpoint.is_dir():
+            raise StorytellerError(f"The checkpoint path '{checkpoint}' is a folder; name a file in it.")
+        folder = checkpoint.parent
+        if not folder.is_dir():
+            raise StorytellerError(f"The checkpoint's folder '{folder}' does not exist.")
+        if not os.access(folder, os.W_OK):
+            raise StorytellerError(f"The checkpoint's folder '{folder}' cannot be written to.")
+    if resume is not None:
+        try:
+            kind = kind_of(resume.stat().st_mode)
+        except FileNotFoundError:
+            raise StorytellerError(f"Checkpoint '{resume}' does not exist.") from None
+        except OSError as error:
+            raise StorytellerError(f"Checkpoint '{resume}' cannot be read ({error.strerror}).") from None
+        if kind is not None:
+            raise StorytellerError(f"Checkpoint '{resume}' is {kind}, not a checkpoint file.")
 
 
 def _stem(path: Path) -> str:

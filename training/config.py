@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from storyteller.engine.limits import check_training
 from storyteller.engine.vocab import auto_min_count
 
 DEFAULT_LR = 1e-2
@@ -111,6 +112,7 @@ class TrainConfig:
             raise ValueError("precision must be fp32 or bf16")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError("device must be auto, cpu or cuda")
+        check_training(self)  # the sizes a model may have: the loader refuses the same
 
     def min_count_for(self, train_tokens: int) -> int:
         """The minimum count to use: see ``auto_min_count``."""

@@ -23,7 +23,7 @@ import numpy as np
 from storyteller.engine.corpus import HELD_OUT_CHUNKS, held_out_chunk
 from storyteller.engine.predictor import is_word
 from storyteller.engine.tokenizer import TokenizerConfig, iter_tokens
-from storyteller.engine.vocab import PARAGRAPH_ID, Vocabulary, auto_min_count
+from storyteller.engine.vocab import PARAGRAPH_ID, SPECIALS, Vocabulary, auto_min_count
 
 CHUNK_TOKENS = 1 << 20
 """Token ids are counted, re-encoded and read for the baselines this many at a time."""
@@ -87,6 +87,10 @@ def build_dataset(
             vocabulary = Vocabulary.build(
                 Counter(dict(zip(spelled, counts, strict=True))), min_count, max_vocab
             )
+            if len(vocabulary) <= len(SPECIALS):
+                raise ValueError(
+                    f"no word occurs {min_count} times, so the vocabulary would be empty (lower --min-count)"
+                )
         everywhere = _count(ids, [(0, tokens)], len(spelled))
         words = sum(n for token, n in zip(spelled, everywhere, strict=True) if is_word(token))
         final = np.array([vocabulary.id(t) for t in spelled], np.int64)

@@ -129,12 +129,43 @@ class StorytellerApp(App[None]):
         await self._quit()
 
     async def _quit(self) -> None:
-        if self.session.files.close():
-            # Let pending autosaves finish (they are quick, or skip as outdated) before the file goes.
-            pending = [w.wait() for w in self.workers if w.group == "autosave"]
-            await asyncio.gather(*pending, return_exceptions=True)
-            self.session.files.remove_autosave()
+        """File the story and remove the autosave; when the disk took neither, ask where the
+        story should go first."""
+        files = self.session.files
+        filed = files.close()
+        # Let pending autosaves finish (they are quick, or skip as outdated) before deciding.
+        pending = [w.wait() for w in self.workers if w.group == "autosave"]
+        await asyncio.gather(*pending, return_exceptions=True)
+        if filed:
+            files.remove_autosave()
+        elif (problem := files.at_risk()) is not None:
+            self._ask_where(problem)
+            return
         self.exit()
+
+    def _ask_where(self, problem: str, copied: bool = False) -> None:
+        """The story is on no disk: offer another folder, the clipboard, or quitting anyway."""
+        from .screens.unsaved import Choice, UnsavedScreen
+
+        def answer(choice: Choice | None) -> None:
+            if choice == "quit":
+                self.exit()
+            elif choice == "copy":
+                self.copy_to_clipboard(self.session.files.as_text())
+                self._ask_where(problem, copied=True)
+            elif choice == "save":
+                from .screens.save import SaveScreen
+
+                self.push_screen(
+                    SaveScreen(self.session.files.suggestion(elsewhere=True)), self._save_and_quit
+                )
+
+        self.push_screen(UnsavedScreen(problem, copied), answer)
+
+    def _save_and_quit(self, path: Path | None) -> None:
+        if path is not None:
+            self.session.files.save_as(path, create_folder=True)
+        self.call_later(self.action_quit)  # asks again if that did not take either
 
     # -- the command palette -----------------------------------------------------------
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import io
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import StorytellerError
+from .files import NotAFile, kind_of, open_regular
 from .predictor import is_word
 from .tokenizer import PARAGRAPH, TokenizerConfig, iter_tokens
 from .vocab import auto_min_count
@@ -105,22 +108,35 @@ class CorpusReport:
 
 def read_corpus(path: str | Path) -> Corpus:
     """Check a ``.txt`` file, or every ``.txt`` file below a folder (sorted by path), in one
-    streaming pass: readable, text not binary, its encoding, not empty; and hash it."""
+    streaming pass: readable, text not binary, its encoding, not empty; and hash it.
+
+    Nothing is opened that is not a regular file (a named pipe would wait for a writer, a device
+    never ends), and a subfolder that cannot be read is named in the notes, not passed over."""
     path = Path(path)
-    if not path.exists():
-        raise CorpusError(f"Corpus path '{path}' does not exist.")
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*.txt") if p.is_file())
-        if not files:
-            raise CorpusError(f"Folder '{path}' holds no .txt files.")
-    else:
-        files = [path]
+    notes: list[str] = []
+    try:
+        kind = kind_of(path.stat().st_mode)
+        if kind == "a folder":
+            files = _text_files(path, notes)
+            if not files:
+                raise CorpusError(f"Folder '{path}' holds no .txt files.")
+        elif kind is not None:
+            raise CorpusError(f"Corpus path '{path}' is {kind}, not a text file or a folder.")
+        else:
+            files = [path]
+    except FileNotFoundError:
+        raise CorpusError(f"Corpus path '{path}' does not exist.") from None
+    except OSError as error:
+        raise CorpusError(f"Corpus path '{path}' cannot be read ({error.strerror}).") from None
     digest = hashlib.sha256()
     sources: list[tuple[Path, str]] = []
-    notes: list[str] = []
     for file in files:
         try:
             encoding, has_text = _inspect(file, digest, notes)
+        except NotAFile as error:
+            raise CorpusError(f"Corpus file '{file}' is {error.kind}, not a text file.") from None
+        except FileNotFoundError:
+            raise CorpusError(f"Corpus file '{file}' was removed while it was being read.") from None
         except OSError as error:
             raise CorpusError(f"Corpus file '{file}' cannot be read ({error.strerror}).") from None
         if has_text:
@@ -133,6 +149,34 @@ def read_corpus(path: str | Path) -> Corpus:
         what = "The .txt file in '{}' holds" if len(files) == 1 else "The .txt files in '{}' hold"
         raise CorpusError(f"{what.format(path)} no text (empty or only whitespace).")
     return Corpus(files, notes, digest.hexdigest(), sources)
+
+
+def _text_files(folder: Path, notes: list[str]) -> list[Path]:
+    """Every regular ``.txt`` file below ``folder``, sorted by path; a subfolder that cannot be
+    read, and a link to a folder (which could lead back up), are named in ``notes``."""
+    found: list[Path] = []
+    pending = [folder]
+    while pending:  # without recursion: a folder may nest deeper than the stack
+        current = pending.pop()
+        try:
+            with os.scandir(current) as entries:
+                listed = list(entries)
+        except OSError as error:
+            if current == folder:
+                raise
+            notes.append(f"The folder '{current}' cannot be read ({error.strerror}) and was skipped.")
+            continue
+        for entry in listed:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+                elif entry.is_dir():
+                    notes.append(f"'{entry.path}' is a link to a folder and was not followed.")
+                elif entry.name.endswith(".txt") and entry.is_file():
+                    found.append(Path(entry.path))
+            except OSError:
+                continue  # gone since the listing
+    return sorted(found)
 
 
 def _inspect(file: Path, digest: hashlib._Hash, notes: list[str]) -> tuple[str, bool]:
@@ -149,7 +193,7 @@ def _inspect(file: Path, digest: hashlib._Hash, notes: list[str]) -> tuple[str, 
             f"{FALLBACK_ENCODING} (Western European)."
         )
 
-    with file.open("rb") as stream:
+    with open_regular(file) as stream:
         while data := stream.read(READ_BYTES):
             digest.update(data)
             if offset == 0 and b"\x00" in data[:SNIFF_CHARS]:
@@ -179,8 +223,20 @@ def _inspect(file: Path, digest: hashlib._Hash, notes: list[str]) -> tuple[str, 
                 break
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\r\t\f")
     if sample and controls / len(sample) > MAX_CONTROL_SHARE:
+        # Text coloured for a terminal is full of ESC characters: say what it is, not "binary".
+        without_colours = _TERMINAL_CODES.sub("", sample)
+        left = sum(1 for ch in without_colours if ord(ch) < 32 and ch not in "\n\r\t\f")
+        if left / max(1, len(without_colours)) <= MAX_CONTROL_SHARE:
+            raise CorpusError(
+                f"'{file}' is text full of terminal colour codes (ANSI escape sequences); "
+                "save it again as plain text."
+            )
         raise CorpusError(f"'{file}' looks like a binary file, not text.")
     return encoding, has_text
+
+
+_TERMINAL_CODES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+"""ANSI escape sequences: CSI (colours, cursor moves), OSC (titles) and two-character ones."""
 
 
 _GAP_REVERSED = re.compile(r"\S(?=\s)")
@@ -190,7 +246,13 @@ _GAP_REVERSED = re.compile(r"\S(?=\s)")
 def _file_blocks(file: Path, encoding: str, size: int) -> Iterator[str]:
     """``file``'s text in pieces of about ``size`` characters, each cut just before a word that
     follows white space, so no token (and no paragraph break) is ever split between two pieces."""
-    with file.open(encoding=encoding, errors="replace", newline="") as stream:
+    try:
+        binary = open_regular(file)
+    except FileNotFoundError:
+        raise CorpusError(f"Corpus file '{file}' was removed while it was being read.") from None
+    except OSError as error:
+        raise CorpusError(f"Corpus file '{file}' cannot be read ({error.strerror or error}).") from None
+    with io.TextIOWrapper(binary, encoding=encoding, errors="replace", newline="") as stream:
         buffer = ""
         while chunk := stream.read(size):
             buffer += chunk

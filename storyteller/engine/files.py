@@ -1,13 +1,23 @@
-"""Writing files so that a crash, a kill or a full disk never leaves a half file under the name."""
+"""Files and the disk: writing so that a crash, a kill or a full disk never leaves a half file
+under the name, and reading a stranger's file so that it can neither hang nor flood us.
+
+A path from a stranger may name a named pipe (whose open waits for a writer), a device such as
+``/dev/zero`` (endless), a folder, or a link to any of them; and a JSON or TOML document may
+nest deeper than Python's stack. ``open_regular``, ``read_regular`` and ``loads_json`` turn
+each of these into an exception the caller can put in one sentence.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
+import stat
 import tempfile
 import time
 from pathlib import Path
+from typing import IO, Any
 
 STALE_AFTER = 600.0
 """Seconds after which a temporary file left by a killed writer is removed."""
@@ -41,3 +51,110 @@ def _remove_stale_temporaries(path: Path) -> None:
         with contextlib.suppress(OSError):  # another writer's, or already gone
             if now - leftover.stat().st_mtime > STALE_AFTER:
                 leftover.unlink()
+
+
+MAX_DEPTH = 64
+"""Nesting allowed in the free-form parts of a file (a model's training record, a story's
+settings): far more than any of ours has, far less than Python's stack."""
+
+
+class NotAFile(OSError):
+    """The path is a folder, a named pipe, a device or a socket, not a regular file."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        super().__init__(f"'{path}' is {kind}, not a file")
+        self.kind = kind
+        """What it is instead, in words ("a named pipe (FIFO)")."""
+
+
+class TooLarge(OSError):
+    """The file holds more bytes than the caller reads."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size:,} bytes")
+        self.size = size
+
+
+class TooDeep(ValueError):
+    """A document nested deeper than the caller allows."""
+
+    def __init__(self) -> None:
+        super().__init__("it is nested too deeply")
+
+
+def kind_of(mode: int) -> str | None:
+    """What a file of this mode is in words, or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def open_regular(path: Path) -> IO[bytes]:
+    """Open ``path`` for reading in binary, only if it is a regular file (a link to one is fine).
+
+    The type is checked before opening, so a device is never opened, and again on the open
+    descriptor, in case the path was swapped in between; the open itself does not block, so a
+    named pipe swapped in cannot make it wait for a writer that never comes.
+    """
+    kind = kind_of(os.stat(path).st_mode)
+    if kind is not None:
+        raise NotAFile(path, kind)
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    descriptor = os.open(path, flags)
+    try:
+        kind = kind_of(os.fstat(descriptor).st_mode)
+        if kind is not None:
+            raise NotAFile(path, kind)
+        os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file ``path``, refused (``TooLarge``) beyond ``limit`` bytes.
+
+    The size is checked before reading and the read is bounded too, since a file may grow
+    meanwhile and some files (in ``/proc``) report no size at all.
+    """
+    with open_regular(path) as file:
+        size = os.fstat(file.fileno()).st_size
+        if size > limit:
+            raise TooLarge(size)
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(len(data))
+    return data
+
+
+def loads_json(text: str | bytes) -> Any:
+    """``json.loads``, but a document too deep for the parser is ``TooDeep``, not a ``RecursionError``."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise TooDeep() from None
+
+
+def check_depth(value: object, limit: int = MAX_DEPTH) -> None:
+    """Raise ``TooDeep`` when lists and mappings in ``value`` nest deeper than ``limit``.
+
+    Done without recursion, so the check itself cannot overflow the stack.
+    """
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            raise TooDeep()
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))

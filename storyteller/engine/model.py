@@ -18,6 +18,8 @@ import numpy as np
 import onnxruntime as ort
 
 from ..errors import StorytellerError
+from .files import NotAFile, TooDeep, TooLarge, check_depth, loads_json, read_regular
+from .limits import MAX_LAYERS, MAX_UNITS, MAX_VOCABULARY, MAX_WINDOW
 from .tokenizer import TokenizerConfig
 from .vocab import SPECIALS, Vocabulary
 
@@ -30,9 +32,6 @@ OUTPUTS = ("logits", "hn", "cn")
 MAX_FILE_BYTES = 2**31 - 1  # protobuf's own limit for one message
 MAX_METADATA_CHARS = 64 * 2**20
 """A card larger than this is refused before it is parsed (a million-word vocabulary fits)."""
-MAX_VOCABULARY = 1_000_000
-MAX_LAYERS = 16
-MAX_UNITS = 16_384
 
 State = tuple[np.ndarray, np.ndarray]
 
@@ -91,7 +90,9 @@ class ModelCard:
     def from_json(cls, text: str) -> ModelCard:
         """Parse and check metadata; raises ``ValueError`` naming the first thing wrong."""
         try:
-            data = json.loads(text)
+            data = loads_json(text)
+        except TooDeep:
+            raise ValueError("its metadata is nested too deeply") from None
         except json.JSONDecodeError as error:
             raise ValueError(f"its metadata is not valid JSON ({error.msg})") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -117,7 +118,7 @@ class ModelCard:
         network = _dict(data, "network")
         layers = _bounded_int(network.get("layers"), "layers", MAX_LAYERS)
         units = _bounded_int(network.get("units"), "units", MAX_UNITS)
-        window = _bounded_int(data.get("window"), "window", 10_000)
+        window = _bounded_int(data.get("window"), "window", MAX_WINDOW)
         return cls(
             name=str(data.get("name", "")),
             vocabulary=vocabulary,
@@ -137,6 +138,10 @@ def _dict(data: dict[str, Any], key: str) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
         raise ValueError(f"its metadata field '{key}' is not a mapping")
+    try:
+        check_depth(value)  # kept, shown and written again: it must not nest without a bound
+    except TooDeep:
+        raise ValueError(f"its metadata field '{key}' is nested too deeply") from None
     return value
 
 
@@ -173,7 +178,27 @@ class Model:
         return np.zeros(shape, np.float32), np.zeros(shape, np.float32)
 
     def run(self, ids: np.ndarray, state: State | None = None) -> tuple[np.ndarray, State]:
-        """Feed ``ids`` [batch, seq] from ``state`` (zeros if None); return logits and the new state."""
+        """Feed ``ids`` [batch, seq] from ``state`` (zeros if None); return logits and the new state.
+
+        Raises ``ModelError`` when the network fails or scores anything as NaN or infinite: the
+        load-time probe reads one token, and a crafted model can hide bad scores behind others.
+        """
+        try:
+            logits, state = self._run(ids, state)
+        except Exception:  # onnxruntime raises several unrelated types
+            raise ModelError(
+                f"Model '{self.name}' failed to run on {np.size(ids):,} tokens of this text."
+            ) from None
+        # A float64 sum is NaN or infinite exactly when some score is (float32 scores cannot
+        # overflow it), and costs far less than the network step that made them.
+        if not math.isfinite(float(logits.sum(dtype=np.float64))):
+            raise ModelError(
+                f"Model '{self.name}' gave non-finite scores (NaN or infinity) for this text, "
+                "so it cannot be used."
+            )
+        return logits, state
+
+    def _run(self, ids: np.ndarray, state: State | None = None) -> tuple[np.ndarray, State]:
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         h0, c0 = state if state is not None else self.zero_state(ids.shape[0])
         logits, hn, cn = self.session.run(OUTPUTS, {"input_ids": ids, "h0": h0, "c0": c0})
@@ -185,7 +210,7 @@ def session_options() -> ort.SessionOptions:
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
-    options.log_severity_level = 3
+    options.log_severity_level = 4  # fatal only: every error becomes our own sentence
     return options
 
 
@@ -220,12 +245,11 @@ def load(path: str | Path, session: ort.InferenceSession | None = None) -> Model
 
 def _read(path: Path, shown: str) -> bytes:
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise ModelError(f"Model path {shown} is a folder, not a model file.")
-        if size > MAX_FILE_BYTES:
-            raise ModelError(f"Model file {shown} is too large ({size:,} bytes) to be a model.")
-        data = path.read_bytes()
+        data = read_regular(path, MAX_FILE_BYTES)
+    except NotAFile as error:
+        raise ModelError(f"Model path {shown} is {error.kind}, not a model file.") from None
+    except TooLarge as error:
+        raise ModelError(f"Model file {shown} is too large ({error.size:,} bytes) to be a model.") from None
     except FileNotFoundError:
         raise ModelError(f"Model file {shown} does not exist.") from None
     except OSError as error:
@@ -264,7 +288,7 @@ def _check_graph(session: ort.InferenceSession, card: ModelCard, shown: str) -> 
         raise ModelError(f"Model file {shown} has inputs of the wrong types.")
     model = Model(session, card)
     try:
-        logits, (hn, cn) = model.run(np.full((2, 3), 1, np.int64))
+        logits, (hn, cn) = model._run(np.full((2, 3), 1, np.int64))
     except Exception:  # onnxruntime raises several unrelated types
         raise ModelError(
             f"Model file {shown} fails to run with the {card.layers}×{card.units} network "

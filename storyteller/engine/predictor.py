@@ -22,6 +22,10 @@ from .vocab import PARAGRAPH_ID, UNKNOWN_ID
 CHECKPOINT_EVERY = 64
 """Keep the network state every this many tokens, so going back never re-reads the whole story."""
 
+SCORE_PIECE = 256
+"""Tokens scored per network call: a restored story of millions of words is read in bounded
+pieces (memory stays at a piece's scores), never handed to the network whole."""
+
 MAX_TOKENS_PER_WORD = 4
 """Generation stops after this many tokens per requested word, whatever the model does."""
 
@@ -91,19 +95,18 @@ class Predictor:
         Unknown words get (None, None): the model only saw ``<unk>`` there.
         """
         vocabulary = self.model.vocabulary
-        ids = [vocabulary.id(t) for t in tokens]
-        if not ids:
-            return []
-        rows = self._logits_before(ids)
         scored: list[tuple[float | None, int | None]] = []
-        for logits, token_id in zip(rows, ids, strict=True):
-            if token_id == UNKNOWN_ID:
-                scored.append((None, None))
-                continue
-            probs = softmax(logits)
-            probs[UNKNOWN_ID] = 0.0
-            scored.append((float(probs[token_id]), int((probs > probs[token_id]).sum()) + 1))
-        self.feed(tokens)
+        for start in range(0, len(tokens), SCORE_PIECE):
+            piece = tokens[start : start + SCORE_PIECE]
+            ids = [vocabulary.id(t) for t in piece]
+            for logits, token_id in zip(self._logits_before(ids), ids, strict=True):
+                if token_id == UNKNOWN_ID:
+                    scored.append((None, None))
+                    continue
+                probs = softmax(logits)
+                probs[UNKNOWN_ID] = 0.0
+                scored.append((float(probs[token_id]), int((probs > probs[token_id]).sum()) + 1))
+            self.feed(piece)
         return scored
 
     def _logits_before(self, ids: list[int]) -> np.ndarray:

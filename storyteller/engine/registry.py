@@ -11,6 +11,7 @@ The search path, first match wins:
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -81,3 +82,18 @@ def resolve(spec: str | None) -> Path:
             return entry.path
     names = ", ".join(e.name for e in find_models()) or "none"
     raise StorytellerError(f"No model named '{spec}' was found (available: {names}).")
+
+
+def resolve_name(name: object) -> Path:
+    """A model's file from its name alone, on the search path: for names read from a file (a
+    story records its model's name), which must never choose a path to open."""
+    if not isinstance(name, str) or not re.fullmatch(MODEL_NAME, name):
+        raise StorytellerError(
+            f"The story names its model {str(name)[:80]!r}, which is not a model's name; "
+            "choose the model with --model."
+        )
+    for entry in find_models():
+        if entry.name == name:
+            return entry.path
+    names = ", ".join(e.name for e in find_models()) or "none"
+    raise StorytellerError(f"No model named '{name}' was found (available: {names}).")

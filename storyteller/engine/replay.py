@@ -41,7 +41,11 @@ def replay(story: Story, model: Model) -> ReplayReport:
     """Re-run ``model`` over ``story`` with each word's recorded context (whole story or window)."""
     vocabulary = model.vocabulary
     ids = [PARAGRAPH_ID, *(vocabulary.id(t) for t in story.tokens)]
-    stateful = _stateful_probabilities(model, ids)
+    # The stateful pass reads only as far as the last word whose probability it must check:
+    # none at all for a story that records nothing, or only windowed probabilities.
+    stateful_words = (i for i, w in enumerate(story.words) if w.probability is not None and w.window is None)
+    last = max(stateful_words, default=-1)
+    stateful = _stateful_probabilities(model, ids[: last + 2])
     checked = holding = 0
     largest = 0.0
     first: int | None = None

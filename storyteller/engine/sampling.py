@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .limits import check_seed
 from .vocab import UNKNOWN_ID
 
 
@@ -41,6 +42,7 @@ class SamplingConfig:
             raise ValueError(f"repetition penalty must be 1 or more (got {self.repetition_penalty})")
         if self.repetition_window < 0:
             raise ValueError("repetition window must not be negative")
+        check_seed(self.seed)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -52,17 +54,31 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def shape(logits: np.ndarray, config: SamplingConfig, recent: Collection[int] = ()) -> np.ndarray:
-    """The distribution the next word is drawn from: never ``<unk>``, sums to 1."""
-    z = np.array(logits, dtype=np.float64)
+    """The distribution the next word is drawn from: never ``<unk>``, sums to 1.
+
+    Any finite settings work: a huge penalty or a tiny temperature may push scores to -inf
+    (quietly: such a word is simply never drawn), and when the penalty leaves no word at all,
+    it is dropped rather than leaving nothing to draw from.
+    """
+    scores = np.array(logits, dtype=np.float64)
+    scores[UNKNOWN_ID] = -np.inf
+    z = scores
     if recent and config.repetition_penalty != 1:
         ids = np.fromiter(set(recent), dtype=np.int64)
-        z[ids] = np.where(z[ids] > 0, z[ids] / config.repetition_penalty, z[ids] * config.repetition_penalty)
-    z[UNKNOWN_ID] = -np.inf
+        z = scores.copy()
+        with np.errstate(over="ignore"):
+            z[ids] = np.where(
+                z[ids] > 0, z[ids] / config.repetition_penalty, z[ids] * config.repetition_penalty
+            )
+        if not np.isfinite(z.max()):
+            z = scores  # every word penalised away: choose as if there were no penalty
     if config.greedy:
         probs = np.zeros_like(z)
         probs[int(np.argmax(z))] = 1.0
         return probs
-    probs = softmax(z / config.temperature)
+    with np.errstate(over="ignore"):
+        # Shifted first, so dividing by a tiny temperature overflows only towards -inf.
+        probs = softmax((z - z.max()) / config.temperature)
     order = np.argsort(-probs, kind="stable")
     keep = len(order)
     if config.top_k is not None:

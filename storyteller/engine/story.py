@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StorytellerError
-from .files import write_atomically
+from .files import NotAFile, TooDeep, TooLarge, check_depth, loads_json, read_regular, write_atomically
 from .page import spell
 from .story_upgrades import STORY_FORMAT, STORY_VERSION, upgrade
 from .tokenizer import TokenizerConfig
@@ -333,11 +333,15 @@ class Story:
         settings = data.get("settings", [])
         if not isinstance(words, list) or not isinstance(branches, list) or not isinstance(settings, list):
             raise ValueError("its words, branches or settings are not lists")
+        model = data["model"] if isinstance(data.get("model"), dict) else {}
+        title = data.get("title", "")
+        # Kept as they are and written again with every autosave: their nesting must be bounded.
+        check_depth([settings, model, title])
         story = cls(
             words=[Word.from_json(w) for w in words],
             settings=[s for s in settings if isinstance(s, dict)],
-            model=data["model"] if isinstance(data.get("model"), dict) else {},
-            title=str(data.get("title", "")),
+            model=model,
+            title=str(title),
         )
         for entry in branches:
             if not isinstance(entry, dict) or not isinstance(entry.get("start"), int):
@@ -380,25 +384,29 @@ def save_story(story: Story, path: Path) -> None:
 
 
 def load_story(path: Path, tokenizer: TokenizerConfig = TokenizerConfig()) -> Story:
-    """Read a story file (an older format is upgraded: see ``Story.from_json``)."""
+    """Read a story file (an older format is upgraded: see ``Story.from_json``); anything
+    wrong with it (a folder, a pipe, a device, too large, too deep, not a story) is one
+    ``StoryError`` sentence."""
     shown = f"'{path}'"
     try:
-        if path.stat().st_size > MAX_STORY_BYTES:
-            raise StoryError(f"Story file {shown} is too large to be a story.")
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_STORY_BYTES)
     except FileNotFoundError:
         raise StoryError(f"Story file {shown} does not exist.") from None
-    except IsADirectoryError:
-        raise StoryError(f"Story path {shown} is a folder, not a story file.") from None
+    except NotAFile as error:
+        raise StoryError(f"Story path {shown} is {error.kind}, not a story file.") from None
+    except TooLarge:
+        raise StoryError(f"Story file {shown} is too large to be a story.") from None
     except OSError as error:
         raise StoryError(f"Story file {shown} cannot be read ({error.strerror}).") from None
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = loads_json(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise StoryError(f"Story file {shown} is not a story (truncated, or not JSON).") from None
+    except TooDeep:
+        raise StoryError(f"Story file {shown} is not a story (it is nested too deeply).") from None
     try:
         return Story.from_json(data, tokenizer)
-    except ValueError as error:
+    except ValueError as error:  # TooDeep among them
         raise StoryError(f"Story file {shown} cannot be used: {error}.") from None
 
 

@@ -6,6 +6,11 @@ The lock is an ``flock`` on a ``.lock`` file beside it, so the system releases i
 process ends, however it ends: an autosave whose lock can be taken belongs to nobody alive,
 which is what a crash leaves behind. An autosave whose lock is held is another instance's
 live story, never offered as a crash to restore.
+
+An autosave that cannot be read (cut short, or saved by a newer storyteller) is never written
+over: it is set aside under a name of its own first (``set_aside``). A write that fails is
+said once, not at every key, and ``Autosave.problem`` keeps saying that the story on screen is
+on no disk, so quitting can ask where it should go instead.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -110,6 +116,20 @@ def orphans(folder: Path, own: Path) -> list[Path]:
     return found
 
 
+def set_aside(path: Path) -> Path:
+    """Rename ``path`` (an autosave that cannot be read, or whatever stands in its place) to a
+    name no instance writes to, and return it; raises ``OSError`` if it cannot be moved."""
+    stamp = f"{datetime.now():%Y-%m-%d-%H%M%S}"
+    for number in range(1, 1_000):
+        suffix = "" if number == 1 else f"-{number}"
+        # "unreadable-" first: no autosave pattern (autosave*.json) ever matches the new name.
+        target = path.with_name(f"unreadable-{path.stem}-{stamp}{suffix}{path.suffix}")
+        if not os.path.lexists(target):
+            os.rename(path, target)
+            return target
+    raise FileExistsError(f"no free name beside {path}")
+
+
 class Autosave:
     """Writes one instance's autosave: the newest request only, one write at a time.
 
@@ -123,6 +143,11 @@ class Autosave:
         self._lock = threading.Lock()
         self._requested = 0
         self._written = 0
+        self.problem: str | None = None
+        """Why the latest write failed ("No space left on device"); None while the file holds the
+        story as last written."""
+        self.blocked: str | None = None
+        """Why this autosave must not be written at all (a file there that could not be set aside)."""
 
     def request(self) -> int:
         """A number for the newest request; give it to ``write`` with the story's file."""
@@ -130,18 +155,34 @@ class Autosave:
         return self._requested
 
     def write(self, story: StoryFile, number: int) -> str | None:
-        """Write ``story`` unless a newer request was made; one sentence if the disk refused."""
+        """Write ``story`` unless a newer request was made; one sentence when the disk first
+        refuses, and one when it takes the story again (not one at every key in between)."""
         with self._lock:
             if number < self._requested or number <= self._written:
                 return None
             try:
+                if self.blocked:
+                    raise OSError(self.blocked)
                 write_atomically(story.encode(), self.path)
             except OSError as error:
-                return f"Autosave failed ({error.strerror}); save with Ctrl+S."
+                reason = str(error.strerror or error)
+                repeated, self.problem = reason == self.problem, reason
+                return None if repeated else f"Autosave failed ({reason}); save with Ctrl+S."
             self._written = number
-            return None
+            recovered, self.problem = self.problem is not None, None
+            return "Autosave works again." if recovered else None
 
-    def remove(self) -> None:
+    @property
+    def holds_latest(self) -> bool:
+        """Whether the file holds the story as last asked for (no write failed or waits since)."""
+        return self.problem is None and self._written >= self._requested
+
+    def remove(self) -> str | None:
+        """Remove the autosave (the story is safe elsewhere); one sentence if it cannot be."""
         with self._lock:
             self._requested += 1  # any write still queued is now outdated
-            self.path.unlink(missing_ok=True)
+            try:
+                self.path.unlink(missing_ok=True)
+            except OSError as error:  # a folder in its place, a read-only disk
+                return f"The autosave '{self.path}' could not be removed ({error.strerror or error})."
+            return None

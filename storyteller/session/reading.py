@@ -4,6 +4,10 @@ Each piece of work is asked for with a small request (a copy of what it needs, t
 UI thread) and answered with a small result that the session applies on the UI thread, where
 it checks the story has not moved on in between. Only one piece runs at a time: the
 predictor keeps the network's state and is guarded by a lock.
+
+A model that fails while it reads or writes (a crafted one that scores some word as NaN, say)
+never kills the work silently: the failure comes back as one sentence in the result, and the
+turn ends.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from ..engine import Candidate, Model, Predictor, SamplingConfig
 from ..engine.page import kept_form, resume
 from ..engine.sampling import entropy_bits
 from ..engine.story import Author, Word
+from ..errors import StorytellerError
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,8 @@ class Analysis:
     candidates: list[Candidate]
     entropy: float
     window: int | None
+    problem: str | None = None
+    """Why the model could not read the story (then nothing else is filled in)."""
 
 
 @dataclass(frozen=True)
@@ -80,38 +87,61 @@ class Reader:
         return current
 
     def analyse(self, model: Model, request: AnalysisRequest) -> Analysis:
+        with self._lock:
+            try:
+                return self._analyse(model, request)
+            except Exception as error:  # the model's failure, said, never a silent worker's death
+                self.predictor = None  # its state may be half-way through the failed piece
+                return Analysis(request, [], [], 0.0, request.window, problem=_sentence(error))
+
+    def _analyse(self, model: Model, request: AnalysisRequest) -> Analysis:
         tokens, cursor, start = request.tokens, request.cursor, request.unscored_from
         scores: list[tuple[float | None, int | None]] = []
-        with self._lock:
-            predictor = self._predictor(model, request.window)
-            if start is not None and start < len(tokens):
-                predictor.sync(tokens[:start])
-                scores = predictor.score(tokens[start:])
-            predictor.sync(tokens if cursor is None else tokens[:cursor])
-            candidates = predictor.candidates(request.candidates)
-            entropy = entropy_bits(predictor.probabilities())
-            return Analysis(request, scores, candidates, entropy, predictor.window)
+        predictor = self._predictor(model, request.window)
+        if start is not None and start < len(tokens):
+            predictor.sync(tokens[:start])
+            scores = predictor.score(tokens[start:])
+        predictor.sync(tokens if cursor is None else tokens[:cursor])
+        candidates = predictor.candidates(request.candidates)
+        entropy = entropy_bits(predictor.probabilities())
+        return Analysis(request, scores, candidates, entropy, predictor.window)
 
-    def write(self, model: Model, request: TurnRequest, emit: Callable[[ModelWord], None]) -> None:
-        """Write the turn, giving each word to ``emit`` as it comes; stops when ``request.stop`` is set."""
-        stop = request.stop
+    def write(self, model: Model, request: TurnRequest, emit: Callable[[ModelWord], None]) -> str | None:
+        """Write the turn, giving each word to ``emit`` as it comes; stops when ``request.stop`` is
+        set. Returns one sentence if the model failed (the words before the failure stay)."""
         with self._lock:
-            predictor = self._predictor(model, request.window)
-            predictor.sync(request.tokens)
-            # Each word keeps the form it is first shown in: another model never re-cases it.
-            page = resume(request.tokens, model.card.tokenizer)
-            for generated in predictor.generate(request.length, request.config, stop):
-                form = kept_form(generated.token, page.push(generated.token).lstrip(" "))
-                word = Word(
-                    generated.token,
-                    Author.MODEL,
-                    generated.probability,
-                    generated.rank,
-                    request.settings_index,
-                    predictor.window,
-                    form,
-                )
-                candidates = predictor.candidates(request.candidates)
-                emit(ModelWord(request.turn, word, candidates, entropy_bits(predictor.probabilities())))
-                if request.pace and stop.wait(request.pace):
-                    break
+            try:
+                self._write(model, request, emit)
+            except Exception as error:  # the model's failure, said, never a silent worker's death
+                self.predictor = None
+                return _sentence(error)
+        return None
+
+    def _write(self, model: Model, request: TurnRequest, emit: Callable[[ModelWord], None]) -> None:
+        stop = request.stop
+        predictor = self._predictor(model, request.window)
+        predictor.sync(request.tokens)
+        # Each word keeps the form it is first shown in: another model never re-cases it.
+        page = resume(request.tokens, model.card.tokenizer)
+        for generated in predictor.generate(request.length, request.config, stop):
+            form = kept_form(generated.token, page.push(generated.token).lstrip(" "))
+            word = Word(
+                generated.token,
+                Author.MODEL,
+                generated.probability,
+                generated.rank,
+                request.settings_index,
+                predictor.window,
+                form,
+            )
+            candidates = predictor.candidates(request.candidates)
+            emit(ModelWord(request.turn, word, candidates, entropy_bits(predictor.probabilities())))
+            if request.pace and stop.wait(request.pace):
+                break
+
+
+def _sentence(error: Exception) -> str:
+    """What the writer reads about a failure of the model's work."""
+    if isinstance(error, StorytellerError):
+        return str(error)
+    return f"The model failed ({type(error).__name__}); the story so far is kept."

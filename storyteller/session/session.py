@@ -330,10 +330,13 @@ class WritingSession(Models):
         self.changed()  # autosaved: a kill mid-turn loses at most the word in flight
         return True
 
-    def turn_over(self, turn: int) -> None:
+    def turn_over(self, turn: int, problem: str | None = None) -> None:
+        """The model's turn ended: done, stopped, or failed (``problem`` says why, in one sentence)."""
         if turn == self.turn and self.writing:
             self.writing = False
             self.changed()
+        if problem:
+            self.say(problem)
 
     def halt(self) -> bool:
         """Stop the model's turn, if any; its words in flight will be dropped."""
@@ -368,6 +371,10 @@ class WritingSession(Models):
         request = analysis.request
         if request.tokens != self.story.tokens or request.cursor != self.cursor or self.writing:
             return False
+        if analysis.problem:
+            self._set_candidates([], 0.0, request.cursor, analysis.window)
+            self.say(analysis.problem)
+            return True
         if analysis.scores and request.unscored_from is not None:
             for offset, (probability, rank) in enumerate(analysis.scores):
                 index = request.unscored_from + offset

@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import SamplingConfig
+from ..engine.files import NotAFile, TooLarge, read_regular
 
 CONFIG_FILE = "config.toml"
 """In the data folder: the writer's settings, under a ``[writer]`` table."""
+MAX_CONFIG_BYTES = 1 << 20
+"""A config file is a few lines: a larger one is not read."""
 
 
 @dataclass(frozen=True)
@@ -231,13 +234,20 @@ def load_settings(path: Path) -> tuple[WriterSettings, str | None]:
     A missing file gives the defaults; a bad value is skipped (its default stays) and named.
     """
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_regular(path, MAX_CONFIG_BYTES).decode("utf-8"))
     except FileNotFoundError:
         return WriterSettings(), None
+    except NotAFile as error:
+        return WriterSettings(), f"{path} is {error.kind}, not a file; the default settings are used."
+    except TooLarge:
+        return WriterSettings(), f"{path} is too large to be a config file; the default settings are used."
     except (OSError, UnicodeDecodeError) as error:
-        return WriterSettings(), f"{path} cannot be read ({error}); the default settings are used."
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8"
+        return WriterSettings(), f"{path} cannot be read ({reason}); the default settings are used."
     except tomllib.TOMLDecodeError as error:
         return WriterSettings(), f"{path} is not valid TOML ({error}); the default settings are used."
+    except RecursionError:  # tomllib parses nested arrays and tables by recursion
+        return WriterSettings(), f"{path} is nested too deeply; the default settings are used."
     writer = data.get("writer", {})
     if not isinstance(writer, dict):
         return WriterSettings(), f"In {path}, [writer] must be a table; the default settings are used."

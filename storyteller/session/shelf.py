@@ -3,11 +3,16 @@
 A story is filed in the story list (``<data dir>/stories``) when it is saved, replaced by
 another, or the session ends cleanly; the autosave then goes. An autosave left by an
 instance that ended without closing is offered back once; one that another running
-instance holds is never touched.
+instance holds is never touched; one that cannot be read is set aside under a new name before
+anything is written, never overwritten.
+
+When the disk refuses everything (the autosave and the story list), ``at_risk`` says so, and
+the app asks at quit where the story should go instead.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +20,7 @@ from typing import TYPE_CHECKING
 from ..engine.page import spell
 from ..engine.story import Story, StoryError, export_text, load_story, save_story
 from . import library
-from .autosave import orphan, orphans
+from .autosave import orphan, orphans, set_aside
 
 if TYPE_CHECKING:
     from .session import WritingSession
@@ -38,6 +43,8 @@ class Shelf:
         self.stories_dir = session.data_dir / library.STORIES
         self.story_file: Path | None = None
         """Where the open story is filed in the story list (None until it is)."""
+        self.saved: tuple[object, int] | None = None
+        """The story and its revision when it was last saved somewhere the writer chose."""
 
     # -- at start ----------------------------------------------------------------------
 
@@ -62,7 +69,7 @@ class Shelf:
                 try:
                     story = load_story(path, self.session.model.card.tokenizer)
                 except StoryError as error:
-                    notices.append(f"{error} It was left where it is.")
+                    notices.append(self._set_aside(path, error))
                     continue
                 if story.words and self.file_story(story, library.new_path(self.stories_dir, story)):
                     words = story.word_count()
@@ -71,17 +78,30 @@ class Shelf:
                     )
                 path.unlink(missing_ok=True)
         path = self.session.autosave.path
-        if not path.exists():
+        if not os.path.lexists(path):
             return None, notices
         try:
             story = load_story(path, self.session.model.card.tokenizer)
         except StoryError as error:
-            return None, [f"{error} It was left where it is.", *notices]
+            return None, [self._set_aside(path, error, own=True), *notices]
         if not story.words:
             path.unlink(missing_ok=True)
             return None, notices
         preview = spell(story.words[-40:], self.session.model.card.tokenizer).strip()
         return Crashed(story, story.word_count(), preview), notices
+
+    def _set_aside(self, path: Path, error: StoryError, own: bool = False) -> str:
+        """Move an autosave that cannot be read out of the way, so nothing writes over it."""
+        try:
+            kept = set_aside(path)
+        except OSError as problem:
+            if own:
+                self.session.autosave.blocked = f"'{path.name}' could not be set aside"
+            return (
+                f"{error} It could not be moved aside ({problem.strerror or problem}), so it is left "
+                "as it is and this session does not autosave over it."
+            )
+        return f"{error} It is kept, untouched, as '{kept}'."
 
     def restore(self, crashed: Crashed, accept: bool) -> None:
         if accept:
@@ -146,8 +166,15 @@ class Shelf:
 
     # -- saving ------------------------------------------------------------------------
 
-    def suggestion(self) -> Path:
-        return library.suggestion(self.stories_dir, self.session.story)
+    def suggestion(self, elsewhere: bool = False) -> Path:
+        """Where the save dialog first offers to save; ``elsewhere``: outside the data folder (whose
+        disk has just refused the story), in the writer's home folder."""
+        folder = Path.home() if elsewhere else self.stories_dir
+        return library.suggestion(folder, self.session.story)
+
+    def as_text(self) -> str:
+        """The story as prose, for the clipboard."""
+        return self.session.story.text(self.session.model.card.tokenizer).strip() + "\n"
 
     def save_as(self, path: Path, create_folder: bool = False) -> str | None:
         """Save to ``path`` (.json: a story file; .md or .txt: prose) and file it in the story list.
@@ -167,6 +194,7 @@ class Shelf:
                 )
         except StoryError as error:
             return self.session.say(str(error))
+        self.saved = (self.session.story, self.session.story.revision)
         if path.suffix.lower() == ".json" and path.parent.resolve() == self.stories_dir.resolve():
             self.story_file = path  # saved into the list itself: that file is the story's, once
         filed = self.file_story(story)
@@ -179,6 +207,22 @@ class Shelf:
         self.session.halt()
         return self.file_story(self.session.story) is not None or not self.session.story.words
 
-    def remove_autosave(self) -> None:
-        self.session.autosave.remove()
+    def at_risk(self) -> str | None:
+        """After ``close`` failed: one sentence when the story as it is now is on no disk at all (not
+        filed, not autosaved, not saved since it last changed), else None."""
+        session = self.session
+        story = session.story
+        if not story.words or session.autosave.holds_latest:
+            return None
+        if self.saved is not None and self.saved[0] is story and self.saved[1] == story.revision:
+            return None
+        why = session.autosave.problem or session.autosave.blocked or "the disk refused it"
+        return (
+            f"The story ({story.word_count():,} words) could not be saved: neither the story list "
+            f"nor the autosave took it ({why})."
+        )
+
+    def remove_autosave(self) -> str | None:
+        problem = self.session.autosave.remove()
         self.session.claim.lock.release()
+        return problem

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from ...engine import Candidate, Model, Predictor
+from ...errors import StorytellerError
 from ...text import visible
 from ..widgets.candidates import bar, shown
 
@@ -49,11 +50,18 @@ class CompareScreen(ModalScreen[bool]):
     @work(thread=True, exit_on_error=False, description="compare")
     def _compare(self) -> None:
         columns = []
-        for model in (self._old, self._new):
-            predictor = Predictor(model)
-            predictor.feed(self._tokens)
-            columns.append(predictor.candidates(COUNT))
+        try:
+            for model in (self._old, self._new):
+                predictor = Predictor(model)
+                predictor.feed(self._tokens)
+                columns.append(predictor.candidates(COUNT))
+        except StorytellerError as error:  # a model that fails on this story: said, not "…" forever
+            self.app.call_from_thread(self._failed, str(error))
+            return
         self.app.call_from_thread(self._show, *columns)
+
+    def _failed(self, problem: str) -> None:
+        self.query_one("#comparison", Static).update(Text(visible(problem), style="red"))
 
     def _show(self, old: list[Candidate], new: list[Candidate]) -> None:
         self.columns = (old, new)

@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 
 from ...engine import ModelEntry, ModelError, find_models, load, user_models_dir
 from ...engine.registry import MODEL_NAME, MODEL_SUFFIX
-from ...figures import figures_table, weights_line
+from ...figures import count, figures_table, weights_line
 from ...text import visible
 
 if TYPE_CHECKING:
@@ -100,21 +100,29 @@ class ModelsScreen(ModalScreen[Path | None]):
         except ModelError as error:
             self.app.call_from_thread(self._show_card, Text(str(error), style="red"))
             return
-        size = path.stat().st_size / 1e6
+        try:
+            size = path.stat().st_size / 1e6
+        except OSError:
+            size = 0.0
         text = Text()
-        text.append(f"{card.name}\n", style="bold")
+        # Each stranger's field is made visible on its own (a line break in a name must not
+        # start a line of its own); the card's own line breaks stay.
+        text.append(f"{visible(card.name)}\n", style="bold")
         text.append(
-            f"{_where(path, source)}\n{size:.1f} MB · {card.layers}×{card.units} LSTM"
+            f"{visible(_where(path, source))}\n{size:.1f} MB · {card.layers}×{card.units} LSTM"
             f" · vocabulary {len(card.vocabulary):,}"
         )
         files = card.corpus.get("files") or []
-        source = ", ".join(str(f) for f in files[:3]) + (" …" if len(files) > 3 else "")
-        text.append(f" · window {card.window}\ntrained on {card.corpus.get('words', 0):,} words")
+        files = files if isinstance(files, list) else []
+        source = ", ".join(visible(f) for f in files[:3]) + (" …" if len(files) > 3 else "")
+        text.append(f" · window {card.window}\ntrained on {count(card.corpus.get('words', 0))} words")
         if source:
             text.append(f" from {source}")
-        text.append(f" · created {card.created or 'unknown'}\n{weights_line(card.training)}\n\n")
+        text.append(
+            f" · created {visible(card.created or 'unknown')}\n{visible(weights_line(card.training))}\n\n"
+        )
         text.append("\n".join(figures_table(card.metrics)))
-        self.app.call_from_thread(self._show_card, Text(visible(text.plain), style=""))
+        self.app.call_from_thread(self._show_card, Text(visible(text.plain, keep_newlines=True), style=""))
 
     def _show_card(self, text: Text) -> None:
         self.query_one("#card", Static).update(text)

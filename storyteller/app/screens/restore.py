@@ -27,7 +27,7 @@ class RestoreScreen(ModalScreen[bool]):
             yield Label(
                 f"storyteller did not close cleanly last time. Restore the story ({self._words:,} words)?"
             )
-            yield Static(visible(self._preview), markup=False, classes="preview")
+            yield Static(visible(self._preview, keep_newlines=True), markup=False, classes="preview")
             yield Label("Y / Enter: restore · N / Esc: start afresh (the story stays in the story list)")
 
     def action_answer(self, restore: bool) -> None:

@@ -147,8 +147,10 @@ class WriterScreen(Dialogs):
 
     @work(thread=True, exclusive=True, group="model", exit_on_error=False, description="write")
     def _write(self, model: Model, request: TurnRequest) -> None:
-        self.session.reader.write(model, request, lambda word: self.app.call_from_thread(self._wrote, word))
-        self.app.call_from_thread(self.session.turn_over, request.turn)
+        problem = self.session.reader.write(
+            model, request, lambda word: self.app.call_from_thread(self._wrote, word)
+        )
+        self.app.call_from_thread(self.session.turn_over, request.turn, problem)
 
     def _wrote(self, word: ModelWord) -> None:
         self.session.model_wrote(word)

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ...engine import TokenizerConfig
+from ...engine import PARAGRAPH, TokenizerConfig
 from ...engine.page import bubbles
 from ...engine.story import Story, Turn, Word
 from ...engine.tokenizer import Speller
@@ -194,7 +194,9 @@ class StoryView(VerticalScroll, can_focus=False):
             if index % CHECKPOINT_EVERY == 0 and index // CHECKPOINT_EVERY == len(self._checkpoints):
                 self._checkpoints.append(copy.copy(self._speller))
             word = words[index]
-            self._pieces.append(visible(self._speller.push(word.token, word.form, word.space)))
+            # Only a paragraph break starts a line, never a token's own line break.
+            shown = self._speller.push(word.token, word.form, word.space)
+            self._pieces.append(visible(shown, keep_newlines=word.token == PARAGRAPH))
 
     def _turn_text(self, turn: Turn, cursor: int | None, colour: bool) -> Text:
         text = Text()
