@@ -81,3 +81,15 @@ def test_report_counts_words_distinct_and_once_share() -> None:
     assert figures.paragraphs == 1
     assert figures.distinct == 7  # the cat , dog . <p> end
     assert figures.once_share == pytest.approx(5 / 7)  # cat , dog <p> end
+
+
+def test_the_reported_vocabulary_counts_the_special_tokens_once() -> None:
+    from .conftest import FABLE
+
+    data_report = report(read_corpus(FABLE).text)
+    # The fable is too small to hold text out, so the run's vocabulary is the whole text's.
+    from storyteller.engine import TokenizerConfig, tokenize
+    from storyteller.engine.vocab import SPECIALS
+
+    distinct = set(tokenize(FABLE.read_text(), TokenizerConfig())) - set(SPECIALS)
+    assert data_report.vocabulary_size(None, 30_000) == len(distinct) + len(SPECIALS)

@@ -19,7 +19,7 @@ from ..errors import StorytellerError
 from .files import NotAFile, kind_of, open_regular
 from .predictor import is_word
 from .tokenizer import PARAGRAPH, TokenizerConfig, iter_tokens
-from .vocab import auto_min_count
+from .vocab import SPECIALS, auto_min_count
 
 FALLBACK_ENCODING = "cp1252"
 """Used, and reported, for a file that is not valid UTF-8."""
@@ -102,7 +102,8 @@ class CorpusReport:
         training part alone decides). ``min_count`` None: ``auto_min_count`` of the training part."""
         if min_count is None:
             min_count = auto_min_count(int(self.tokens * (1 - holdout)))
-        kept = sum(1 for n in self.counts.values() if n >= min_count) + 2
+        words = sum(1 for token, n in self.counts.items() if n >= min_count and token not in SPECIALS)
+        kept = words + len(SPECIALS)
         return kept if max_size is None else min(kept, max_size)
 
 
