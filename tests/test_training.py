@@ -21,9 +21,10 @@ from .conftest import FABLE
 torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 
+from storyteller.engine.corpus import split  # noqa: E402
 from training import export as export_module  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
-from training.data import build_dataset, split  # noqa: E402
+from training.data import build_dataset  # noqa: E402
 from training.evaluate import window_ceiling  # noqa: E402
 from training.export import ExportError, export  # noqa: E402
 from training.train import TrainingError, annealed, auto_dropout, load_checkpoint, train  # noqa: E402
@@ -408,3 +409,10 @@ def test_bf16_autocast_trains_and_exports_fp32_weights_where_the_cpu_can(corpus,
 def test_an_unknown_precision_is_refused(corpus) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(TrainingError, match="precision must be fp32 or bf16"):
         train(TrainConfig(precision="fp16"), corpus)
+
+
+def test_the_corpus_report_gives_the_vocabulary_the_run_makes() -> None:
+    corpus = read_corpus(Path(__file__).parent.parent / "training" / "corpus")
+    shown = report(corpus.text).vocabulary_size(None, 30_000)
+    made = build_dataset(corpus.blocks(), TokenizerConfig(), 3, 0.1, None, 30_000).vocabulary
+    assert shown == len(made)

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from storyteller.engine.corpus import HELD_OUT_CHUNKS, held_out_chunk
+from storyteller.engine.corpus import split
 from storyteller.engine.predictor import is_word
 from storyteller.engine.tokenizer import TokenizerConfig, iter_tokens
 from storyteller.engine.vocab import PARAGRAPH_ID, SPECIALS, Vocabulary, auto_min_count
@@ -159,28 +159,6 @@ def _encode_training_text(
             at += len(part)
     train.flush()
     return train
-
-
-def split(n: int, holdout: float) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Training and held-out ranges of ``n`` tokens: held-out chunks evenly spread.
-
-    ::
-
-        |--train--[held]--train--[held]-- ... --train--[held]--train--|
-    """
-    chunk = held_out_chunk(n, holdout)
-    if not chunk:
-        return [(0, n)], []
-    held = []
-    for i in range(HELD_OUT_CHUNKS):
-        centre = int((i + 0.5) * n / HELD_OUT_CHUNKS)
-        held.append((centre - chunk // 2, centre - chunk // 2 + chunk))
-    train, previous = [], 0
-    for start, stop in held:
-        train.append((previous, start))
-        previous = stop
-    train.append((previous, n))
-    return [r for r in train if r[1] > r[0]], held
 
 
 def stream_batches(ids: np.ndarray, batch: int, seq_len: int, offset: int):

@@ -52,6 +52,28 @@ def held_out_chunk(tokens: int, share: float) -> int:
     return chunk if chunk * HELD_OUT_CHUNKS >= MIN_HELD_OUT_TOKENS else 0
 
 
+def split(n: int, holdout: float) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Training and held-out ranges of ``n`` tokens: held-out chunks evenly spread.
+
+    ::
+
+        |--train--[held]--train--[held]-- ... --train--[held]--train--|
+    """
+    chunk = held_out_chunk(n, holdout)
+    if not chunk:
+        return [(0, n)], []
+    held = []
+    for i in range(HELD_OUT_CHUNKS):
+        centre = int((i + 0.5) * n / HELD_OUT_CHUNKS)
+        held.append((centre - chunk // 2, centre - chunk // 2 + chunk))
+    train, previous = [], 0
+    for start, stop in held:
+        train.append((previous, start))
+        previous = stop
+    train.append((previous, n))
+    return [r for r in train if r[1] > r[0]], held
+
+
 class CorpusError(StorytellerError):
     """A corpus that cannot be trained on, with the reason in one sentence."""
 
@@ -94,15 +116,18 @@ class CorpusReport:
     """Share of distinct tokens that occur only once."""
     paragraphs: int
     counts: Counter[str] = field(repr=False, compare=False, default_factory=Counter)
+    training_counts: Counter[str] = field(repr=False, compare=False, default_factory=Counter)
+    """The counts of the part a training run learns from (the rest is held out, see ``split``)."""
 
-    def vocabulary_size(
-        self, min_count: int | None = None, max_size: int | None = None, holdout: float = 0.1
-    ) -> int:
-        """The vocabulary these settings give, the two special tokens included (roughly: the
-        training part alone decides). ``min_count`` None: ``auto_min_count`` of the training part."""
+    def vocabulary_size(self, min_count: int | None = None, max_size: int | None = None) -> int:
+        """The vocabulary a training run with these settings makes, the two special tokens
+        included: counted, as the run counts, on the training part alone. ``min_count`` None:
+        ``auto_min_count`` of the training part."""
         if min_count is None:
-            min_count = auto_min_count(int(self.tokens * (1 - holdout)))
-        words = sum(1 for token, n in self.counts.items() if n >= min_count and token not in SPECIALS)
+            min_count = auto_min_count(sum(self.training_counts.values()))
+        words = sum(
+            1 for token, n in self.training_counts.items() if n >= min_count and token not in SPECIALS
+        )
         kept = words + len(SPECIALS)
         return kept if max_size is None else min(kept, max_size)
 
@@ -270,8 +295,14 @@ def _file_blocks(file: Path, encoding: str, size: int) -> Iterator[str]:
             yield buffer
 
 
-def report(text: str, config: TokenizerConfig = TokenizerConfig()) -> CorpusReport:
-    counts: Counter[str] = Counter(iter_tokens(text, config))
+def report(text: str, config: TokenizerConfig = TokenizerConfig(), holdout: float = 0.1) -> CorpusReport:
+    """The figures of ``text``, and the counts of the part a run with ``holdout`` trains on."""
+    tokens = list(iter_tokens(text, config))
+    counts: Counter[str] = Counter(tokens)
+    pieces, _ = split(len(tokens), holdout)
+    training_counts: Counter[str] = Counter()
+    for start, stop in pieces:
+        training_counts.update(tokens[start:stop])
     words = sum(n for t, n in counts.items() if is_word(t))
     return CorpusReport(
         tokens=sum(counts.values()),
@@ -280,4 +311,5 @@ def report(text: str, config: TokenizerConfig = TokenizerConfig()) -> CorpusRepo
         once_share=sum(1 for n in counts.values() if n == 1) / max(1, len(counts)),
         paragraphs=counts.get(PARAGRAPH, 0),
         counts=counts,
+        training_counts=training_counts,
     )
