@@ -85,7 +85,7 @@ class RetrainScreen(Screen[Path | None]):
                     ("window", "window", "words"),
                     ("epochs", "epochs", "epochs"),
                     ("budget", "time limit", "none"),
-                    ("lr", "learn rate", "auto"),
+                    ("lr", "learn rate", "default"),
                     ("seed", "seed", "seed"),
                 ):
                     with Vertical(classes="field"):
@@ -119,7 +119,7 @@ class RetrainScreen(Screen[Path | None]):
     def on_mount(self) -> None:
         self._apply_preset("balanced")
         self.query_one("#epochs", Input).value = "40"
-        self.query_one("#lr", Input).placeholder = "auto"
+        self.query_one("#lr", Input).placeholder = "default"
         self.query_one("#seed", Input).value = "0"
         if not training_available():
             missing = (
