@@ -251,7 +251,9 @@ def _train(
     selection = selection_chunks(chunks)
     baselines = evaluate_baselines(data.train, chunks, vocab_size, config.window)
     n_windows = len(data.train) - config.window
-    every_window = bool(config.window_batch) and n_windows <= ALL_WINDOWS_UP_TO and group is None
+    # Under torchrun every process reads all the windows: their gradients agree, so the average
+    # is the one process's gradient, as the stateful rows' shares average to the whole batch's.
+    every_window = bool(config.window_batch) and n_windows <= ALL_WINDOWS_UP_TO
     window_batch_size = n_windows if every_window else config.window_batch
     stream_steps = sum(1 for _ in stream_batches(data.train, config.batch_size, config.seq_len, 0))
     steps_per_epoch = max(stream_steps, SMALL_TEXT_EPOCH_STEPS if every_window else MIN_STEPS_PER_EPOCH)
