@@ -201,9 +201,10 @@ def main() -> None:
         print(f"**{words:,} words** (vocabulary {vocab:,})")
         print()
         print(
-            "| budget s | system | test perplexity | known-word perplexity | ÷ textbook | epochs | words/s |"
+            "| budget s | system | test perplexity | known-word perplexity | ÷ textbook | epochs | words/s "
+            "| judging epochs, % of the run |"
         )
-        print("|---:|---|---:|---:|---:|---:|---:|")
+        print("|---:|---|---:|---:|---:|---:|---:|---:|")
         plain = {budget: figures for name, budget, figures in rows if name == "textbook loop" and figures}
         for name, budget, figures in rows:
             if figures is None:
