@@ -261,9 +261,9 @@ def _run(args: argparse.Namespace, report: Any) -> int:
 
     # Must be set before torch loads OpenMP: idle threads then sleep instead of spinning.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    try:
-        from .export import ExportError, export
-        from .train import TrainingError, train
+    try:  # torch and onnx, loaded only now: said in one sentence when missing
+        from . import export as _export  # noqa: F401
+        from . import train as _train  # noqa: F401
     except ImportError as error:
         raise StorytellerError(
             f"Training needs torch and onnx ({error.name} is missing): {INSTALL_HINT}."
@@ -272,11 +272,22 @@ def _run(args: argparse.Namespace, report: Any) -> int:
     stop = threading.Event()
     restore = _install_stop_handler(stop)
     try:
+        return _train_and_export(args, config, corpus, out, report, stop)
+    finally:
+        restore()
+
+
+def _train_and_export(
+    args: argparse.Namespace, config: TrainConfig, corpus: Any, out: Path, report: Any, stop: threading.Event
+) -> int:
+    """The run and its export, under the stop handlers (an abandon during the export writes nothing)."""
+    from .export import ExportError, export
+    from .train import TrainingError, train
+
+    try:
         result = train(config, corpus, report, stop, checkpoint=args.checkpoint, resume=args.resume)
     except TrainingError as error:
         raise StorytellerError(str(error)) from None
-    finally:
-        restore()
     if not result.primary:
         return 0  # a distributed run's other processes: the first one exports
     started = time.perf_counter()
@@ -332,10 +343,16 @@ ABANDONED = 130
 """Exit status after a second Ctrl+C (the shell's for an interrupt)."""
 
 
+ABANDON_SIGNAL = getattr(signal, "SIGUSR1", None)
+"""Abandon at once, writing nothing: what the app's cancel sends. One signal, so it cannot be
+lost the way the second of two quick interrupts is when both arrive before either is handled."""
+
+
 def _install_stop_handler(stop: threading.Event) -> Callable[[], None]:
     """First Ctrl+C (or SIGTERM): finish the step, keep the best model, export it.
 
-    A second Ctrl+C gives up at once. Returns a function that restores the old handlers.
+    A second Ctrl+C, or ``ABANDON_SIGNAL``, gives up at once. Returns a function that restores
+    the old handlers.
     """
 
     def handler(signum: int, frame: Any) -> None:
@@ -344,9 +361,14 @@ def _install_stop_handler(stop: threading.Event) -> Callable[[], None]:
         stop.set()
         print("\nstopping: exporting the best model so far (Ctrl+C again to abandon)", file=sys.stderr)
 
+    def abandon(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
     if threading.current_thread() is not threading.main_thread():
         return lambda: None  # signals belong to the main thread (e.g. under a test runner)
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if ABANDON_SIGNAL is not None:
+        previous[ABANDON_SIGNAL] = signal.signal(ABANDON_SIGNAL, abandon)
 
     def restore() -> None:
         for sig, old in previous.items():

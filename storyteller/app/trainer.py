@@ -104,13 +104,18 @@ class TrainingRun:
         return Outcome("crashed", f"The trainer {how}; no model was written.{detail}")
 
     async def cancel(self) -> None:
-        """Stop without keeping anything: two interrupts (the trainer's 'abandon'), then a kill."""
+        """Stop without keeping anything: the trainer's abandon signal (where there is none, two
+        interrupts), then a kill if it has not ended."""
         if self.process is None or self.process.returncode is not None:
             return
         self.cancelled = True
-        for _ in range(2):
-            self._signal(signal.SIGINT)
-            await asyncio.sleep(0.05)
+        abandon = getattr(signal, "SIGUSR1", None)  # training.cli.ABANDON_SIGNAL (no import of training here)
+        if abandon is not None:
+            self._signal(abandon)
+        else:
+            for _ in range(2):
+                self._signal(signal.SIGINT)
+                await asyncio.sleep(0.05)
         try:
             await asyncio.wait_for(self.process.wait(), KILL_AFTER)
         except TimeoutError:
