@@ -216,14 +216,14 @@ def _train(
     if data.min_count is not None:
         config = dataclasses.replace(config, min_count=data.min_count)  # the card says what was used
     vocab_size = len(data.vocabulary)
-    dropout_to_size = config.dropout is None and not saved
+    size_dropout_later = False
     if config.dropout is None:
         # Sized at once when the run's length is known in epochs; with a time budget, after the
         # first steps have shown how fast this machine reads (see ``DROPOUT_SIZED_AFTER``). A
         # text too small to hold any out can only be learnt by heart: it gets the least.
         tiny = not data.has_held_out
-        guess = config.epochs if config.time_budget is None and not tiny else 1.0
-        dropout_to_size = dropout_to_size and not tiny
+        size_dropout_later = config.time_budget is not None and not tiny
+        guess = 1.0 if tiny or size_dropout_later else config.epochs
         config = dataclasses.replace(config, dropout=auto_dropout(guess))
     model = LanguageModel(vocab_size, config).to(device)
     objective: torch.nn.Module = Objective(model)
@@ -254,7 +254,6 @@ def _train(
     # Under torchrun every process reads all the windows: their gradients agree, so the average
     # is the one process's gradient, as the stateful rows' shares average to the whole batch's.
     every_window = bool(config.window_batch) and n_windows <= ALL_WINDOWS_UP_TO
-    window_batch_size = n_windows if every_window else config.window_batch
     stream_steps = sum(1 for _ in stream_batches(data.train, config.batch_size, config.seq_len, 0))
     steps_per_epoch = max(stream_steps, SMALL_TEXT_EPOCH_STEPS if every_window else MIN_STEPS_PER_EPOCH)
     # On the training text itself, a model can be seen to reach all it can: then it stops.
@@ -334,11 +333,13 @@ def _train(
             window_batch = None
             if every_window:
                 window_batch = all_windows
-            elif window_batch_size:
+            elif config.window_batch:
                 if order is not None:
-                    starts = order[np.arange(i * window_batch_size, (i + 1) * window_batch_size) % n_windows]
+                    starts = order[
+                        np.arange(i * config.window_batch, (i + 1) * config.window_batch) % n_windows
+                    ]
                 else:
-                    starts = rng.integers(0, n_windows, window_batch_size)
+                    starts = rng.integers(0, n_windows, config.window_batch)
                 if group is not None:
                     starts = group.share(starts)
                 wx, wy = windows(data.train, config.window, starts)
@@ -363,8 +364,7 @@ def _train(
             epoch_steps += 1
             epoch_loss += stream_loss.detach()
             tokens_done += x.size * (group.world if group else 1)
-            if dropout_to_size and config.time_budget is not None and step == DROPOUT_SIZED_AFTER:
-                dropout_to_size = False
+            if size_dropout_later and config.time_budget is not None and step == DROPOUT_SIZED_AFTER:
                 reading = tokens_done / (time.perf_counter() - loop_started)  # tokens per second
                 left = max(0.0, config.time_budget - (time.perf_counter() - started))
                 epochs_expected = step / steps_per_epoch + left * reading / max(1, len(data.train))
