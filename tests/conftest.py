@@ -11,6 +11,16 @@ from storyteller.engine import Model, load
 TESTS = Path(__file__).parent
 TINY_MODEL = TESTS / "fixtures" / "tiny.onnx"
 FABLE = TESTS / "data" / "fable.txt"
+PROJECT_CORPUS = TESTS.parent / "training" / "corpus"
+
+
+def farm_stories(folder: Path) -> Path:
+    """The project corpus's farm stories (about 7,000 words) copied into ``folder``: real prose
+    with held-out figures, small enough to train on in a test however the corpus grows."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for story in PROJECT_CORPUS.glob("a*.txt"):
+        (folder / story.name).write_bytes(story.read_bytes())
+    return folder
 
 
 @pytest.fixture(autouse=True)

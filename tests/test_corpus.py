@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from storyteller.engine import CorpusError, read_corpus, report
+
+from .conftest import PROJECT_CORPUS
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10" + bytes(range(256)) * 4
 
@@ -93,3 +96,28 @@ def test_the_reported_vocabulary_counts_the_special_tokens_once() -> None:
 
     distinct = set(tokenize(FABLE.read_text(), TokenizerConfig())) - set(SPECIALS)
     assert data_report.vocabulary_size(None, 30_000) == len(distinct) + len(SPECIALS)
+
+
+def _project_stories() -> dict[str, str]:
+    return {path.name: path.read_text(encoding="utf-8") for path in sorted(PROJECT_CORPUS.glob("*.txt"))}
+
+
+def test_the_project_corpus_is_large_and_repeats_no_paragraph() -> None:
+    stories = _project_stories()
+    assert sum(len(text.split()) for text in stories.values()) >= 150_000
+    seen: dict[str, str] = {}
+    for name, text in stories.items():
+        assert text.isascii(), f"{name} is not plain ASCII"
+        for paragraph in text.split("\n\n")[1:]:
+            key = " ".join(paragraph.lower().split())
+            if len(key.split()) > 4:
+                assert key not in seen, f"{name} repeats a paragraph of {seen[key]}: {key[:60]!r}"
+                seen[key] = name
+
+
+def test_no_run_of_twelve_words_appears_in_two_stories() -> None:
+    owner: dict[tuple[str, ...], str] = {}
+    for name, text in _project_stories().items():
+        words = re.findall(r"[a-z']+", text.lower())
+        for run in {tuple(words[i : i + 12]) for i in range(len(words) - 11)}:
+            assert owner.setdefault(run, name) == name, f"{name} and {owner[run]} share {' '.join(run)!r}"

@@ -12,7 +12,7 @@ import pytest
 
 from storyteller.engine import load
 
-from .conftest import FABLE
+from .conftest import FABLE, farm_stories
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
@@ -50,15 +50,17 @@ def _log_probabilities(path: Path, ids: np.ndarray) -> np.ndarray:
     [
         (FABLE, ["--epochs", "3", "--batch-size", "4", "--seq-len", "8"]),
         (
-            ROOT / "training" / "corpus",
+            "farm stories",
             ["--epochs", "1", "--batch-size", "8", "--seq-len", "16", "--softmax", "adaptive"],
         ),
     ],
     ids=["full softmax", "adaptive softmax"],
 )
 def test_two_processes_train_the_model_one_process_trains(
-    tmp_path: Path, corpus: Path, options: list[str]
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, corpus: Path | str, options: list[str]
 ) -> None:
+    if corpus == "farm stories":
+        corpus = farm_stories(tmp_path_factory.mktemp("corpus"))
     alone, together = tmp_path / "alone.onnx", tmp_path / "together.onnx"
     for out, processes in ((alone, 1), (together, 2)):
         done = _train(out, corpus, processes, *options)

@@ -20,7 +20,7 @@ from storyteller.app.screens.retrain import PathSuggester, RetrainScreen
 from storyteller.app.settings import WriterSettings
 from storyteller.engine import load
 
-from .conftest import FABLE, TINY_MODEL
+from .conftest import FABLE, TINY_MODEL, farm_stories
 from .test_app import settle, write
 
 SCRIPTED = Path(__file__).parent / "fixtures" / "scripted_trainer.py"
@@ -177,7 +177,7 @@ async def test_cancelling_a_real_run_writes_nothing(tiny_model, tmp_path: Path) 
     # Real prose with held-out figures: it keeps improving for many epochs, so it cannot end by
     # itself soon after the first (the fable is learnt by heart in seconds and stops on its own;
     # text with nothing to learn stops as soon as patience runs out).
-    text = Path(__file__).parents[1] / "training" / "corpus"
+    text = farm_stories(tmp_path / "corpus")
     app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=BIG) as pilot:
         screen = await open_panel(pilot, text)
