@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
+from storyteller.engine import events
 from storyteller.engine.corpus import Corpus
 from storyteller.engine.tokenizer import TokenizerConfig, detokenize, find_names
 from storyteller.engine.vocab import PARAGRAPH_ID, UNKNOWN_ID, Vocabulary
@@ -36,7 +37,7 @@ from .data import build_dataset, stream_batches, windows
 from .evaluate import evaluate_baselines, evaluate_network, selection_chunks, window_ceiling
 from .network import LanguageModel, Objective
 
-Progress = Callable[[dict[str, Any]], None]
+Progress = Callable[[events.Event], None]
 CHECKPOINT_FORMAT = "storyteller-checkpoint"
 CHECKPOINT_VERSION = 1
 MIN_STEPS_PER_EPOCH = 20
@@ -269,19 +270,18 @@ def _train(
         )
     total_steps = steps_per_epoch * config.epochs
     emit(
-        {
-            "event": "start",
-            "tokens": data.tokens,
-            "train_tokens": len(data.train),
-            "held_out_tokens": int(sum(len(c) for c in data.held_out)),
-            "vocabulary": vocab_size,
-            "parameters": sum(p.numel() for p in model.parameters()),
-            "device": str(device),
-            "epochs": config.epochs,
-            "steps_per_epoch": steps_per_epoch,
-            "baselines": baselines,
-            "notes": notes,
-        }
+        events.Start(
+            tokens=data.tokens,
+            train_tokens=len(data.train),
+            held_out_tokens=int(sum(len(c) for c in data.held_out)),
+            vocabulary=vocab_size,
+            parameters=sum(p.numel() for p in model.parameters()),
+            device=str(device),
+            epochs=config.epochs,
+            steps_per_epoch=steps_per_epoch,
+            baselines=baselines,
+            notes=tuple(notes),
+        )
     )
 
     def batches() -> Iterator[tuple[np.ndarray, np.ndarray, bool]]:
@@ -381,16 +381,15 @@ def _train(
                 if config.time_budget is not None:
                     eta = min(eta, max(0.0, config.time_budget - elapsed))
                 emit(
-                    {
-                        "event": "step",
-                        "epoch": epoch + 1,
-                        "step": step,
-                        "total_steps": total_steps,
-                        "loss": loss_now,
-                        "tokens_per_s": tokens_done / (now - loop_started),
-                        "elapsed": elapsed,
-                        "eta": eta,
-                    }
+                    events.Step(
+                        epoch=epoch + 1,
+                        step=step,
+                        total_steps=total_steps,
+                        loss=loss_now,
+                        tokens_per_s=tokens_done / (now - loop_started),
+                        elapsed=elapsed,
+                        eta=eta,
+                    )
                 )
         if epoch_steps == 0:
             break
@@ -417,23 +416,20 @@ def _train(
                 if best_state is not None:
                     model.load_state_dict(best_state)
         emit(
-            {
-                "event": "epoch",
-                "epoch": epoch + epoch_steps / steps_per_epoch,
-                "train_loss": epoch_loss.item() / epoch_steps,
-                "metrics": figures,
-                "best": improved,
-                "lr": optimizer.param_groups[0]["lr"],
-                "eval_seconds": judged,
-            }
+            events.Epoch(
+                epoch=epoch + epoch_steps / steps_per_epoch,
+                train_loss=epoch_loss.item() / epoch_steps,
+                metrics=figures,
+                best=improved,
+                lr=optimizer.param_groups[0]["lr"],
+                eval_seconds=judged,
+            )
         )
         if primary:
             emit(
-                {
-                    "event": "sample",
-                    "epoch": epoch + 1,
-                    "text": sample(model, data.vocabulary, tokenizer, config.seed, device),
-                }
+                events.Sample(
+                    epoch=epoch + 1, text=sample(model, data.vocabulary, tokenizer, config.seed, device)
+                )
             )
         if checkpoint is not None and primary and epoch_steps == steps_per_epoch:
             problem = save_checkpoint(
@@ -450,7 +446,7 @@ def _train(
                 slowdown,
             )
             if problem:
-                emit({"event": "log", "text": problem})
+                emit(events.Log(text=problem))
         if stopped != "finished":
             break
         if bad_epochs >= config.patience * (SMALL_TEXT_PATIENCE if every_window else 1) or reached_ceiling:
@@ -483,15 +479,14 @@ def _train(
         primary=primary,
     )
     emit(
-        {
-            "event": "done",
-            "stopped": stopped,
-            "epochs": result.epochs,
-            "seconds": result.seconds,
-            "metrics": metrics,
-            "baselines": baselines,
-            "held_out": result.held_out,
-        }
+        events.Done(
+            stopped=stopped,
+            epochs=result.epochs,
+            seconds=result.seconds,
+            metrics=metrics,
+            baselines=baselines,
+            held_out=result.held_out,
+        )
     )
     return result
 
