@@ -15,6 +15,10 @@ ADAPTIVE_FROM = 10_000
 """With 'auto', vocabularies this large get the adaptive softmax."""
 
 
+class TrainingError(Exception):
+    """Training cannot start or go on; the message is one sentence for the user."""
+
+
 @dataclass
 class TrainConfig:
     """Everything that decides what a training run does."""
