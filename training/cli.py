@@ -20,6 +20,7 @@ from storyteller.engine import events
 from storyteller.engine.corpus import read_corpus
 from storyteller.engine.files import kind_of
 from storyteller.engine.limits import check_training
+from storyteller.engine.presets import PRESETS
 from storyteller.engine.registry import MODEL_SUFFIX, user_models_dir
 from storyteller.errors import StorytellerError
 from storyteller.figures import figures_table
@@ -40,14 +41,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"model file to write (default: the user's models folder, {user_models_dir()})",
     )
     parser.add_argument("--name", help="the model's name (default: the output file's name)")
-    parser.add_argument("--layers", type=int, default=defaults.layers, help="LSTM layers (%(default)s)")
-    parser.add_argument("--units", type=int, default=defaults.units, help="units per layer (%(default)s)")
+    parser.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="start from a named network ("
+        + "; ".join(f"{name}: {p.layers}×{p.units}, window {p.window}" for name, p in PRESETS.items())
+        + "); the flags below override it",
+    )
+    # Given as None when absent, so that a preset's value stands unless the flag is given.
+    parser.add_argument("--layers", type=int, help=f"LSTM layers ({defaults.layers})")
+    parser.add_argument("--units", type=int, help=f"units per layer ({defaults.units})")
     parser.add_argument("--embedding", type=int, help="embedding size (default: units, weights tied)")
     parser.add_argument(
-        "--window",
-        type=int,
-        default=defaults.window,
-        help="words of context for the windowed objective (%(default)s)",
+        "--window", type=int, help=f"words of context for the windowed objective ({defaults.window})"
     )
     parser.add_argument(
         "--epochs", type=int, default=defaults.epochs, help="passes over the text at most (%(default)s)"
@@ -133,7 +139,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from(args: argparse.Namespace) -> TrainConfig:
-    return TrainConfig(
+    """The run's configuration: the preset, if any, then every flag (a flag given wins)."""
+    return TrainConfig.from_preset(
+        args.preset,
         name=args.name or "",
         layers=args.layers,
         units=args.units,
@@ -241,7 +249,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, report: Reporter) -> int:
-    config = config_from(args)
+    try:
+        config = config_from(args)
+    except ValueError as error:  # an unknown preset
+        raise StorytellerError(str(error)) from None
     try:
         # The limits the loader holds a model to, checked now: a run that would write a model the
         # loader refuses, or fail after its training, never starts.

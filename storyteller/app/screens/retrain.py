@@ -21,12 +21,13 @@ from textual.widgets import Button, Footer, Input, Label, Log, ProgressBar, Sele
 
 from ...engine import Corpus, CorpusError, CorpusReport, events, read_corpus, report, user_models_dir
 from ...engine.corpus import held_out_chunk
+from ...engine.presets import PRESETS, preset_for
 from ...engine.registry import MODEL_NAME
 from ...figures import figures_table
 from ...text import visible
 from ..trainer import INSTALL_HINT, TRAINER, Outcome, TrainingRun, training_available
 from ..training import Ended, Heard, Training, time_left
-from .retrain_form import FIELDS, PRESETS, PathInput, PathSuggester, free_path, options_from, preset_for
+from .retrain_form import FIELDS, PathInput, PathSuggester, free_path, options_from
 
 __all__ = ["PathSuggester", "RetrainScreen"]
 
