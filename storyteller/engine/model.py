@@ -18,13 +18,14 @@ import numpy as np
 import onnxruntime as ort
 
 from ..errors import StorytellerError
+from .card_upgrades import FORMAT_VERSION, upgrade_card
 from .files import NotAFile, TooDeep, TooLarge, check_depth, loads_json, read_regular
 from .limits import MAX_LAYERS, MAX_UNITS, MAX_VOCABULARY, MAX_WINDOW
 from .tokenizer import TokenizerConfig
+from .upgrades import NewerVersion, NoVersion
 from .vocab import SPECIALS, Vocabulary
 
 FORMAT = "storyteller-lstm"
-FORMAT_VERSION = 1
 METADATA_KEY = "storyteller"
 INPUTS = ("input_ids", "h0", "c0")
 OUTPUTS = ("logits", "hn", "cn")
@@ -97,14 +98,15 @@ class ModelCard:
             raise ValueError(f"its metadata is not valid JSON ({error.msg})") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError("its metadata does not describe a storyteller model")
-        version = data.get("format_version")
-        if not isinstance(version, int):
-            raise ValueError("its metadata has no format version")
-        if version > FORMAT_VERSION:
+        try:
+            data = upgrade_card(data)
+        except NoVersion:
+            raise ValueError("its metadata has no format version") from None
+        except NewerVersion as newer:
             raise ValueError(
-                f"it was made by a newer storyteller (format {version}; "
-                f"this version reads format {FORMAT_VERSION})"
-            )
+                f"it was made by a newer storyteller (format {newer.version}; "
+                f"this version reads format {newer.current})"
+            ) from None
         tokens = data.get("vocabulary")
         if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
             raise ValueError("its metadata has no vocabulary list")
