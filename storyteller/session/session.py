@@ -23,10 +23,10 @@ from ..engine.files import write_atomically
 from ..engine.page import LOOKBACK, typed_forms, written
 from ..engine.story import Author, Story, Word
 from ..engine.tokenizer import Typed, tokenize_typed
-from .autosave import Autosave, Claim, claim
+from .autosave import Autosave, Claim, claim, set_aside
 from .models import Models
 from .reading import Analysis, AnalysisRequest, ModelWord, Reader, TurnRequest
-from .settings import CONFIG_FILE, WriterSettings, load_settings, to_toml
+from .settings import CONFIG_FILE, WriterSettings, load_settings, readable, to_toml
 from .shelf import Shelf
 
 PARAGRAPH_MARK = "¶"
@@ -409,10 +409,26 @@ class WritingSession(Models):
         return self.settings.announce(name)
 
     def _persist(self, name: str, value: object) -> str | None:
+        """Keep one setting in the config file; a file that cannot be read is never written over:
+        it is set aside first (as an unreadable autosave is), or the setting is not kept."""
         path = self.data_dir / CONFIG_FILE
-        kept, _ = load_settings(path)  # the file's other values stay as the file has them
+        notice = None
+        problem = readable(path)
+        if problem is not None:
+            try:
+                kept = set_aside(path)
+            except OSError as error:
+                return (
+                    f"{problem}, and it could not be moved aside ({error.strerror or error}), so the "
+                    "setting is not kept in it."
+                )
+            notice = (
+                f"{problem}: it is kept, untouched, as '{kept.name}', and a new {CONFIG_FILE} "
+                "holds the setting."
+            )
+        kept_settings, _ = load_settings(path)  # the file's other values stay as the file has them
         try:
-            write_atomically(to_toml(replace(kept, **{name: value})).encode(), path)  # type: ignore[arg-type]
+            write_atomically(to_toml(replace(kept_settings, **{name: value})).encode(), path)  # type: ignore[arg-type]
         except OSError as error:
             return f"The setting could not be kept in {path} ({error.strerror})."
-        return None
+        return notice

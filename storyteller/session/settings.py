@@ -228,29 +228,45 @@ def check(name: str, value: Any) -> tuple[Any, str | None]:
     return spec.kind(value), None
 
 
+class Unreadable(Exception):
+    """A config file that cannot be read as a whole; the message says why, without a full stop."""
+
+
+def _writer_table(path: Path) -> dict[str, Any] | None:
+    """The ``[writer]`` table of a config file (None when there is no file); ``Unreadable`` when the
+    file cannot be read as a whole."""
+    try:
+        data = tomllib.loads(read_regular(path, MAX_CONFIG_BYTES).decode("utf-8"))
+    except FileNotFoundError:
+        return None
+    except NotAFile as error:
+        raise Unreadable(f"{path} is {error.kind}, not a file") from None
+    except TooLarge:
+        raise Unreadable(f"{path} is too large to be a config file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8"
+        raise Unreadable(f"{path} cannot be read ({reason})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise Unreadable(f"{path} is not valid TOML ({error})") from None
+    except RecursionError:  # tomllib parses nested arrays and tables by recursion
+        raise Unreadable(f"{path} is nested too deeply") from None
+    writer = data.get("writer", {})
+    if not isinstance(writer, dict):
+        raise Unreadable(f"In {path}, [writer] must be a table")
+    return writer
+
+
 def load_settings(path: Path) -> tuple[WriterSettings, str | None]:
     """Settings from a config file, and one sentence about what was wrong with it (if anything).
 
     A missing file gives the defaults; a bad value is skipped (its default stays) and named.
     """
     try:
-        data = tomllib.loads(read_regular(path, MAX_CONFIG_BYTES).decode("utf-8"))
-    except FileNotFoundError:
+        writer = _writer_table(path)
+    except Unreadable as error:
+        return WriterSettings(), f"{error}; the default settings are used."
+    if writer is None:
         return WriterSettings(), None
-    except NotAFile as error:
-        return WriterSettings(), f"{path} is {error.kind}, not a file; the default settings are used."
-    except TooLarge:
-        return WriterSettings(), f"{path} is too large to be a config file; the default settings are used."
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8"
-        return WriterSettings(), f"{path} cannot be read ({reason}); the default settings are used."
-    except tomllib.TOMLDecodeError as error:
-        return WriterSettings(), f"{path} is not valid TOML ({error}); the default settings are used."
-    except RecursionError:  # tomllib parses nested arrays and tables by recursion
-        return WriterSettings(), f"{path} is nested too deeply; the default settings are used."
-    writer = data.get("writer", {})
-    if not isinstance(writer, dict):
-        return WriterSettings(), f"In {path}, [writer] must be a table; the default settings are used."
     values: dict[str, Any] = {}
     problems: list[str] = []
     for key, value in writer.items():
@@ -263,6 +279,15 @@ def load_settings(path: Path) -> tuple[WriterSettings, str | None]:
     if not problems:
         return settings, None
     return settings, f"In {path}: {'; '.join(problems)}; their defaults are used."
+
+
+def readable(path: Path) -> str | None:
+    """None when the config file at ``path`` can be read as a whole (or is missing); else why not."""
+    try:
+        _writer_table(path)
+    except Unreadable as error:
+        return str(error)
+    return None
 
 
 def to_toml(settings: WriterSettings) -> str:
