@@ -276,7 +276,8 @@ def _open_session(data: bytes, shown: str) -> ort.InferenceSession:
 
 
 def _check_graph(session: ort.InferenceSession, card: ModelCard, shown: str) -> None:
-    """Check the graph's signature, then run one step to prove it matches the card."""
+    """Check the graph's signature, then run it to prove it matches the card: one step of every
+    word the card lists (see ``_probe``), so that no word hides non-finite scores."""
     inputs = {i.name: i for i in session.get_inputs()}
     outputs = {o.name: o for o in session.get_outputs()}
     if set(inputs) != set(INPUTS) or not set(OUTPUTS) <= set(outputs):
@@ -304,5 +305,29 @@ def _check_graph(session: ort.InferenceSession, card: ModelCard, shown: str) -> 
         )
     if hn.shape != (card.layers, 2, card.units) or cn.shape != hn.shape:
         raise ModelError(f"Model file {shown}'s state shape disagrees with its metadata.")
-    if not math.isfinite(float(np.abs(logits).max())):
+    if not math.isfinite(float(np.abs(logits).max())) or not _probe(model, vocab):
         raise ModelError(f"Model file {shown} produces non-finite scores.")
+
+
+PROBE_SCORES = 1 << 22
+"""Scores one probing call may return (16 MB): the words are probed in chunks this size."""
+PROBED_SCORES = 1 << 26
+"""Scores the whole probe may return: every word of a vocabulary up to 8,192 words is probed;
+a larger one has this many scores' worth of words probed, spread over it (the run-time checks
+still catch the rest, in one sentence)."""
+
+
+def _probe(model: Model, vocab: int) -> bool:
+    """Whether every word probed, each one step from a fresh state, gives finite scores."""
+    ids = np.arange(vocab, dtype=np.int64)
+    if vocab * vocab > PROBED_SCORES:
+        ids = np.unique(np.linspace(0, vocab - 1, PROBED_SCORES // vocab).astype(np.int64))
+    chunk = max(1, PROBE_SCORES // vocab)
+    for start in range(0, len(ids), chunk):
+        try:
+            logits, _ = model._run(ids[start : start + chunk, None])
+        except Exception:  # onnxruntime raises several unrelated types
+            return False
+        if not np.isfinite(logits).all():
+            return False
+    return True
