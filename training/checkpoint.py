@@ -3,13 +3,13 @@ tensors and plain data, and checked whole before a resumed run uses any of it.""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from storyteller.engine.corpus import Corpus
+from storyteller.engine.files import write_atomically
 from storyteller.engine.vocab import Vocabulary
 
 from .config import TrainConfig, TrainingError
@@ -56,12 +56,9 @@ def save_checkpoint(
         "best_model": best_state,
         "optimizer": optimizer.state_dict(),
     }
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        torch.save(payload, temporary)
-        os.replace(temporary, path)
+        write_atomically(lambda file: torch.save(payload, file), path)
     except (OSError, RuntimeError) as error:  # torch reports a failed write as a RuntimeError
-        temporary.unlink(missing_ok=True)
         reason = error.strerror if isinstance(error, OSError) and error.strerror else "the write failed"
         problem = (
             f"The checkpoint after epoch {epoch} could not be saved to '{path}' ({reason}); training goes on."

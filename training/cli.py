@@ -22,13 +22,12 @@ from storyteller.engine.files import kind_of
 from storyteller.engine.limits import check_training
 from storyteller.engine.presets import PRESETS
 from storyteller.engine.registry import MODEL_SUFFIX, user_models_dir
-from storyteller.errors import StorytellerError
+from storyteller.errors import INSTALL_HINT, StorytellerError
 from storyteller.figures import figures_table
 from storyteller.text import visible
 
 from .config import TrainConfig
 
-INSTALL_HINT = "pip install 'storyteller[train]'"
 Reporter = Callable[[events.Event], None]
 
 

@@ -21,7 +21,6 @@ from storyteller.engine import events
 TRAINER = (sys.executable, "-m", "training")
 """The default command; tests swap in a scripted trainer."""
 
-INSTALL_HINT = "pip install 'storyteller[train]'"
 KILL_AFTER = 2.0
 """Seconds a cancelled trainer gets to exit before it is killed."""
 

@@ -261,10 +261,15 @@ def _read(path: Path, shown: str) -> bytes:
     return data
 
 
+def open_session(data: bytes) -> ort.InferenceSession:
+    """An onnxruntime session for a model's bytes: the one way storyteller opens a graph (from
+    bytes, a graph that points at external weight files cannot open them)."""
+    return ort.InferenceSession(data, session_options(), providers=["CPUExecutionProvider"])
+
+
 def _open_session(data: bytes, shown: str) -> ort.InferenceSession:
     try:
-        # From bytes, a graph that points at external weight files cannot open them.
-        return ort.InferenceSession(data, session_options(), providers=["CPUExecutionProvider"])
+        return open_session(data)
     except Exception as error:  # onnxruntime raises several unrelated types
         if "external" in str(error).lower():
             raise ModelError(

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import SamplingConfig
-from ..engine.files import NotAFile, TooLarge, read_regular
+from ..engine.files import NotAFile, TooLarge, read_regular, write_atomically
+from .autosave import set_aside
 
 CONFIG_FILE = "config.toml"
 """In the data folder: the writer's settings, under a ``[writer]`` table."""
@@ -344,3 +345,28 @@ def from_flags(args: argparse.Namespace, settings: WriterSettings, prefix: str =
             )
         values[name] = checked
     return replace(settings, **values)
+
+
+def persist(path: Path, name: str, value: object) -> str | None:
+    """Keep one setting in the config file at ``path``, the file's other values as they are; a
+    file that cannot be read is never written over: it is set aside first (as an unreadable
+    autosave is), or the setting is not kept. One sentence for the writer, if there is one."""
+    notice = None
+    problem = readable(path)
+    if problem is not None:
+        try:
+            kept = set_aside(path)
+        except OSError as error:
+            return (
+                f"{problem}, and it could not be moved aside ({error.strerror or error}), so the "
+                "setting is not kept in it."
+            )
+        notice = (
+            f"{problem}: it is kept, untouched, as '{kept.name}', and a new {CONFIG_FILE} holds the setting."
+        )
+    kept_settings, _ = load_settings(path)  # the file's other values stay as the file has them
+    try:
+        write_atomically(to_toml(replace(kept_settings, **{name: value})).encode(), path)  # type: ignore[arg-type]
+    except OSError as error:
+        return f"The setting could not be kept in {path} ({error.strerror})."
+    return notice

@@ -23,9 +23,10 @@ from ...engine import Corpus, CorpusError, CorpusReport, events, read_corpus, re
 from ...engine.corpus import held_out_chunk
 from ...engine.presets import PRESETS, preset_for
 from ...engine.registry import MODEL_NAME
+from ...errors import INSTALL_HINT
 from ...figures import figures_table
 from ...text import visible
-from ..trainer import INSTALL_HINT, TRAINER, Outcome, TrainingRun, training_available
+from ..trainer import TRAINER, Outcome, TrainingRun, training_available
 from ..training import Ended, Heard, Training, time_left
 from .retrain_form import FIELDS, PathInput, PathSuggester, free_path, options_from
 
