@@ -41,6 +41,7 @@ import plain_loop
 import torch
 import zipf_corpus
 
+from storyteller.engine import events
 from storyteller.engine.corpus import read_corpus
 from storyteller.engine.tokenizer import TokenizerConfig
 from training.config import TrainConfig
@@ -106,17 +107,17 @@ def run_plain(dataset: Path, budget: float, threads: int) -> dict[str, Any]:
 
 def run_ours(corpus: Path, budget: float, threads: int, side: str) -> dict[str, Any]:
     config = ours_config(budget, threads, side)
-    steps: list[dict[str, Any]] = []
+    steps: list[events.Step] = []
 
-    def watch(event: dict[str, Any]) -> None:
-        if event["event"] == "step":
+    def watch(event: events.Event) -> None:
+        if isinstance(event, events.Step):
             steps.append(event)
 
     result = train(config, read_corpus(corpus), on_progress=watch)
     last = steps[-1]
     return {
-        "words_per_s": last["tokens_per_s"],
-        "first_step_s": steps[0]["elapsed"],
+        "words_per_s": last.tokens_per_s,
+        "first_step_s": steps[0].elapsed,
         "seconds": result.seconds,
         "epochs": result.epochs,
         "perplexity": result.metrics["perplexity"],

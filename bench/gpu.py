@@ -33,6 +33,7 @@ import numpy as np
 import plain_loop
 import torch
 
+from storyteller.engine import events
 from storyteller.engine.corpus import read_corpus
 from storyteller.engine.tokenizer import TokenizerConfig
 from training.config import TrainConfig
@@ -81,13 +82,13 @@ def run_row(row: str, corpus: Path, dataset: Path, budget: float, device: str) -
             dropout=0.5,
             device=device,
         )
-    steps: list[dict[str, Any]] = []
+    steps: list[events.Step] = []
     result = train(
         ours(settings, budget, device),
         read_corpus(corpus),
-        on_progress=lambda e: steps.append(e) if e["event"] == "step" else None,
+        on_progress=lambda e: steps.append(e) if isinstance(e, events.Step) else None,
     )
-    return {"words_per_s": steps[-1]["tokens_per_s"], "perplexity": result.metrics["perplexity"]}
+    return {"words_per_s": steps[-1].tokens_per_s, "perplexity": result.metrics["perplexity"]}
 
 
 def main() -> None:

@@ -45,6 +45,7 @@ import prose_corpus
 import torch
 from big_corpus import code_version
 
+from storyteller.engine import events
 from storyteller.engine.corpus import read_corpus
 from storyteller.engine.tokenizer import TokenizerConfig
 from storyteller.engine.vocab import UNKNOWN_ID
@@ -77,13 +78,13 @@ def run_plain(dataset: Path, budget: float, threads: int) -> dict[str, Any]:
 def run_ours(
     corpus: Path, budget: float, threads: int, overrides: dict[str, Any], vocab: int
 ) -> dict[str, Any]:
-    steps: list[dict[str, Any]] = []
-    epochs: list[dict[str, Any]] = []
+    steps: list[events.Step] = []
+    epochs: list[events.Epoch] = []
 
-    def watch(event: dict[str, Any]) -> None:
-        if event["event"] == "step":
+    def watch(event: events.Event) -> None:
+        if isinstance(event, events.Step):
             steps.append(event)
-        elif event["event"] == "epoch":
+        elif isinstance(event, events.Epoch):
             epochs.append(event)
 
     result = train(ours(budget, threads, overrides), read_corpus(corpus), on_progress=watch)
@@ -92,12 +93,12 @@ def run_ours(
             f"storyteller's vocabulary ({len(result.vocabulary)}) is not the dataset's ({vocab})"
         )
     return {
-        "words_per_s": steps[-1]["tokens_per_s"] if steps else 0.0,
+        "words_per_s": steps[-1].tokens_per_s if steps else 0.0,
         "seconds": result.seconds,
         "epochs": result.epochs,
         "perplexity": result.metrics["perplexity"],
         "known_perplexity": result.metrics["known_perplexity"],
-        "eval_seconds": sum(e.get("eval_seconds", 0.0) for e in epochs),
+        "eval_seconds": sum(e.eval_seconds for e in epochs),
         "unknown_share": result.metrics["unknown_share"],
         "stopped": result.stopped,
     }

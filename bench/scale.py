@@ -29,6 +29,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import big_corpus
 import torch
 
+from storyteller.engine import events
 from storyteller.engine.corpus import read_corpus
 from training.config import TrainConfig
 from training.export import export
@@ -86,13 +87,13 @@ def run(corpus_path: Path, train_seconds: float) -> dict[str, Any]:
         watch.enter("evaluate and export")
         stop.set()
 
-    def progress(event: dict[str, Any]) -> None:
-        if event["event"] == "start":
-            facts.update(tokens=event["tokens"], vocabulary=event["vocabulary"], train=event["train_tokens"])
+    def progress(event: events.Event) -> None:
+        if isinstance(event, events.Start):
+            facts.update(tokens=event.tokens, vocabulary=event.vocabulary, train=event.train_tokens)
             watch.enter("train")
             threading.Timer(train_seconds, stop_training).start()
-        elif event["event"] == "step":
-            facts["tokens_per_s"] = event["tokens_per_s"]
+        elif isinstance(event, events.Step):
+            facts["tokens_per_s"] = event.tokens_per_s
 
     config = TrainConfig(units=200, layers=2, threads=2, device="cpu", seed=0)
     result = train(config, corpus, on_progress=progress, stop=stop)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import os
 import platform
 import random
@@ -38,7 +37,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch
 
-from storyteller.engine import tokenize
+from storyteller.engine import events, tokenize
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 FABLE = REPOSITORY / "tests" / "data" / "fable.txt"
@@ -66,24 +65,24 @@ def one_run(seed: int, folder: Path) -> dict[str, float | str | None]:
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPOSITORY)
     assert child.stdout is not None
     started = reached = None
-    final: dict = {}  # type: ignore[type-arg]
+    final: events.Done | None = None
     for line in child.stdout:
-        event = json.loads(line)
+        event = events.parse_event(line)
         now = time.perf_counter()
-        if event["event"] == "start":
+        if isinstance(event, events.Start):
             started = now
-        elif event["event"] == "epoch" and event["metrics"]["windowed"] >= TARGET and reached is None:
+        elif isinstance(event, events.Epoch) and event.metrics["windowed"] >= TARGET and reached is None:
             reached = now
-        elif event["event"] == "done":
+        elif isinstance(event, events.Done):
             final = event
     child.wait()
     ended = time.perf_counter()
     assert started is not None and final, f"the run failed (exit status {child.returncode})"
     return {
         "to_target": None if reached is None else reached - started,
-        "windowed": final["metrics"]["windowed"],
-        "stopped": final["stopped"],
-        "training": final["seconds"],
+        "windowed": final.metrics["windowed"],
+        "stopped": final.stopped,
+        "training": final.seconds,
         "process": ended - launched,
         "after_target": None if reached is None else ended - reached,
     }

@@ -80,6 +80,11 @@ REFUSED: list[tuple[str, str, Make]] = [
     ),
     # -- settings --
     ("train units 0", "units must be at least 1", lambda d: ["train", str(FABLE), "--units", "0"]),
+    (
+        "train unknown preset",
+        "There is no preset 'huge': choose fast, balanced, seed or larger.",
+        lambda d: ["train", str(FABLE), "--preset", "huge"],
+    ),
     ("train holdout 0.9", "held-out share", lambda d: ["train", str(FABLE), "--holdout", "0.9"]),
     ("train out not onnx", "must end in .onnx", lambda d: ["train", str(FABLE), "--out", str(d / "m.txt")]),
     ("words 0", "--words must be at least 1", lambda d: ["generate", "the", "--words", "0"]),

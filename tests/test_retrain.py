@@ -128,6 +128,16 @@ async def test_a_failed_run_says_why_and_leaves_the_model_alone(
         assert app.writer.story.tokens == ["the", "kettle"]
 
 
+async def test_a_trainer_speaking_a_newer_event_schema_is_one_sentence(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0), trainer_command=scripted("newer"))
+    async with app.run_test(size=BIG) as pilot:
+        screen = await open_panel(pilot)
+        log = await run_to_end(pilot, screen, timeout=30)
+        assert "The trainer speaks a newer event schema (2) than this storyteller reads (1)." in log
+        assert "No model was taken." in log and "saved as" not in log
+        assert screen.query_one("#use", Button).disabled and app.model is tiny_model
+
+
 async def wait_for_the_end(pilot: Pilot, screen: RetrainScreen) -> None:  # type: ignore[type-arg]
     """Wait until the run is over; the bound only ends a failing test, it measures nothing."""
     for _ in range(3000):

@@ -6,6 +6,8 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from storyteller.engine import Model, TokenizerConfig
 from storyteller.engine.story import Author, load_story
 from storyteller.session import (
@@ -180,3 +182,46 @@ def test_the_readmes_key_table_is_the_key_list() -> None:
     table = re.search(r"^\| key \| what it does \|\n(?:\|.*\n)+", text, re.MULTILINE)
     assert table is not None
     assert table.group().strip() == readme_table()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"[writer\ncandidates = 7\n", b"\xff\xfe not utf-8", b"writer = 3\n"],
+    ids=["toml", "utf8", "shape"],
+)
+def test_an_unreadable_config_file_is_set_aside_never_written_over(
+    tiny_model: Model, tmp_path: Path, content: bytes
+) -> None:
+    (tmp_path / CONFIG_FILE).write_bytes(content)
+    notices: list[str | None] = []
+    session = WritingSession(
+        tiny_model, tmp_path, WriterSettings(pace=0), background=lambda job: notices.append(job())
+    )
+    session.change_setting("temperature", 1)
+    (aside,) = tmp_path.glob("unreadable-config-*.toml")
+    assert aside.read_bytes() == content  # kept, untouched
+    kept, problem = load_settings(tmp_path / CONFIG_FILE)
+    assert problem is None and kept.temperature == 0.9
+    (notice,) = notices
+    assert notice is not None and f"it is kept, untouched, as '{aside.name}'" in notice
+    assert notice.endswith(".") and "\n" not in notice
+
+
+def test_a_config_file_that_cannot_be_set_aside_is_left_alone(
+    tiny_model: Model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storyteller.session import settings as settings_module
+
+    def refuse(path: Path) -> Path:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(settings_module, "set_aside", refuse)
+    (tmp_path / CONFIG_FILE).write_bytes(b"[writer\n")
+    notices: list[str | None] = []
+    session = WritingSession(
+        tiny_model, tmp_path, WriterSettings(pace=0), background=lambda job: notices.append(job())
+    )
+    session.change_setting("temperature", 1)
+    assert (tmp_path / CONFIG_FILE).read_bytes() == b"[writer\n"
+    assert notices[0] is not None and "could not be moved aside (Permission denied)" in notices[0]
+    assert session.settings.temperature == 0.9  # the session still uses it

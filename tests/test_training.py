@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from storyteller.cli import main
-from storyteller.engine import Predictor, TokenizerConfig, load, read_corpus, report
+from storyteller.engine import Predictor, TokenizerConfig, events, load, read_corpus, report
 
 from .conftest import FABLE
 
@@ -81,19 +81,20 @@ def test_the_vocabulary_comes_from_the_training_part_only() -> None:
 
 
 def test_progress_reports_start_epochs_samples_and_done(corpus) -> None:  # type: ignore[no-untyped-def]
-    events: list[dict] = []
-    train(TrainConfig(**SMALL), corpus, events.append)
-    kinds = [e["event"] for e in events]
+    heard: list[events.Event] = []
+    train(TrainConfig(**SMALL), corpus, heard.append)
+    kinds = [e.kind for e in heard]
     assert kinds[0] == "start" and kinds[-1] == "done"
     assert kinds.count("epoch") == 2 and kinds.count("sample") == 2
-    json.dumps(events)  # the progress stream must be plain JSON data
+    # The progress stream goes through JSON lines unchanged (the app reads it so).
+    assert [events.parse_event(events.to_json(e)) for e in heard] == heard
 
 
 def test_a_stop_event_ends_training_with_a_usable_model(corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     stop = threading.Event()
 
-    def stop_after_first_step(event: dict) -> None:
-        if event["event"] == "step":
+    def stop_after_first_step(event: events.Event) -> None:
+        if isinstance(event, events.Step):
             stop.set()
 
     stopped = train(TrainConfig(**{**SMALL, "epochs": 50}), corpus, stop_after_first_step, stop)
@@ -285,15 +286,15 @@ def test_jsonl_progress_stream_and_sigint_still_exports(tmp_path: Path) -> None:
         text=True,
     )
     assert process.stdout is not None
-    events = []
+    heard: list[events.Event] = []
     for line in process.stdout:
-        events.append(json.loads(line))
-        if events[-1]["event"] == "epoch" and len([e for e in events if e["event"] == "epoch"]) == 1:
+        heard.append(events.parse_event(line))  # every line is an event this storyteller reads
+        if isinstance(heard[-1], events.Epoch) and sum(isinstance(e, events.Epoch) for e in heard) == 1:
             process.send_signal(signal.SIGINT)
     assert process.wait(timeout=60) == 0
-    kinds = [e["event"] for e in events]
+    kinds = [e.kind for e in heard]
     assert kinds[0] == "start" and "done" in kinds and kinds[-1] == "exported"
-    assert next(e for e in events if e["event"] == "done")["stopped"] == "interrupted"
+    assert next(e for e in heard if isinstance(e, events.Done)).stopped == "interrupted"
     assert load(out).card.training["stopped"] == "interrupted"
 
 
@@ -343,16 +344,16 @@ def test_the_learning_rate_falls_to_a_twentieth_by_the_end_of_a_run() -> None:
 
 
 def test_a_small_text_trains_on_all_its_windows_and_stops_at_what_the_text_allows(corpus) -> None:  # type: ignore[no-untyped-def]
-    epochs: list[dict] = []  # type: ignore[type-arg]
+    epochs: list[events.Epoch] = []
     config = TrainConfig(layers=1, units=256, epochs=40, threads=1, seed=1)
-    result = train(config, corpus, lambda e: epochs.append(e) if e["event"] == "epoch" else None)
+    result = train(config, corpus, lambda e: epochs.append(e) if isinstance(e, events.Epoch) else None)
     data = build_dataset(FABLE.read_text(), TokenizerConfig(), 3, 0.1)
     ceiling = window_ceiling(data.eval_chunks(), 3)
     assert 0.9 < ceiling < 1  # the fable repeats some 3-word contexts with different next words
     assert result.stopped == "converged"
     assert result.metrics["windowed"] == pytest.approx(ceiling)
-    assert epochs[-1]["metrics"]["windowed"] == pytest.approx(ceiling)
-    assert all(e["metrics"]["windowed"] < ceiling for e in epochs[:-1])  # it stopped at once
+    assert epochs[-1].metrics["windowed"] == pytest.approx(ceiling)
+    assert all(e.metrics["windowed"] < ceiling for e in epochs[:-1])  # it stopped at once
 
 
 def test_dropout_grows_with_the_passes_a_run_will_make() -> None:

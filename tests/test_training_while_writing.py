@@ -15,9 +15,16 @@ from storyteller.app.trainer import Outcome, TrainingRun
 from storyteller.app.training import Training
 from storyteller.app.widgets.status_bar import StatusBar
 from storyteller.app.widgets.writer_input import WriterInput
+from storyteller.engine import events
 
 from .test_app import settle
 from .test_retrain import BIG, assert_gone, open_panel, run_to_end, scripted, wait_for_the_end
+
+START = events.Start(100, 90, 10, 50, 1000, "cpu", 40, 100, {})
+
+
+def step(number: int, total: int, loss: float = 1.0, elapsed: float = 0.0, eta: float = 0.0) -> events.Step:
+    return events.Step(1, number, total, loss, 100.0, elapsed, eta)
 
 
 def _training() -> Training:
@@ -29,20 +36,20 @@ def _training() -> Training:
 def test_the_bar_and_time_left_follow_whichever_limit_ends_the_run_first() -> None:
     training = _training()
     assert training.fraction is None and training.status() == "training 'mine': starting…"
-    training.follow({"event": "start", "epochs": 40, "steps_per_epoch": 100})
+    training.follow(START)
     assert training.fraction == 0.0
     # 40 epochs would take 20 minutes, but a 90 s time limit ends the run: the trainer's ETA
     # says so, and the bar is the share of that time gone, not of the 4,000 steps.
-    training.follow({"event": "step", "step": 30, "total_steps": 4000, "elapsed": 30.0, "eta": 60.0})
+    training.follow(step(30, 4000, elapsed=30.0, eta=60.0))
     assert training.fraction is not None and abs(training.fraction - 1 / 3) < 1e-9
     assert training.status() == "training 'mine' 33% · 1:00 left · Ctrl+T"
-    training.follow({"event": "step", "step": 31, "total_steps": 4000, "elapsed": 31.0, "eta": 90.0})
+    training.follow(step(31, 4000, elapsed=31.0, eta=90.0))
     assert abs(training.fraction - 1 / 3) < 1e-9  # the bar never goes back
     # Patience ends it early: the run is over, so the bar is full.
-    training.follow({"event": "done", "stopped": "no improvement"})
+    training.follow(events.Done("converged", 3.0, 20.0, {}, {}, True))
     assert training.fraction == 1.0 and training.eta is None
     assert training.status() == "training 'mine': exporting…"
-    training.follow({"event": "exported", "path": "m.onnx"})
+    training.follow(events.Exported("m.onnx", 1e-6, 1000, 0.1))
     training.end(Outcome("exported", "saved", Path("m.onnx")))
     assert training.fraction == 1.0 and not training.running
     assert training.status() == "'mine' is trained: Ctrl+T to use it"
@@ -52,11 +59,12 @@ def test_the_bar_and_time_left_follow_whichever_limit_ends_the_run_first() -> No
 
 def test_a_new_run_starts_with_empty_charts_and_bad_figures_are_skipped() -> None:
     training = _training()
-    training.follow({"event": "step", "step": 1, "total_steps": 4, "loss": 3.5})
-    training.follow({"event": "epoch", "metrics": {"perplexity": 20.0, "top1": 0.2}})
-    training.follow({"event": "step", "step": "x", "elapsed": None, "loss": float("nan")})
+    training.follow(step(1, 4, loss=3.5))
+    training.follow(events.Epoch(1.0, 3.0, {"perplexity": 20.0, "top1": 0.2}, True, 0.01, 0.1))
+    training.follow(step(2, 4, loss=float("nan"), elapsed=float("nan")))  # a diverging run
+    training.follow(events.Epoch(2.0, 3.0, {"perplexity": float("inf"), "top1": 0.1}, False, 0.01, 0.1))
     assert training.charts.losses == [3.5] and training.charts.perplexities == [20.0]
-    assert training.fraction == 0.25
+    assert training.fraction == 0.5 and training.charts.accuracies == [0.2, 0.1]
     training.end(Outcome("error", "no"))
     assert training.status() is None
     training.begin(TrainingRun(["true"], Path("c.txt"), Path("n.onnx"), []), "next")

@@ -349,10 +349,13 @@ def test_a_story_cannot_make_replay_open_a_path(tmp_path: Path, capsys: pytest.C
 # -- a crafted model: non-finite scores hidden behind one word ------------------------------
 
 
-def crafted_model(folder: Path, poison: float = float("nan")) -> tuple[Path, str]:
+def crafted_model(folder: Path, poison: float = float("nan"), always: bool = False) -> tuple[Path, str]:
     """The tiny model with every score made ``poison`` after one word: the graph adds
-    ``table[input_id]`` to each position's scores, ``poison`` for that word and 0 for the rest, so
-    the loader's probe (another word) sees nothing wrong. Returns the path and the word."""
+    ``table[input_id]`` to each position's scores, ``poison`` for that word and 0 for the rest.
+    The loader probes every word, one step from a fresh state: it refuses the model when the
+    poison is ``always`` there; otherwise the poison waits for a call the probe never makes (a
+    longer sequence, or a state carried from an earlier step), which only the run-time checks
+    can catch. Returns the path and the word."""
     onnx = pytest.importorskip("onnx")
     from onnx import helper, numpy_helper
 
@@ -365,18 +368,51 @@ def crafted_model(folder: Path, poison: float = float("nan")) -> tuple[Path, str
     for node in graph.node:
         node.output[:] = ["clean_logits" if name == "logits" else name for name in node.output]
     graph.initializer.extend(
-        [numpy_helper.from_array(table, "poison_table"), numpy_helper.from_array(np.array([2]), "last_axis")]
+        [
+            numpy_helper.from_array(table, "poison_table"),
+            numpy_helper.from_array(np.array([2]), "last_axis"),
+            numpy_helper.from_array(np.array(1), "one"),
+            numpy_helper.from_array(np.array(0, np.float32), "zero"),
+        ]
     )
     graph.node.extend(
         [
             helper.make_node("Gather", ["poison_table", "input_ids"], ["poison"]),
             helper.make_node("Unsqueeze", ["poison", "last_axis"], ["poison_column"]),
-            helper.make_node("Add", ["clean_logits", "poison_column"], ["logits"]),
         ]
     )
+    if always:
+        graph.node.append(helper.make_node("Add", ["clean_logits", "poison_column"], ["logits"]))
+    else:
+        graph.node.extend(
+            [
+                helper.make_node("Shape", ["input_ids"], ["ids_shape"]),
+                helper.make_node("Gather", ["ids_shape", "one"], ["seq_len"]),
+                helper.make_node("Greater", ["seq_len", "one"], ["longer"]),
+                helper.make_node("Abs", ["h0"], ["h0_size"]),
+                helper.make_node("ReduceSum", ["h0_size"], ["h0_sum"], keepdims=0),
+                helper.make_node("Greater", ["h0_sum", "zero"], ["carried"]),
+                helper.make_node("Or", ["longer", "carried"], ["armed"]),
+                helper.make_node("Where", ["armed", "poison_column", "zero"], ["gated"]),
+                helper.make_node("Add", ["clean_logits", "gated"], ["logits"]),
+            ]
+        )
     path = folder / "crafted.onnx"
     onnx.save(proto, path)
     return path, word
+
+
+@pytest.mark.parametrize("poison", [float("nan"), float("inf")])
+def test_a_model_hiding_non_finite_scores_behind_a_word_is_refused_at_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], poison: float
+) -> None:
+    path, _ = crafted_model(tmp_path, poison, always=True)
+    with pytest.raises(ModelError) as refused:
+        load(path)
+    assert str(refused.value) == f"Model file '{path}' produces non-finite scores."
+    assert main(["candidates", "a", "--model", str(path)]) == 2  # even asked about another word
+    err = capsys.readouterr().err
+    assert "non-finite scores" in err and len(err.strip().splitlines()) == 1, err
 
 
 @pytest.mark.parametrize("poison", [float("nan"), float("inf")])
@@ -384,7 +420,7 @@ def test_a_crafted_model_passes_the_load_check_but_every_command_says_one_senten
     tmp_path: Path, capsys: pytest.CaptureFixture[str], poison: float
 ) -> None:
     path, word = crafted_model(tmp_path, poison)
-    model = load(path)  # the probe reads another word: it cannot see this
+    model = load(path)  # the probe reads each word once from a fresh state: it cannot see this
     story = tmp_path / "story.json"
     story.write_text(
         json.dumps(

@@ -7,7 +7,6 @@ is loaded when a run starts.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -17,17 +16,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from storyteller.engine import events
 from storyteller.engine.corpus import read_corpus
 from storyteller.engine.files import kind_of
 from storyteller.engine.limits import check_training
+from storyteller.engine.presets import PRESETS
 from storyteller.engine.registry import MODEL_SUFFIX, user_models_dir
-from storyteller.errors import StorytellerError
+from storyteller.errors import INSTALL_HINT, StorytellerError
 from storyteller.figures import figures_table
 from storyteller.text import visible
 
 from .config import TrainConfig
 
-INSTALL_HINT = "pip install 'storyteller[train]'"
+Reporter = Callable[[events.Event], None]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,14 +40,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"model file to write (default: the user's models folder, {user_models_dir()})",
     )
     parser.add_argument("--name", help="the model's name (default: the output file's name)")
-    parser.add_argument("--layers", type=int, default=defaults.layers, help="LSTM layers (%(default)s)")
-    parser.add_argument("--units", type=int, default=defaults.units, help="units per layer (%(default)s)")
+    parser.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="start from a named network ("
+        + "; ".join(f"{name}: {p.layers}×{p.units}, window {p.window}" for name, p in PRESETS.items())
+        + "); the flags below override it",
+    )
+    # Given as None when absent, so that a preset's value stands unless the flag is given.
+    parser.add_argument("--layers", type=int, help=f"LSTM layers ({defaults.layers})")
+    parser.add_argument("--units", type=int, help=f"units per layer ({defaults.units})")
     parser.add_argument("--embedding", type=int, help="embedding size (default: units, weights tied)")
     parser.add_argument(
-        "--window",
-        type=int,
-        default=defaults.window,
-        help="words of context for the windowed objective (%(default)s)",
+        "--window", type=int, help=f"words of context for the windowed objective ({defaults.window})"
     )
     parser.add_argument(
         "--epochs", type=int, default=defaults.epochs, help="passes over the text at most (%(default)s)"
@@ -132,7 +138,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from(args: argparse.Namespace) -> TrainConfig:
-    return TrainConfig(
+    """The run's configuration: the preset, if any, then every flag (a flag given wins)."""
+    return TrainConfig.from_preset(
+        args.preset,
         name=args.name or "",
         layers=args.layers,
         units=args.units,
@@ -166,38 +174,35 @@ class BarReporter:
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
 
-    def __call__(self, event: dict[str, Any]) -> None:
-        kind = event["event"]
-        if kind == "start":
-            held = event["held_out_tokens"]
+    def __call__(self, event: events.Event) -> None:
+        if isinstance(event, events.Start):
+            held = event.held_out_tokens
             self.line(
-                f"{event['tokens']:,} tokens, vocabulary {event['vocabulary']:,}, "
-                f"{event['parameters']:,} weights, on {event['device']}; "
+                f"{event.tokens:,} tokens, vocabulary {event.vocabulary:,}, "
+                f"{event.parameters:,} weights, on {event.device}; "
                 + (f"{held:,} tokens held out." if held else "nothing held out.")
             )
-            for note in event["notes"]:
+            for note in event.notes:
                 self.line(f"note: {note}")
-        elif kind == "step" and self.tty:
-            share = event["step"] / max(1, event["total_steps"])
+        elif isinstance(event, events.Step) and self.tty:
+            share = event.step / max(1, event.total_steps)
             filled = int(share * 30)
             self.stream.write(
-                f"\r[{'#' * filled}{'.' * (30 - filled)}] {share:4.0%} epoch {event['epoch']} "
-                f"loss {event['loss']:.3f} {event['tokens_per_s']:,.0f} tok/s ETA {_clock(event['eta'])} "
+                f"\r[{'#' * filled}{'.' * (30 - filled)}] {share:4.0%} epoch {event.epoch} "
+                f"loss {event.loss:.3f} {event.tokens_per_s:,.0f} tok/s ETA {_clock(event.eta)} "
             )
             self.stream.flush()
-        elif kind == "epoch":
-            m = event["metrics"]
+        elif isinstance(event, events.Epoch):
+            m = event.metrics
             self.line(
-                f"epoch {event['epoch']:.2f}: perplexity {m['perplexity']:.1f}, top-1 {m['top1']:.1%}, "
-                f"top-5 {m['top5']:.1%}, windowed {m['windowed']:.1%}" + (" *" if event["best"] else "")
+                f"epoch {event.epoch:.2f}: perplexity {m['perplexity']:.1f}, top-1 {m['top1']:.1%}, "
+                f"top-5 {m['top5']:.1%}, windowed {m['windowed']:.1%}" + (" *" if event.best else "")
             )
-        elif kind == "sample":
-            self.line(f"  sample: {event['text']}")
-        elif kind == "done":
-            self.line(
-                f"stopped: {event['stopped']} after {event['epochs']:.2f} epochs, {event['seconds']:.1f} s"
-            )
-            metrics = {"held_out": event["held_out"], "model": event["metrics"], **event["baselines"]}
+        elif isinstance(event, events.Sample):
+            self.line(f"  sample: {event.text}")
+        elif isinstance(event, events.Done):
+            self.line(f"stopped: {event.stopped} after {event.epochs:.2f} epochs, {event.seconds:.1f} s")
+            metrics = {"held_out": event.held_out, "model": event.metrics, **event.baselines}
             for row in figures_table(metrics):
                 self.line(row)
 
@@ -219,8 +224,8 @@ class JsonReporter:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
 
-    def __call__(self, event: dict[str, Any]) -> None:
-        self.stream.write(json.dumps(event) + "\n")
+    def __call__(self, event: events.Event) -> None:
+        self.stream.write(events.to_json(event) + "\n")
         self.stream.flush()
 
 
@@ -237,13 +242,16 @@ def run(args: argparse.Namespace) -> int:
         return _run(args, report)
     except StorytellerError as error:
         if args.progress == "jsonl":
-            report({"event": "error", "message": str(error)})
+            report(events.Error(message=str(error)))
         print(f"storyteller: error: {visible(error)}", file=sys.stderr)
         return 2
 
 
-def _run(args: argparse.Namespace, report: Any) -> int:
-    config = config_from(args)
+def _run(args: argparse.Namespace, report: Reporter) -> int:
+    try:
+        config = config_from(args)
+    except ValueError as error:  # an unknown preset
+        raise StorytellerError(str(error)) from None
     try:
         # The limits the loader holds a model to, checked now: a run that would write a model the
         # loader refuses, or fail after its training, never starts.
@@ -278,7 +286,12 @@ def _run(args: argparse.Namespace, report: Any) -> int:
 
 
 def _train_and_export(
-    args: argparse.Namespace, config: TrainConfig, corpus: Any, out: Path, report: Any, stop: threading.Event
+    args: argparse.Namespace,
+    config: TrainConfig,
+    corpus: Any,
+    out: Path,
+    report: Reporter,
+    stop: threading.Event,
 ) -> int:
     """The run and its export, under the stop handlers (an abandon during the export writes nothing)."""
     from .export import ExportError, export
@@ -296,13 +309,12 @@ def _train_and_export(
     except ExportError as error:
         raise StorytellerError(str(error)) from None
     report(
-        {
-            "event": "exported",
-            "path": str(out),
-            "parity": difference,
-            "bytes": out.stat().st_size,
-            "seconds": time.perf_counter() - started,
-        }
+        events.Exported(
+            path=str(out),
+            parity=difference,
+            bytes=out.stat().st_size,
+            seconds=time.perf_counter() - started,
+        )
     )
     if args.progress != "jsonl":
         print(

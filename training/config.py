@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from storyteller.engine.limits import check_training
+from storyteller.engine.presets import preset_named
 from storyteller.engine.vocab import auto_min_count
 
 DEFAULT_LR = 1e-2
@@ -13,6 +14,10 @@ DEFAULT_LR = 1e-2
 the rate falls along the schedule and halves on a plateau, so the last steps are small."""
 ADAPTIVE_FROM = 10_000
 """With 'auto', vocabularies this large get the adaptive softmax."""
+
+
+class TrainingError(Exception):
+    """Training cannot start or go on; the message is one sentence for the user."""
 
 
 @dataclass
@@ -120,6 +125,14 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_preset(cls, preset: str | None, **given: Any) -> TrainConfig:
+        """The defaults, then the preset's network (``engine/presets.py``), then the settings given,
+        which win over both; a setting given as None is not given. An unknown preset is a
+        ``ValueError`` in one sentence listing the presets."""
+        base = preset_named(preset).settings() if preset is not None else {}
+        return cls(**{**base, **{name: value for name, value in given.items() if value is not None}})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:

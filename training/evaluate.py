@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from storyteller.engine.vocab import UNKNOWN_ID
+from storyteller.engine.tokenizer import TokenizerConfig, detokenize
+from storyteller.engine.vocab import PARAGRAPH_ID, UNKNOWN_ID, Vocabulary
 
 from .data import in_chunks
 from .network import LanguageModel
@@ -267,3 +268,30 @@ def evaluate_baselines(
         }
         for name in ("unigram", "bigram")
     }
+
+
+@torch.no_grad()
+def sample(
+    model: LanguageModel,
+    vocabulary: Vocabulary,
+    tokenizer: TokenizerConfig,
+    seed: int,
+    device: torch.device,
+    length: int = 24,
+) -> str:
+    """A short text from a fresh state, to watch the model learn."""
+    was_training = model.training
+    model.eval()
+    generator = torch.Generator().manual_seed(seed)
+    ids = torch.tensor([[PARAGRAPH_ID]], device=device)
+    state = None
+    out: list[str] = []
+    for _ in range(length):
+        logits, state = model(ids, state)
+        scores = logits[0, -1].float().cpu() / 0.8
+        scores[UNKNOWN_ID] = -math.inf
+        token = int(torch.multinomial(torch.softmax(scores, -1), 1, generator=generator))
+        out.append(vocabulary.tokens[token])
+        ids = torch.tensor([[token]], device=device)
+    model.train(was_training)
+    return detokenize(out, tokenizer).strip()

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import torch
 
 from storyteller import __version__
 from storyteller.engine.files import write_atomically
-from storyteller.engine.model import INPUTS, METADATA_KEY, OUTPUTS, ModelCard, session_options
+from storyteller.engine.model import INPUTS, METADATA_KEY, OUTPUTS, ModelCard, open_session
 
 from .network import LanguageModel, OnnxSignature
 from .train import TrainResult
@@ -100,7 +99,7 @@ def to_onnx_bytes(model: LanguageModel, card: ModelCard) -> bytes:
 
 def parity(model: LanguageModel, data: bytes, seed: int = 0) -> float:
     """Largest |log p_torch − log p_onnxruntime| over random sequences of several shapes."""
-    session = ort.InferenceSession(data, session_options(), providers=["CPUExecutionProvider"])
+    session = open_session(data)
     model = model.cpu().eval()
     generator = np.random.default_rng(seed)
     vocab = model.embed.num_embeddings
@@ -141,10 +140,7 @@ def quantize(data: bytes) -> bytes:
 def agreement(reference: bytes, candidate: bytes, text: list[np.ndarray]) -> tuple[float, float]:
     """How often two models pick the same most probable next token over ``text``, and the
     largest difference between their probabilities."""
-    sessions = [
-        ort.InferenceSession(data, session_options(), providers=["CPUExecutionProvider"])
-        for data in (reference, candidate)
-    ]
+    sessions = [open_session(data) for data in (reference, candidate)]
     same = count = 0
     largest = 0.0
     for chunk in text:

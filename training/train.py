@@ -1,5 +1,9 @@
 """One ``train()`` for the CLI, the tests and the app: progress through a callback, stop through an event.
 
+A run reads as the README tells it: set-up (the text, the network, the plan of epochs),
+then epochs of steps, each epoch judged on held-out text (keep the best, slow down or stop),
+then the final figures on all the held-out text, handed to ``export``.
+
 Each step optimises two objectives on the same weights:
 
 * the stateful one: parallel streams of the corpus, truncated back-propagation over
@@ -14,41 +18,41 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch.nn.parallel import DistributedDataParallel
 
+from storyteller.engine import events
 from storyteller.engine.corpus import Corpus
-from storyteller.engine.tokenizer import TokenizerConfig, detokenize, find_names
-from storyteller.engine.vocab import PARAGRAPH_ID, UNKNOWN_ID, Vocabulary
+from storyteller.engine.tokenizer import TokenizerConfig
+from storyteller.engine.vocab import Vocabulary
 
 from . import distributed
-from .config import TrainConfig
-from .data import build_dataset, stream_batches, windows
-from .evaluate import evaluate_baselines, evaluate_network, selection_chunks, window_ceiling
-from .network import LanguageModel, Objective
+from .checkpoint import load_checkpoint, save_checkpoint
+from .config import TrainConfig, TrainingError
+from .data import stream_batches, windows
+from .evaluate import evaluate_network, sample
+from .network import LanguageModel
+from .setup import (
+    DROPOUT_SIZED_AFTER,
+    SELECTION_SCORING,
+    Progress,
+    SetUp,
+    auto_dropout,
+    check_bf16,
+    pick_device,
+)
 
-Progress = Callable[[dict[str, Any]], None]
-CHECKPOINT_FORMAT = "storyteller-checkpoint"
-CHECKPOINT_VERSION = 1
-MIN_STEPS_PER_EPOCH = 20
-"""A small text still gets this many steps between two evaluations..."""
-SMALL_TEXT_EPOCH_STEPS = 4
-"""...and a text that trains on all its windows at once, this many."""
 LEARNT_BY_HEART = 1.03
 """Perplexity on its own text below which a small text counts as learnt (with its windows)."""
 SMALL_TEXT_PATIENCE = 5
 """...and its patience is this many times as many of those short epochs."""
-ALL_WINDOWS_UP_TO = 4_096
-"""A text with at most this many windows trains on all of them in every step (one batch)."""
 SHUFFLED_WINDOWS = 1 << 24
 """Up to this many, each epoch visits the windows in a shuffled order; a larger text samples
 them at random (a shuffled order of 100 million windows alone would take 800 MB)."""
@@ -56,23 +60,8 @@ HALT_NONE, HALT_BUDGET, HALT_INTERRUPTED = 0, 1, 2
 """Why a step is not taken; several processes stop for the largest reason any of them has."""
 PROGRESS_INTERVAL = 0.5
 """Seconds between two step reports."""
-SELECTION_SCORING = (2_000, 5_000)
-"""Windows and ranked positions each epoch's judgement scores at most (the final figures: more)."""
 LAST_RATE = 0.05
 """The share of the learning rate left at the end of a run (see ``annealed``)."""
-
-
-DROPOUT_SIZED_AFTER = 20
-"""With a time budget and no dropout given, the steps after which the run's length in epochs
-is estimated and the dropout sized to it."""
-
-
-def auto_dropout(epochs: float) -> float:
-    """Dropout for a run of about ``epochs`` passes over its text: 0.1 for one pass (nothing
-    to unlearn yet: more only slows learning), rising to 0.5 from about 20 passes on (the
-    model has seen every sentence many times and begins to learn them by heart). Measured on
-    real prose at 60 s and 300 s (bench/README.md)."""
-    return round(min(0.5, max(0.1, 0.1 + 0.4 * (epochs - 1) / 20)), 2)
 
 
 def annealed(progress: float) -> float:
@@ -81,10 +70,6 @@ def annealed(progress: float) -> float:
     its last steps small, which a fixed rate never does."""
     progress = min(1.0, max(0.0, progress))
     return LAST_RATE + (1 - LAST_RATE) * 0.5 * (1 + math.cos(math.pi * progress))
-
-
-class TrainingError(Exception):
-    """Training cannot start or go on; the message is one sentence for the user."""
 
 
 @dataclass
@@ -112,26 +97,6 @@ class TrainResult:
     """False in all but the first process of a distributed run: that one alone writes the model."""
 
 
-def pick_device(wanted: str) -> torch.device:
-    if wanted == "cuda" or (wanted == "auto" and torch.cuda.is_available()):
-        if not torch.cuda.is_available():
-            raise TrainingError("A GPU was asked for but torch sees no CUDA device.")
-        return torch.device("cuda")
-    return torch.device("cpu")
-
-
-def check_bf16(device: torch.device) -> None:
-    """Refuse bf16 where this device cannot run an LSTM in it (CPUs without AVX-512 cannot)."""
-    probe = torch.nn.LSTM(8, 8, batch_first=True).to(device)
-    try:
-        with torch.autocast(device.type, torch.bfloat16):
-            probe(torch.zeros(1, 2, 8, device=device))
-    except RuntimeError:
-        raise TrainingError(
-            f"This {device.type.upper()} cannot run an LSTM in bfloat16: train without --bf16."
-        ) from None
-
-
 def train(
     config: TrainConfig,
     corpus: Corpus,
@@ -153,521 +118,285 @@ def train(
     except RuntimeError as error:
         raise TrainingError(f"Distributed training cannot start: {error}.") from None
     try:
-        return _train(config, corpus, device, group, on_progress, stop, checkpoint, resume)
+        run = _Run(config, corpus, device, group, on_progress, stop, checkpoint, resume)
+        run.announce()
+        run.model.train()
+        for epoch in range(run.start_epoch, run.config.epochs):
+            epoch_loss, epoch_steps = run.train_epoch(epoch)
+            if epoch_steps == 0 or run.judge_epoch(epoch, epoch_loss, epoch_steps):
+                break
+        return run.result()
     finally:
         distributed.leave(group)
 
 
-def _train(
-    config: TrainConfig,
-    corpus: Corpus,
-    device: torch.device,
-    group: distributed.Group | None,
-    on_progress: Progress | None,
-    stop: threading.Event | None,
-    checkpoint: Path | None,
-    resume: Path | None,
-) -> TrainResult:
-    primary = group is None or group.primary
-    emit = on_progress if on_progress and primary else (lambda event: None)
-    stop = stop or threading.Event()
-    started = time.perf_counter()
-    saved = load_checkpoint(resume, corpus) if resume else None
-    if saved:
-        config = TrainConfig.from_dict(
-            {**saved["config"], "epochs": config.epochs, "time_budget": config.time_budget}
-        )
-    try:
-        config.check()
-    except ValueError as error:
-        raise TrainingError(f"Invalid setting: {error}.") from None
+class _Run(SetUp):
+    """One run after its set-up: its epochs, each judged, then its result; each method is one step
+    of the module's story."""
 
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    if group is not None and device.type == "cuda":
-        device = torch.device("cuda", group.local_rank)
-        torch.cuda.set_device(device)
-    notes = list(corpus.notes)
-    tokenizer = TokenizerConfig(lowercase=config.lowercase)
-    try:
-        data = build_dataset(
-            corpus.blocks(),
-            tokenizer,
-            config.window,
-            config.holdout,
-            config.min_count,
-            config.max_vocab,
-            Vocabulary(saved["vocabulary"]) if saved else None,
-        )
-    except ValueError as error:
-        raise TrainingError(f"The corpus cannot be used: {error}.") from None
-    if not data.has_held_out:
-        notes.append(
-            f"The corpus ({data.tokens:,} tokens) is too small to hold text out: "
-            "it was trained on whole, and its figures are measured on the training text."
-        )
-
-    if config.lowercase:
-        names = tuple(n for n in find_names(corpus.blocks()) if n in data.vocabulary)
-        tokenizer = TokenizerConfig(lowercase=True, names=names)
-    lr = config.lr
-    if data.min_count is not None:
-        config = dataclasses.replace(config, min_count=data.min_count)  # the card says what was used
-    vocab_size = len(data.vocabulary)
-    size_dropout_later = False
-    if config.dropout is None:
-        # Sized at once when the run's length is known in epochs; with a time budget, after the
-        # first steps have shown how fast this machine reads (see ``DROPOUT_SIZED_AFTER``). A
-        # text too small to hold any out can only be learnt by heart: it gets the least.
-        tiny = not data.has_held_out
-        size_dropout_later = config.time_budget is not None and not tiny
-        guess = 1.0 if tiny or size_dropout_later else config.epochs
-        config = dataclasses.replace(config, dropout=auto_dropout(guess))
-    model = LanguageModel(vocab_size, config).to(device)
-    objective: torch.nn.Module = Objective(model)
-    if group is not None:
-        try:
-            group.check("window batch", config.window_batch)
-            for offset in (0, config.seq_len - 1):
-                rows, _ = next(stream_batches(data.train, config.batch_size, config.seq_len, offset))
-                group.check("batch of parallel streams", len(rows))
-        except ValueError as error:
-            raise TrainingError(f"Invalid setting: {error}.") from None
-        objective = DistributedDataParallel(objective)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)  # one kernel for all weights
-    start_epoch, best_loss, bad_epochs, best_state = 0, math.inf, 0, None
-    slowdown = 1.0  # halved whenever an epoch does not improve the held-out loss
-    if saved:
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        start_epoch, best_loss = saved["epoch"], saved["best_loss"]
-        bad_epochs, best_state = saved["bad_epochs"], saved["best_model"]
-        slowdown = float(saved.get("slowdown", 1.0))
-        rng = np.random.default_rng([config.seed, start_epoch])
-
-    chunks = data.eval_chunks()
-    selection = selection_chunks(chunks)
-    baselines = evaluate_baselines(data.train, chunks, vocab_size, config.window)
-    n_windows = len(data.train) - config.window
-    # Under torchrun every process reads all the windows: their gradients agree, so the average
-    # is the one process's gradient, as the stateful rows' shares average to the whole batch's.
-    every_window = bool(config.window_batch) and n_windows <= ALL_WINDOWS_UP_TO
-    stream_steps = sum(1 for _ in stream_batches(data.train, config.batch_size, config.seq_len, 0))
-    steps_per_epoch = max(stream_steps, SMALL_TEXT_EPOCH_STEPS if every_window else MIN_STEPS_PER_EPOCH)
-    # On the training text itself, a model can be seen to reach all it can: then it stops.
-    ceiling = None if data.has_held_out else window_ceiling(selection, config.window, SELECTION_SCORING[0])
-    if every_window:
-        notes.append(
-            f"The text is small: every step trains on all its {n_windows:,} windows of {config.window} words"
-            + (
-                f", and training stops once they reach the best accuracy the text allows ({ceiling:.1%})."
-                if ceiling is not None
-                else "."
+    def announce(self) -> None:
+        """Say what the run is about to train, then make ready to read the text."""
+        data = self.data
+        self.emit(
+            events.Start(
+                tokens=data.tokens,
+                train_tokens=len(data.train),
+                held_out_tokens=int(sum(len(c) for c in data.held_out)),
+                vocabulary=len(data.vocabulary),
+                parameters=sum(p.numel() for p in self.model.parameters()),
+                device=str(self.device),
+                epochs=self.config.epochs,
+                steps_per_epoch=self.steps_per_epoch,
+                baselines=self.baselines,
+                notes=tuple(self.notes),
             )
         )
-    total_steps = steps_per_epoch * config.epochs
-    emit(
-        {
-            "event": "start",
-            "tokens": data.tokens,
-            "train_tokens": len(data.train),
-            "held_out_tokens": int(sum(len(c) for c in data.held_out)),
-            "vocabulary": vocab_size,
-            "parameters": sum(p.numel() for p in model.parameters()),
-            "device": str(device),
-            "epochs": config.epochs,
-            "steps_per_epoch": steps_per_epoch,
-            "baselines": baselines,
-            "notes": notes,
-        }
-    )
+        self.stream = self._pieces()
+        if self.every_window:
+            wx, wy = windows(data.train, self.config.window, np.arange(self.n_windows))
+            self.all_windows = (self._to_device(wx), self._to_device(wy))
+        self.state: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.stopped = "finished"
+        self.step = self.start_epoch * self.steps_per_epoch
+        self.tokens_done = 0  # text read by the stateful objective (the windows re-read the same text)
+        self.loop_started = time.perf_counter()
+        self.last_report = 0.0
 
-    def batches() -> Iterator[tuple[np.ndarray, np.ndarray, bool]]:
+    def _pieces(self) -> Iterator[tuple[np.ndarray, np.ndarray, bool]]:
         """Endless stateful pieces; the flag says a new pass began (state must be reset)."""
+        config, train_ids = self.config, self.data.train
         while True:
-            offset = int(rng.integers(0, config.seq_len)) if len(data.train) > 4 * config.seq_len else 0
+            offset = int(self.rng.integers(0, config.seq_len)) if len(train_ids) > 4 * config.seq_len else 0
             fresh = True
-            for x, y in stream_batches(data.train, config.batch_size, config.seq_len, offset):
+            for x, y in stream_batches(train_ids, config.batch_size, config.seq_len, offset):
                 yield x, y, fresh
                 fresh = False
 
-    def to_device(array: np.ndarray) -> torch.Tensor:
+    def _to_device(self, array: np.ndarray) -> torch.Tensor:
         # A copy as int64: the ids may be a read-only memory map of 16-bit numbers.
-        return torch.from_numpy(array.astype(np.int64)).to(device)
+        return torch.from_numpy(array.astype(np.int64)).to(self.device)
 
-    stream = batches()
-    if every_window:
-        wx, wy = windows(data.train, config.window, np.arange(n_windows))
-        all_windows = (to_device(wx), to_device(wy))
-    state = None
-    stopped = "finished"
-    step = start_epoch * steps_per_epoch
-    tokens_done = 0  # text read by the stateful objective (the windows re-read the same text)
-    loop_started = time.perf_counter()
-    last_report = 0.0
-    epoch = start_epoch
-    model.train()
-    for epoch in range(start_epoch, config.epochs):
+    # -- one epoch -----------------------------------------------------------------------
+
+    def train_epoch(self, epoch: int) -> tuple[torch.Tensor, int]:
+        """Up to an epoch of steps; its summed stream loss and how many steps it took (fewer
+        when a stop or the time budget ends the run, which ``self.stopped`` then says)."""
         # Summed on the device: reading a loss every step would wait for the GPU every step.
-        epoch_loss, epoch_steps = torch.zeros((), device=device), 0
-        order = rng.permutation(n_windows) if n_windows <= SHUFFLED_WINDOWS else None
-        for i in range(steps_per_epoch):
-            elapsed = time.perf_counter() - started
-            halt = HALT_NONE
-            if stop.is_set():
-                halt = HALT_INTERRUPTED
-            elif config.time_budget is not None and elapsed >= config.time_budget:
-                halt = HALT_BUDGET
-            if group is not None:
-                halt = group.agree(halt, device)  # all processes stop at the same step
-            if halt:
-                stopped = "interrupted" if halt == HALT_INTERRUPTED else "time budget"
+        epoch_loss, epoch_steps = torch.zeros((), device=self.device), 0
+        order = self.rng.permutation(self.n_windows) if self.n_windows <= SHUFFLED_WINDOWS else None
+        for i in range(self.steps_per_epoch):
+            elapsed = time.perf_counter() - self.started
+            if self._halted(elapsed):
                 break
-            x, y, fresh = next(stream)
-            if group is not None:
-                x, y = group.share(x), group.share(y)
-            if fresh or state is None or state[0].shape[1] != x.shape[0]:
-                state = model.zero_state(x.shape[0], device)
-            window_batch = None
-            if every_window:
-                window_batch = all_windows
-            elif config.window_batch:
-                if order is not None:
-                    starts = order[
-                        np.arange(i * config.window_batch, (i + 1) * config.window_batch) % n_windows
-                    ]
-                else:
-                    starts = rng.integers(0, n_windows, config.window_batch)
-                if group is not None:
-                    starts = group.share(starts)
-                wx, wy = windows(data.train, config.window, starts)
-                window_batch = (to_device(wx), to_device(wy))
-            with torch.autocast(device.type, torch.bfloat16, enabled=config.precision == "bf16"):
-                loss, stream_loss, state = objective(to_device(x), to_device(y), state, window_batch)
-            state = (state[0].detach(), state[1].detach())
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-            rate = lr * slowdown
-            if config.schedule == "cosine":
-                progress = step / total_steps
-                if config.time_budget is not None:
-                    progress = max(progress, elapsed / config.time_budget)
-                rate *= annealed(progress)
-            for param_group in optimizer.param_groups:
-                param_group["lr"] = rate
-            optimizer.step()
-
-            step += 1
+            stream_loss, tokens = self._take_step(i, order, elapsed)
+            self.step += 1
             epoch_steps += 1
             epoch_loss += stream_loss.detach()
-            tokens_done += x.size * (group.world if group else 1)
-            if size_dropout_later and config.time_budget is not None and step == DROPOUT_SIZED_AFTER:
-                reading = tokens_done / (time.perf_counter() - loop_started)  # tokens per second
-                left = max(0.0, config.time_budget - (time.perf_counter() - started))
-                epochs_expected = step / steps_per_epoch + left * reading / max(1, len(data.train))
-                dropout = auto_dropout(epochs_expected)
-                config = dataclasses.replace(config, dropout=dropout)
-                model.set_dropout(dropout)
-            now = time.perf_counter()
-            if now - last_report >= PROGRESS_INTERVAL or step == total_steps:
-                loss_now = stream_loss.item()  # waits for the device: the time below is honest
-                now = last_report = time.perf_counter()
-                elapsed = now - started
-                done_here = step - start_epoch * steps_per_epoch
-                eta = elapsed / done_here * (total_steps - step)
-                if config.time_budget is not None:
-                    eta = min(eta, max(0.0, config.time_budget - elapsed))
-                emit(
-                    {
-                        "event": "step",
-                        "epoch": epoch + 1,
-                        "step": step,
-                        "total_steps": total_steps,
-                        "loss": loss_now,
-                        "tokens_per_s": tokens_done / (now - loop_started),
-                        "elapsed": elapsed,
-                        "eta": eta,
-                    }
-                )
-        if epoch_steps == 0:
-            break
+            self.tokens_done += tokens
+            self._resize_dropout()
+            self._report_step(epoch, stream_loss)
+        return epoch_loss, epoch_steps
+
+    def _halted(self, elapsed: float) -> bool:
+        """Whether the run stops before this step (all processes stop at the same step)."""
+        halt = HALT_NONE
+        if self.stop.is_set():
+            halt = HALT_INTERRUPTED
+        elif self.config.time_budget is not None and elapsed >= self.config.time_budget:
+            halt = HALT_BUDGET
+        if self.group is not None:
+            halt = self.group.agree(halt, self.device)
+        if halt:
+            self.stopped = "interrupted" if halt == HALT_INTERRUPTED else "time budget"
+        return bool(halt)
+
+    def _take_step(self, i: int, order: np.ndarray | None, elapsed: float) -> tuple[torch.Tensor, int]:
+        """One optimiser step on a stateful piece and a batch of windows; its stream loss and tokens."""
+        config, group, model = self.config, self.group, self.model
+        x, y, fresh = next(self.stream)
+        if group is not None:
+            x, y = group.share(x), group.share(y)
+        if fresh or self.state is None or self.state[0].shape[1] != x.shape[0]:
+            self.state = model.zero_state(x.shape[0], self.device)
+        window_batch = None
+        if self.every_window:
+            window_batch = self.all_windows
+        elif config.window_batch:
+            if order is not None:
+                starts = order[
+                    np.arange(i * config.window_batch, (i + 1) * config.window_batch) % self.n_windows
+                ]
+            else:
+                starts = self.rng.integers(0, self.n_windows, config.window_batch)
+            if group is not None:
+                starts = group.share(starts)
+            wx, wy = windows(self.data.train, config.window, starts)
+            window_batch = (self._to_device(wx), self._to_device(wy))
+        with torch.autocast(self.device.type, torch.bfloat16, enabled=config.precision == "bf16"):
+            loss, stream_loss, state = self.objective(
+                self._to_device(x), self._to_device(y), self.state, window_batch
+            )
+        self.state = (state[0].detach(), state[1].detach())
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+        rate = config.lr * self.slowdown
+        if config.schedule == "cosine":
+            progress = self.step / self.total_steps
+            if config.time_budget is not None:
+                progress = max(progress, elapsed / config.time_budget)
+            rate *= annealed(progress)
+        for param_group in self.optimizer.param_groups:
+            param_group["lr"] = rate
+        self.optimizer.step()
+        return stream_loss, x.size * (group.world if group else 1)
+
+    def _resize_dropout(self) -> None:
+        """With a time budget, size the dropout once the first steps have shown this machine's pace."""
+        budget = self.config.time_budget
+        if not self.size_dropout_later or budget is None or self.step != DROPOUT_SIZED_AFTER:
+            return
+        reading = self.tokens_done / (time.perf_counter() - self.loop_started)  # tokens per second
+        left = max(0.0, budget - (time.perf_counter() - self.started))
+        epochs_expected = self.step / self.steps_per_epoch + left * reading / max(1, len(self.data.train))
+        dropout = auto_dropout(epochs_expected)
+        self.config = dataclasses.replace(self.config, dropout=dropout)
+        self.model.set_dropout(dropout)
+
+    def _report_step(self, epoch: int, stream_loss: torch.Tensor) -> None:
+        now = time.perf_counter()
+        if now - self.last_report < PROGRESS_INTERVAL and self.step != self.total_steps:
+            return
+        loss_now = stream_loss.item()  # waits for the device: the time below is honest
+        now = self.last_report = time.perf_counter()
+        elapsed = now - self.started
+        done_here = self.step - self.start_epoch * self.steps_per_epoch
+        eta = elapsed / done_here * (self.total_steps - self.step)
+        if self.config.time_budget is not None:
+            eta = min(eta, max(0.0, self.config.time_budget - elapsed))
+        self.emit(
+            events.Step(
+                epoch=epoch + 1,
+                step=self.step,
+                total_steps=self.total_steps,
+                loss=loss_now,
+                tokens_per_s=self.tokens_done / (now - self.loop_started),
+                elapsed=elapsed,
+                eta=eta,
+            )
+        )
+
+    # -- judging an epoch ----------------------------------------------------------------
+
+    def judge_epoch(self, epoch: int, epoch_loss: torch.Tensor, epoch_steps: int) -> bool:
+        """Score the epoch on held-out text, keep the best weights or step back to them, report,
+        checkpoint; whether the run ends here."""
+        config = self.config
         judged = time.perf_counter()
-        figures = evaluate_network(model, selection, config.window, device, *SELECTION_SCORING)
+        figures = evaluate_network(self.model, self.selection, config.window, self.device, *SELECTION_SCORING)
         judged = time.perf_counter() - judged
         held_loss = math.log(figures["perplexity"])
-        improved = held_loss < best_loss - 1e-4
+        improved = held_loss < self.best_loss - 1e-4
         # Learnt all the text allows: every window as well as can be, and the text read whole
         # almost word for word (what generation from a longer context needs).
         reached_ceiling = (
-            ceiling is not None and figures["windowed"] >= ceiling and figures["perplexity"] < LEARNT_BY_HEART
+            self.ceiling is not None
+            and figures["windowed"] >= self.ceiling
+            and figures["perplexity"] < LEARNT_BY_HEART
         )
         if improved or reached_ceiling:
-            best_loss, bad_epochs = min(best_loss, held_loss), 0
-            best_state = copy.deepcopy(model.state_dict())
+            self.best_loss, self.bad_epochs = min(self.best_loss, held_loss), 0
+            self.best_state = copy.deepcopy(self.model.state_dict())
         else:
-            bad_epochs += 1
-            if not every_window:
+            self.bad_epochs += 1
+            if not self.every_window:
                 # Back to the best weights, with smaller steps: an epoch that made the model worse
                 # (it began to learn the training text by heart) is not built on. A text that
                 # trains on all its windows is judged every few steps, too often for that.
-                slowdown /= 2
-                if best_state is not None:
-                    model.load_state_dict(best_state)
-        emit(
-            {
-                "event": "epoch",
-                "epoch": epoch + epoch_steps / steps_per_epoch,
-                "train_loss": epoch_loss.item() / epoch_steps,
-                "metrics": figures,
-                "best": improved,
-                "lr": optimizer.param_groups[0]["lr"],
-                "eval_seconds": judged,
-            }
-        )
-        if primary:
-            emit(
-                {
-                    "event": "sample",
-                    "epoch": epoch + 1,
-                    "text": sample(model, data.vocabulary, tokenizer, config.seed, device),
-                }
+                self.slowdown /= 2
+                if self.best_state is not None:
+                    self.model.load_state_dict(self.best_state)
+        self.emit(
+            events.Epoch(
+                epoch=epoch + epoch_steps / self.steps_per_epoch,
+                train_loss=epoch_loss.item() / epoch_steps,
+                metrics=figures,
+                best=improved,
+                lr=self.optimizer.param_groups[0]["lr"],
+                eval_seconds=judged,
             )
-        if checkpoint is not None and primary and epoch_steps == steps_per_epoch:
-            problem = save_checkpoint(
-                checkpoint,
-                model,
-                optimizer,
-                data.vocabulary,
-                config,
-                corpus,
-                epoch + 1,
-                best_loss,
-                bad_epochs,
-                best_state,
-                slowdown,
+        )
+        if self.primary:
+            text = sample(self.model, self.data.vocabulary, self.tokenizer, config.seed, self.device)
+            self.emit(events.Sample(epoch=epoch + 1, text=text))
+        if self.checkpoint is not None and self.primary and epoch_steps == self.steps_per_epoch:
+            self._save_checkpoint(self.checkpoint, epoch + 1)
+        if self.stopped != "finished":
+            return True
+        patience = config.patience * (SMALL_TEXT_PATIENCE if self.every_window else 1)
+        if self.bad_epochs >= patience or reached_ceiling:
+            self.stopped = "converged"
+            return True
+        return False
+
+    def _save_checkpoint(self, path: Path, epochs_done: int) -> None:
+        problem = save_checkpoint(
+            path,
+            self.model,
+            self.optimizer,
+            self.data.vocabulary,
+            self.config,
+            self.corpus,
+            epochs_done,
+            self.best_loss,
+            self.bad_epochs,
+            self.best_state,
+            self.slowdown,
+        )
+        if problem:
+            self.emit(events.Log(text=problem))
+
+    # -- the result, for the export --------------------------------------------------------
+
+    def result(self) -> TrainResult:
+        """The best weights, their figures on all the held-out text, and what the card records."""
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+        metrics = evaluate_network(self.model, self.chunks, self.config.window, self.device)
+        self.model.eval()
+        data, corpus = self.data, self.corpus
+        result = TrainResult(
+            model=self.model.cpu(),
+            vocabulary=data.vocabulary,
+            tokenizer=self.tokenizer,
+            config=self.config,
+            metrics=metrics,
+            baselines=self.baselines,
+            held_out=data.has_held_out,
+            stopped=self.stopped,
+            epochs=self.step / self.steps_per_epoch,
+            corpus={
+                "sha256": corpus.sha256,
+                "tokens": data.tokens,
+                "words": data.words,
+                "files": [f.name for f in corpus.files][:100],
+            },
+            seconds=time.perf_counter() - self.started,
+            notes=self.notes,
+            check_text=self.chunks[:40],
+            primary=self.primary,
+        )
+        self.emit(
+            events.Done(
+                stopped=self.stopped,
+                epochs=result.epochs,
+                seconds=result.seconds,
+                metrics=metrics,
+                baselines=self.baselines,
+                held_out=result.held_out,
             )
-            if problem:
-                emit({"event": "log", "text": problem})
-        if stopped != "finished":
-            break
-        if bad_epochs >= config.patience * (SMALL_TEXT_PATIENCE if every_window else 1) or reached_ceiling:
-            stopped = "converged"
-            break
-
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    metrics = evaluate_network(model, chunks, config.window, device)
-    model.eval()
-    result = TrainResult(
-        model=model.cpu(),
-        vocabulary=data.vocabulary,
-        tokenizer=tokenizer,
-        config=config,
-        metrics=metrics,
-        baselines=baselines,
-        held_out=data.has_held_out,
-        stopped=stopped,
-        epochs=step / steps_per_epoch,
-        corpus={
-            "sha256": corpus.sha256,
-            "tokens": data.tokens,
-            "words": data.words,
-            "files": [f.name for f in corpus.files][:100],
-        },
-        seconds=time.perf_counter() - started,
-        notes=notes,
-        check_text=chunks[:40],
-        primary=primary,
-    )
-    emit(
-        {
-            "event": "done",
-            "stopped": stopped,
-            "epochs": result.epochs,
-            "seconds": result.seconds,
-            "metrics": metrics,
-            "baselines": baselines,
-            "held_out": result.held_out,
-        }
-    )
-    return result
-
-
-@torch.no_grad()
-def sample(
-    model: LanguageModel,
-    vocabulary: Vocabulary,
-    tokenizer: TokenizerConfig,
-    seed: int,
-    device: torch.device,
-    length: int = 24,
-) -> str:
-    """A short text from a fresh state, to watch the model learn."""
-    was_training = model.training
-    model.eval()
-    generator = torch.Generator().manual_seed(seed)
-    ids = torch.tensor([[PARAGRAPH_ID]], device=device)
-    state = None
-    out: list[str] = []
-    for _ in range(length):
-        logits, state = model(ids, state)
-        scores = logits[0, -1].float().cpu() / 0.8
-        scores[UNKNOWN_ID] = -math.inf
-        token = int(torch.multinomial(torch.softmax(scores, -1), 1, generator=generator))
-        out.append(vocabulary.tokens[token])
-        ids = torch.tensor([[token]], device=device)
-    model.train(was_training)
-    return detokenize(out, tokenizer).strip()
-
-
-def save_checkpoint(
-    path: Path,
-    model: LanguageModel,
-    optimizer: torch.optim.Optimizer,
-    vocabulary: Vocabulary,
-    config: TrainConfig,
-    corpus: Corpus,
-    epoch: int,
-    best_loss: float,
-    bad_epochs: int,
-    best_state: dict[str, torch.Tensor] | None,
-    slowdown: float = 1.0,
-) -> str | None:
-    """State dicts and plain data only (loadable with ``weights_only=True``), written atomically.
-
-    A disk that refuses the checkpoint (full, gone, read-only) costs the checkpoint, not the run:
-    the temporary file goes, the last good checkpoint stays, and one sentence is printed on stderr
-    and returned.
-    """
-    import sys
-
-    from storyteller.text import visible
-
-    payload = {
-        "format": CHECKPOINT_FORMAT,
-        "version": CHECKPOINT_VERSION,
-        "config": config.to_dict(),
-        "vocabulary": list(vocabulary.tokens),
-        "corpus_sha256": corpus.sha256,
-        "epoch": epoch,
-        "best_loss": best_loss,
-        "bad_epochs": bad_epochs,
-        "slowdown": slowdown,
-        "model": model.state_dict(),
-        "best_model": best_state,
-        "optimizer": optimizer.state_dict(),
-    }
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        torch.save(payload, temporary)
-        os.replace(temporary, path)
-    except (OSError, RuntimeError) as error:  # torch reports a failed write as a RuntimeError
-        temporary.unlink(missing_ok=True)
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else "the write failed"
-        problem = (
-            f"The checkpoint after epoch {epoch} could not be saved to '{path}' ({reason}); training goes on."
         )
-        print(f"storyteller: warning: {visible(problem)}", file=sys.stderr)
-        return problem
-    return None
+        return result
 
 
-MAX_CHECKPOINT_BYTES = 64 * 2**30
-"""Larger than the largest model the limits allow, with its optimiser state and best copy."""
-
-
-def load_checkpoint(path: Path, corpus: Corpus) -> dict[str, Any]:
-    """Read a checkpoint without unpickling anything but tensors and plain data, and check all of
-    it (types, keys, every tensor's shape against the network its configuration describes) before
-    any of it is used: an edited checkpoint is one sentence, never a traceback mid-run."""
-    import stat
-    import warnings
-
-    from storyteller.engine.files import kind_of
-
-    shown = f"Checkpoint '{path}'"
-    try:
-        status = path.stat()
-    except FileNotFoundError:
-        raise TrainingError(f"{shown} does not exist.") from None
-    except OSError as error:
-        raise TrainingError(f"{shown} cannot be read ({error.strerror}).") from None
-    kind = kind_of(status.st_mode)
-    if kind is not None:  # a named pipe would block torch.load forever
-        raise TrainingError(f"{shown} is {kind}, not a checkpoint file.")
-    if stat.S_ISREG(status.st_mode) and status.st_size > MAX_CHECKPOINT_BYTES:
-        raise TrainingError(f"{shown} is too large ({status.st_size:,} bytes) to be a checkpoint.")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a refused pickle is our sentence, not torch's warning
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise TrainingError(f"{shown} does not exist.") from None
-    except Exception:
-        raise TrainingError(f"{shown} is not a readable storyteller checkpoint.") from None
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise TrainingError(f"'{path}' is not a storyteller checkpoint.")
-    if payload.get("version") != CHECKPOINT_VERSION:
-        raise TrainingError(
-            f"{shown} has format version {str(payload.get('version'))[:20]}, not {CHECKPOINT_VERSION}."
-        )
-    if payload.get("corpus_sha256") != corpus.sha256:
-        raise TrainingError(f"{shown} was made from a different corpus.")
-    try:
-        _check_checkpoint(payload)
-    except (ValueError, TypeError, KeyError) as error:
-        raise TrainingError(f"{shown} has been altered or is damaged: {error}.") from None
-    return payload
-
-
-def _check_checkpoint(payload: dict[str, Any]) -> None:
-    """Raise ``ValueError`` naming the first part of a checkpoint that is not what it should be."""
-    from storyteller.engine.limits import check_training
-
-    if not isinstance(payload.get("config"), dict):
-        raise ValueError("its configuration is missing")
-    config = TrainConfig.from_dict(payload["config"])
-    check_training(config)
-    config.check()
-    tokens = payload.get("vocabulary")
-    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
-        raise ValueError("its vocabulary is not a list of words")
-    vocabulary = Vocabulary(tokens)
-    for key in ("epoch", "bad_epochs"):
-        value = payload.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ValueError(f"its '{key}' is not a count")
-    if not isinstance(payload.get("best_loss"), int | float) or isinstance(payload["best_loss"], bool):
-        raise ValueError("its 'best_loss' is not a number")
-    with torch.device("meta"):  # shapes only: nothing is allocated, whatever the sizes claim
-        network = LanguageModel(len(vocabulary), config)
-    expected = {name: tuple(t.shape) for name, t in network.state_dict().items()}
-    for key in ("model", "best_model"):
-        state = payload.get(key)
-        if state is None and key == "best_model":
-            continue
-        if not isinstance(state, dict):
-            raise ValueError(f"its '{key}' weights are missing")
-        shapes = {name: tuple(t.shape) for name, t in state.items() if isinstance(t, torch.Tensor)}
-        if len(shapes) != len(state) or shapes != expected:
-            raise ValueError(f"its '{key}' weights do not fit the network its configuration describes")
-    optimizer = payload.get("optimizer")
-    if not isinstance(optimizer, dict) or not isinstance(optimizer.get("param_groups"), list):
-        raise ValueError("its optimiser state is missing")
-    parameters = [tuple(p.shape) for p in network.parameters()]
-    listed = [
-        i for group in optimizer["param_groups"] if isinstance(group, dict) for i in group.get("params", [])
-    ]
-    if len(listed) != len(parameters) or not isinstance(optimizer.get("state"), dict):
-        raise ValueError("its optimiser state does not fit the network")
-    for index, entry in optimizer["state"].items():
-        if index not in listed or not isinstance(entry, dict):
-            raise ValueError("its optimiser state does not fit the network")
-        for name, value in entry.items():
-            if not isinstance(value, torch.Tensor):
-                raise ValueError("its optimiser state holds something other than tensors")
-            if name != "step" and tuple(value.shape) != parameters[listed.index(index)]:
-                raise ValueError("its optimiser state does not fit the network")
+__all__ = ["TrainResult", "TrainingError", "load_checkpoint", "save_checkpoint", "train"]

@@ -9,19 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
-import json
 import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from storyteller.engine import events
 
 TRAINER = (sys.executable, "-m", "training")
 """The default command; tests swap in a scripted trainer."""
 
-INSTALL_HINT = "pip install 'storyteller[train]'"
 KILL_AFTER = 2.0
 """Seconds a cancelled trainer gets to exit before it is killed."""
 
@@ -51,6 +50,8 @@ class TrainingRun:
         self.cancelled = False
         self._error: str | None = None
         self._exported: Path | None = None
+        self._unreadable: str | None = None
+        """The first event line this storyteller could not read, in one sentence."""
         self._stderr: list[str] = []
 
     async def start(self) -> None:
@@ -64,22 +65,27 @@ class TrainingRun:
             start_new_session=True,  # a Ctrl+C meant for the app never reaches the trainer
         )
 
-    async def events(self) -> AsyncIterator[dict[str, Any]]:
-        """Progress events as they come; a line that is not JSON comes as a 'log' event."""
+    async def events(self) -> AsyncIterator[events.Event]:
+        """Progress events as they come. A line that is not JSON comes as a log line; an event
+        this storyteller cannot read (a newer schema, a malformed one) is logged in one sentence,
+        and said again at the end if the run writes no model."""
         assert self.process is not None and self.process.stdout is not None
         stderr = asyncio.create_task(self._read_stderr())
         async for raw in self.process.stdout:
             line = raw.decode("utf-8", "replace").rstrip("\n")
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                event = None
-            if not isinstance(event, dict) or "event" not in event:
-                event = {"event": "log", "text": line}
-            if event["event"] == "error":
-                self._error = str(event.get("message", "training failed"))
-            elif event["event"] == "exported":
-                self._exported = Path(str(event.get("path", self.out)))
+            event: events.Event
+            if not line.lstrip().startswith("{"):
+                event = events.Log(text=line)
+            else:
+                try:
+                    event = events.parse_event(line)
+                except events.EventError as error:
+                    self._unreadable = self._unreadable or str(error)
+                    event = events.Log(text=str(error))
+            if isinstance(event, events.Error):
+                self._error = event.message
+            elif isinstance(event, events.Exported):
+                self._exported = Path(event.path)
             yield event
         await stderr
 
@@ -98,6 +104,8 @@ class TrainingRun:
             return Outcome("exported", f"The new model is saved as {self._exported}.", self._exported)
         if self._error is not None:
             return Outcome("error", self._error)
+        if code == 0 and self._unreadable is not None:
+            return Outcome("error", f"{self._unreadable} No model was taken.")
         how = f"was killed by signal {-code}" if code < 0 else f"stopped with exit status {code}"
         last = next((line for line in reversed(self._stderr) if line.strip()), "")
         detail = f" Its last words: {last[:200]}" if last else ""

@@ -12,12 +12,29 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from storyteller.engine import events
 
 from .trainer import Outcome, TrainingRun
 
 CHART_POINTS = 200
 """The most recent losses a chart keeps."""
+
+
+@dataclass(frozen=True)
+class Ended:
+    """The run is over, as ``outcome`` says."""
+
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class Taken:
+    """The writer writes with the new model now."""
+
+
+Heard = events.Event | Ended | Taken
+"""What the training's listeners hear: the trainer's events and the run's own turns."""
 
 
 @dataclass
@@ -43,7 +60,7 @@ class Training:
         """'idle', 'starting', 'training', 'exporting' or 'ended'."""
         self.charts = Charts()
         self.outcome: Outcome | None = None
-        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        self.listeners: list[Callable[[Heard], None]] = []
 
     @property
     def running(self) -> bool:
@@ -57,38 +74,35 @@ class Training:
         self.charts = Charts()
         self.outcome = None
 
-    def follow(self, event: dict[str, Any]) -> None:
-        """One of the trainer's events (its JSON lines); the listeners hear of it after."""
-        kind = event.get("event")
-        if kind == "start":
+    def follow(self, event: events.Event) -> None:
+        """One of the trainer's events; the listeners hear of it after."""
+        if isinstance(event, events.Start):
             self.phase, self.fraction = "training", 0.0
-        elif kind == "step":
+        elif isinstance(event, events.Step):
             self._stepped(event)
-        elif kind == "epoch":
-            figures = event.get("metrics") or {}
-            perplexity = _number(figures.get("perplexity"))
+        elif isinstance(event, events.Epoch):
+            perplexity = _finite(event.metrics.get("perplexity"))
             if perplexity is not None:
                 self.charts.perplexities.append(perplexity)
-            self.charts.accuracies.append(_number(figures.get("top1")) or 0.0)
-        elif kind == "done":
+            self.charts.accuracies.append(_finite(event.metrics.get("top1")) or 0.0)
+        elif isinstance(event, events.Done):
             # Whichever limit ended it (epochs, time, patience, a stop), the training is over.
             self.phase, self.fraction, self.eta = "exporting", 1.0, None
         self._tell(event)
 
-    def _stepped(self, event: dict[str, Any]) -> None:
-        elapsed, eta = _number(event.get("elapsed")), _number(event.get("eta"))
-        step, total = _number(event.get("step")), _number(event.get("total_steps"))
+    def _stepped(self, event: events.Step) -> None:
+        elapsed, eta = _finite(event.elapsed), _finite(event.eta)
         # The trainer's ETA already follows whichever limit ends the run first (epochs or the time
         # limit), so the share of the time gone is the share done; steps are the fallback.
         if elapsed is not None and eta is not None and elapsed + eta > 0:
             fraction = elapsed / (elapsed + eta)
-        elif step is not None and total:
-            fraction = step / total
+        elif event.total_steps > 0:
+            fraction = event.step / event.total_steps
         else:
             return
         self.fraction = max(self.fraction or 0.0, min(fraction, 1.0))  # the bar never goes back
         self.eta = eta
-        loss = _number(event.get("loss"))
+        loss = _finite(event.loss)
         if loss is not None:
             self.charts.losses = [*self.charts.losses[-(CHART_POINTS - 1) :], loss]
 
@@ -97,13 +111,13 @@ class Training:
         if outcome.kind == "exported":
             self.fraction = 1.0
         self.eta = None
-        self._tell({"event": "ended", "kind": outcome.kind})
+        self._tell(Ended(outcome))
 
     def taken(self) -> None:
         """The writer writes with the new model now: the status bar has nothing more to say."""
         if self.phase == "ended":
             self.phase = "idle"
-            self._tell({"event": "taken"})
+            self._tell(Taken())
 
     async def cancel(self) -> None:
         if self.run is not None:
@@ -127,7 +141,7 @@ class Training:
         left = time_left(self.eta)
         return f"training '{self.name}' {self.fraction or 0:.0%}{' · ' + left if left else ''} · Ctrl+T"
 
-    def _tell(self, event: dict[str, Any]) -> None:
+    def _tell(self, event: Heard) -> None:
         for listener in list(self.listeners):
             listener(event)
 
@@ -140,8 +154,6 @@ def time_left(eta: float | None) -> str:
     return f"{minutes}:{seconds:02d} left"
 
 
-def _number(value: object) -> float | None:
-    """A finite number from an event field, or None (the trainer's lines are data, not promises)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
+def _finite(value: float | None) -> float | None:
+    """A figure to show, or None (a diverging run reports NaN or infinity)."""
+    return value if value is not None and math.isfinite(value) else None

@@ -16,6 +16,7 @@ import os
 import stat
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,11 +24,13 @@ STALE_AFTER = 600.0
 """Seconds after which a temporary file left by a killed writer is removed."""
 
 
-def write_atomically(data: bytes, path: Path) -> None:
+def write_atomically(data: bytes | Callable[[IO[bytes]], object], path: Path) -> None:
     """Write to a temporary file beside ``path``, flush it to disk, then rename it over ``path``.
+    ``data`` is the bytes, or a function that writes them to the open file (a checkpoint's
+    ``torch.save``).
 
-    Raises ``OSError`` (the temporary file removed) when anything fails; ``path`` is then
-    exactly as it was.
+    Raises what the write raised (``OSError`` from the disk), the temporary file removed;
+    ``path`` is then exactly as it was.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(path)
@@ -35,7 +38,10 @@ def write_atomically(data: bytes, path: Path) -> None:
     try:
         with os.fdopen(handle, "wb") as file:
             os.fchmod(file.fileno(), 0o644)  # mkstemp makes it private; these files are for reading
-            file.write(data)
+            if isinstance(data, bytes):
+                file.write(data)
+            else:
+                data(file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)

@@ -18,13 +18,14 @@ import numpy as np
 import onnxruntime as ort
 
 from ..errors import StorytellerError
+from .card_upgrades import FORMAT_VERSION, upgrade_card
 from .files import NotAFile, TooDeep, TooLarge, check_depth, loads_json, read_regular
 from .limits import MAX_LAYERS, MAX_UNITS, MAX_VOCABULARY, MAX_WINDOW
 from .tokenizer import TokenizerConfig
+from .upgrades import NewerVersion, NoVersion
 from .vocab import SPECIALS, Vocabulary
 
 FORMAT = "storyteller-lstm"
-FORMAT_VERSION = 1
 METADATA_KEY = "storyteller"
 INPUTS = ("input_ids", "h0", "c0")
 OUTPUTS = ("logits", "hn", "cn")
@@ -97,14 +98,15 @@ class ModelCard:
             raise ValueError(f"its metadata is not valid JSON ({error.msg})") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError("its metadata does not describe a storyteller model")
-        version = data.get("format_version")
-        if not isinstance(version, int):
-            raise ValueError("its metadata has no format version")
-        if version > FORMAT_VERSION:
+        try:
+            data = upgrade_card(data)
+        except NoVersion:
+            raise ValueError("its metadata has no format version") from None
+        except NewerVersion as newer:
             raise ValueError(
-                f"it was made by a newer storyteller (format {version}; "
-                f"this version reads format {FORMAT_VERSION})"
-            )
+                f"it was made by a newer storyteller (format {newer.version}; "
+                f"this version reads format {newer.current})"
+            ) from None
         tokens = data.get("vocabulary")
         if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
             raise ValueError("its metadata has no vocabulary list")
@@ -259,10 +261,15 @@ def _read(path: Path, shown: str) -> bytes:
     return data
 
 
+def open_session(data: bytes) -> ort.InferenceSession:
+    """An onnxruntime session for a model's bytes: the one way storyteller opens a graph (from
+    bytes, a graph that points at external weight files cannot open them)."""
+    return ort.InferenceSession(data, session_options(), providers=["CPUExecutionProvider"])
+
+
 def _open_session(data: bytes, shown: str) -> ort.InferenceSession:
     try:
-        # From bytes, a graph that points at external weight files cannot open them.
-        return ort.InferenceSession(data, session_options(), providers=["CPUExecutionProvider"])
+        return open_session(data)
     except Exception as error:  # onnxruntime raises several unrelated types
         if "external" in str(error).lower():
             raise ModelError(
@@ -274,7 +281,8 @@ def _open_session(data: bytes, shown: str) -> ort.InferenceSession:
 
 
 def _check_graph(session: ort.InferenceSession, card: ModelCard, shown: str) -> None:
-    """Check the graph's signature, then run one step to prove it matches the card."""
+    """Check the graph's signature, then run it to prove it matches the card: one step of every
+    word the card lists (see ``_probe``), so that no word hides non-finite scores."""
     inputs = {i.name: i for i in session.get_inputs()}
     outputs = {o.name: o for o in session.get_outputs()}
     if set(inputs) != set(INPUTS) or not set(OUTPUTS) <= set(outputs):
@@ -302,5 +310,29 @@ def _check_graph(session: ort.InferenceSession, card: ModelCard, shown: str) -> 
         )
     if hn.shape != (card.layers, 2, card.units) or cn.shape != hn.shape:
         raise ModelError(f"Model file {shown}'s state shape disagrees with its metadata.")
-    if not math.isfinite(float(np.abs(logits).max())):
+    if not math.isfinite(float(np.abs(logits).max())) or not _probe(model, vocab):
         raise ModelError(f"Model file {shown} produces non-finite scores.")
+
+
+PROBE_SCORES = 1 << 22
+"""Scores one probing call may return (16 MB): the words are probed in chunks this size."""
+PROBED_SCORES = 1 << 26
+"""Scores the whole probe may return: every word of a vocabulary up to 8,192 words is probed;
+a larger one has this many scores' worth of words probed, spread over it (the run-time checks
+still catch the rest, in one sentence)."""
+
+
+def _probe(model: Model, vocab: int) -> bool:
+    """Whether every word probed, each one step from a fresh state, gives finite scores."""
+    ids = np.arange(vocab, dtype=np.int64)
+    if vocab * vocab > PROBED_SCORES:
+        ids = np.unique(np.linspace(0, vocab - 1, PROBED_SCORES // vocab).astype(np.int64))
+    chunk = max(1, PROBE_SCORES // vocab)
+    for start in range(0, len(ids), chunk):
+        try:
+            logits, _ = model._run(ids[start : start + chunk, None])
+        except Exception:  # onnxruntime raises several unrelated types
+            return False
+        if not np.isfinite(logits).all():
+            return False
+    return True

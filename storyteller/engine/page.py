@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .tokenizer import PARAGRAPH, Detokenizer, Speller, TokenizerConfig, Typed, attaches
 
 if TYPE_CHECKING:
-    from .story import Turn, Word
+    from .words import Turn, Word
 
 LOOKBACK = 1024
 """Words read back (to the last paragraph break, at most this many) to spell a word in context."""

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import Model, State
-from .sampling import SamplingConfig, choose, shape, softmax
+from .sampling import SamplingConfig, choose, probability_and_rank, shape, softmax
 from .tokenizer import UNKNOWN
-from .vocab import PARAGRAPH_ID, UNKNOWN_ID
+from .vocab import PARAGRAPH_ID, UNKNOWN_ID, is_word
 
 CHECKPOINT_EVERY = 64
 """Keep the network state every this many tokens, so going back never re-reads the whole story."""
@@ -46,11 +46,6 @@ class Candidate:
     token: str
     probability: float
     id: int
-
-
-def is_word(token: str) -> bool:
-    """Words count towards a length; punctuation and paragraph breaks do not."""
-    return token[:1].isalnum()
 
 
 class Predictor:
@@ -103,9 +98,7 @@ class Predictor:
                 if token_id == UNKNOWN_ID:
                     scored.append((None, None))
                     continue
-                probs = softmax(logits)
-                probs[UNKNOWN_ID] = 0.0
-                scored.append((float(probs[token_id]), int((probs > probs[token_id]).sum()) + 1))
+                scored.append(probability_and_rank(logits, token_id))
             self.feed(piece)
         return scored
 
@@ -172,12 +165,10 @@ class Predictor:
             recent = self._recent_words(config.repetition_window)
             logits = self.logits()
             chosen = choose(shape(logits, config, recent), rng)
-            probs = softmax(logits)
-            probs[UNKNOWN_ID] = 0.0
             token = vocabulary.tokens[chosen]
             self.feed([token])
             written += is_word(token)
-            yield Generated(token, float(probs[chosen]), int((probs > probs[chosen]).sum()) + 1)
+            yield Generated(token, *probability_and_rank(logits, chosen))
 
     def _recent_words(self, count: int) -> list[int]:
         """Ids of the words (not punctuation) among the last ``count`` tokens."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import Model
-from .sampling import softmax
+from .sampling import probability_and_rank
 from .story import Story
 from .vocab import PARAGRAPH_ID, UNKNOWN_ID
 
@@ -83,6 +83,4 @@ def _stateful_probabilities(model: Model, ids: list[int]) -> list[float]:
 
 
 def _probability(logits: np.ndarray, target: int) -> float:
-    probs = softmax(logits)
-    probs[UNKNOWN_ID] = 0.0  # as the app measured it: <unk> is never offered
-    return float(probs[target])
+    return probability_and_rank(logits, target)[0]  # as the app measured it

@@ -53,6 +53,19 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
+def offered(logits: np.ndarray) -> np.ndarray:
+    """The probabilities the writer is shown and stories record: ``<unk>`` is never offered."""
+    probs = softmax(logits)
+    probs[UNKNOWN_ID] = 0.0
+    return probs
+
+
+def probability_and_rank(logits: np.ndarray, token_id: int) -> tuple[float, int]:
+    """A token's offered probability, and its rank among the offered words (1: the likeliest)."""
+    probs = offered(logits)
+    return float(probs[token_id]), int((probs > probs[token_id]).sum()) + 1
+
+
 def shape(logits: np.ndarray, config: SamplingConfig, recent: Collection[int] = ()) -> np.ndarray:
     """The distribution the next word is drawn from: never ``<unk>``, sums to 1.
 

@@ -1,4 +1,4 @@
-"""The story document: its words, who chose each, undo/redo, branches, and its file format.
+"""The story document: its words (``words.py``), undo/redo, branches, and its file format.
 
 Nothing here is lost silently: undoing and then writing something new keeps the undone
 words as a branch, and so does going back to an earlier word and choosing again.
@@ -12,7 +12,6 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -21,103 +20,14 @@ from .files import NotAFile, TooDeep, TooLarge, check_depth, loads_json, read_re
 from .page import spell
 from .story_upgrades import STORY_FORMAT, STORY_VERSION, upgrade
 from .tokenizer import TokenizerConfig
+from .vocab import is_word
+from .words import Author, Branch, Turn, Word
 
 MAX_STORY_BYTES = 256 * 2**20
 
 
 class StoryError(StorytellerError):
     """A story file that cannot be read or written, in one sentence."""
-
-
-class Author(StrEnum):
-    """Who chose a word."""
-
-    WRITER = "writer"
-    """Typed by the writer."""
-    PICKED = "picked"
-    """A candidate the writer picked (or accepted) from the model's list."""
-    MODEL = "model"
-    """Written by the model."""
-
-
-@dataclass(frozen=True)
-class Word:
-    """One token of the story and how it got there."""
-
-    token: str
-    author: Author
-    probability: float | None = None
-    """The model's probability for this token at its position, when it was chosen."""
-    rank: int | None = None
-    """Its rank among the model's candidates then (1 = the most probable)."""
-    settings: int | None = None
-    """Index into ``Story.settings`` of the generation settings (model words only)."""
-    window: int | None = None
-    """The context the probability was measured with: the last N words, or the whole story (None)."""
-    form: str | None = None
-    """The word as it was written on the page (the writer's spelling, or the capitals it was shown
-    with); None: as the model in use spells it."""
-    space: bool | None = None
-    """Whether a space comes before it, where the writer typed it otherwise than the page would
-    space it (``[bold]x`` stays as typed); None: as the page spaces it."""
-
-    @property
-    def side(self) -> str:
-        """'model' for the model's words, 'writer' for the writer's (typed or picked)."""
-        return "model" if self.author is Author.MODEL else "writer"
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"t": self.token, "by": self.author.value}
-        if self.probability is not None:
-            data["p"] = round(self.probability, 6)
-        if self.rank is not None:
-            data["r"] = self.rank
-        if self.settings is not None:
-            data["s"] = self.settings
-        if self.window is not None:
-            data["w"] = self.window
-        if self.form is not None:
-            data["f"] = self.form
-        if self.space is not None:
-            data["sp"] = self.space
-        return data
-
-    @classmethod
-    def from_json(cls, data: Any) -> Word:
-        if not isinstance(data, dict) or not isinstance(data.get("t"), str) or not data["t"]:
-            raise ValueError("a word entry has no token")
-        probability, rank, settings, window = data.get("p"), data.get("r"), data.get("s"), data.get("w")
-        if probability is not None and not (isinstance(probability, int | float) and 0 <= probability <= 1):
-            raise ValueError("a word's probability is not between 0 and 1")
-        for value in (rank, settings, window):
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-                raise ValueError("a word's rank, settings index or window is not a whole number")
-        if window == 0:
-            raise ValueError("a word's window is 0")
-        form, space = data.get("f"), data.get("sp")
-        if form is not None and (not isinstance(form, str) or not form):
-            raise ValueError("a word's written form is not text")
-        if space is not None and not isinstance(space, bool):
-            raise ValueError("a word's spacing is not true or false")
-        author = Author(data.get("by", "writer"))
-        return cls(data["t"], author, probability, rank, settings, window, form, space)
-
-
-@dataclass(frozen=True)
-class Branch:
-    """Words that once followed the first ``start`` words of the story."""
-
-    start: int
-    words: tuple[Word, ...]
-
-
-@dataclass(frozen=True)
-class Turn:
-    """A run of consecutive words from one side: what the story view shows as one message."""
-
-    side: str
-    start: int
-    words: tuple[Word, ...]
 
 
 class Story:
@@ -190,10 +100,6 @@ class Story:
     def unchanged_since(self, revision: int) -> int:
         """How many leading words are the same as they were at ``revision``."""
         return min(min(self._edits[revision:], default=len(self._words)), len(self._words))
-
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._words)
 
     @property
     def can_redo(self) -> bool:
@@ -296,7 +202,7 @@ class Story:
             regroup = self._turns.pop().start
         count = self._counts[-1]
         for word in words[keep:]:
-            count += word.token[:1].isalnum()
+            count += is_word(word.token)
             self._counts.append(count)
             self._encoded.append(json.dumps(word.to_json(), ensure_ascii=False))
         model = Author.MODEL
@@ -424,3 +330,19 @@ def _write(data: bytes, path: Path) -> None:
         write_atomically(data, path)
     except OSError as error:
         raise StoryError(f"The story could not be saved to '{path}' ({error.strerror}).") from None
+
+
+__all__ = [
+    "MAX_STORY_BYTES",
+    "STORY_VERSION",
+    "Author",
+    "Branch",
+    "Story",
+    "StoryError",
+    "StoryFile",
+    "Turn",
+    "Word",
+    "export_text",
+    "load_story",
+    "save_story",
+]

@@ -1,8 +1,8 @@
 """Older story files brought up to the current format, one small step per format version.
 
 ``upgrade`` checks a parsed file's format and version, then applies each step from its
-version on; the story reader then reads the result as a current file. A step never fails on
-what it does not understand: it leaves it for the reader to name.
+version on (``upgrades.py``); the story reader then reads the result as a current file. A step
+never fails on what it does not understand: it leaves it for the reader to name.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from .page import kept_form, resume
 from .tokenizer import Detokenizer, TokenizerConfig
+from .upgrades import NewerVersion, NoVersion, upgraded
 
 STORY_FORMAT = "storyteller-story"
 
@@ -65,13 +66,12 @@ def upgrade(data: Any, tokenizer: TokenizerConfig) -> dict[str, Any]:
     story, has no version, or is newer than this storyteller reads."""
     if not isinstance(data, dict) or data.get("format") != STORY_FORMAT:
         raise ValueError("it is not a storyteller story")
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ValueError("it has no format version")
-    if version > STORY_VERSION:
+    try:
+        return upgraded(data, "version", STEPS, tokenizer)
+    except NoVersion:
+        raise ValueError("it has no format version") from None
+    except NewerVersion as newer:
         raise ValueError(
-            f"it was saved by a newer storyteller (format {version}; this version reads {STORY_VERSION})"
-        )
-    for step in STEPS[version - 1 :]:
-        data = step(data, tokenizer)
-    return data
+            f"it was saved by a newer storyteller (format {newer.version}; "
+            f"this version reads {newer.current})"
+        ) from None

@@ -19,6 +19,11 @@ AUTO_MIN_COUNT_FROM = 20_000
 """From this many training tokens on, the words seen once become <unk> (see ``auto_min_count``)."""
 
 
+def is_word(token: str) -> bool:
+    """Words count towards a length; punctuation and paragraph breaks do not."""
+    return token[:1].isalnum()
+
+
 def auto_min_count(train_tokens: int) -> int:
     """A small text keeps every word; a larger one turns the words it has seen once into <unk>.
 
@@ -72,9 +77,6 @@ class Vocabulary:
         ids = self._ids
         return np.fromiter((ids.get(t, UNKNOWN_ID) for t in tokens), dtype=np.int64)
 
-    def decode(self, ids: Iterable[int]) -> list[str]:
-        return [self.tokens[i] for i in ids]
-
     def unknown(self, tokens: Iterable[str]) -> list[str]:
         """The distinct tokens the model does not know, in order of first appearance."""
         return list(dict.fromkeys(t for t in tokens if t not in self._ids))
@@ -85,10 +87,10 @@ class Vocabulary:
         A word that differs only by case comes first of all.
         """
         target = word.lower()
-        wordlike = target[:1].isalnum()
+        wordlike = is_word(target)
         found: list[tuple[int, int, str]] = []
         for rank, token in enumerate(self.tokens[len(SPECIALS) :]):
-            if token[:1].isalnum() != wordlike:
+            if is_word(token) != wordlike:
                 continue  # a word is never "near" a punctuation mark
             folded = token.lower()
             if abs(len(folded) - len(target)) > max_distance:

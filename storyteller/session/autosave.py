@@ -148,6 +148,9 @@ class Autosave:
         story as last written."""
         self.blocked: str | None = None
         """Why this autosave must not be written at all (a file there that could not be set aside)."""
+        self.held = False
+        """True while the story an earlier session left here is read and offered back: requests
+        are counted, nothing is written (the session asks again once the hold ends)."""
 
     def request(self) -> int:
         """A number for the newest request; give it to ``write`` with the story's file."""
@@ -158,7 +161,7 @@ class Autosave:
         """Write ``story`` unless a newer request was made; one sentence when the disk first
         refuses, and one when it takes the story again (not one at every key in between)."""
         with self._lock:
-            if number < self._requested or number <= self._written:
+            if self.held or number < self._requested or number <= self._written:
                 return None
             try:
                 if self.blocked:

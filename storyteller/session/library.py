@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..engine import TokenizerConfig
+from ..engine import TokenizerConfig, is_word
 from ..engine.page import spell
 from ..engine.story import Story, StoryError, load_story
 
@@ -55,7 +55,7 @@ def new_path(folder: Path, story: Story) -> Path:
 
 
 def first_words_slug(story: Story) -> str:
-    words = [t for t in story.tokens if t[:1].isalnum()][:5]
+    words = [t for t in story.tokens if is_word(t)][:5]
     return _slug(" ".join(words)) or "story"
 
 

@@ -13,21 +13,20 @@ to write the autosave: the app runs that in a worker, a test runs it at once.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine import PARAGRAPH, Candidate, Model, is_word
-from ..engine.files import write_atomically
 from ..engine.page import LOOKBACK, typed_forms, written
 from ..engine.story import Author, Story, Word
 from ..engine.tokenizer import Typed, tokenize_typed
 from .autosave import Autosave, Claim, claim
 from .models import Models
-from .reading import Analysis, AnalysisRequest, ModelWord, Reader, TurnRequest
-from .settings import CONFIG_FILE, WriterSettings, load_settings, to_toml
+from .reading import Reader, TurnRequest
+from .settings import CONFIG_FILE, WriterSettings, persist
 from .shelf import Shelf
+from .turns import ModelWork
 
 PARAGRAPH_MARK = "¶"
 """Typed (or pasted) in the writer's text, a paragraph break."""
@@ -51,7 +50,7 @@ class Change:
     """One sentence for the writer, if any."""
 
 
-class WritingSession(Models):
+class WritingSession(Models, ModelWork):
     """A writer, a model and a story, and everything they do together (see the module's docstring)."""
 
     def __init__(
@@ -98,6 +97,10 @@ class WritingSession(Models):
         if autosave:
             self.save_autosave()
         self.listener(Change(story=True, **change))  # type: ignore[arg-type]
+
+    def _tell_story(self) -> None:
+        """The story's look changed (a turn begins) but not its words: nothing to autosave."""
+        self.listener(Change(story=True))
 
     def say(self, notice: str) -> str:
         self.listener(Change(notice=notice))
@@ -286,113 +289,6 @@ class WritingSession(Models):
         number = self.story.word_count(before=self.cursor + 1)
         return f"Instead of “{word}” (word {max(number, 1)})"
 
-    # -- the model's turn --------------------------------------------------------------
-
-    def start_turn(self, regenerate: bool = False) -> TurnRequest | str:
-        """A model turn to write (give it to ``Reader.write``), or why there is none."""
-        if regenerate:
-            turns = self.story.turns()
-            if not turns or turns[-1].side != "model":
-                return self.say("Nothing to regenerate: the last words are yours.")
-            self.halt()
-            self.story.cut(turns[-1].start)  # the old turn is kept as a branch
-            self._attempt += 1
-        elif self.writing:
-            return ""
-        else:
-            self._attempt = 0
-        settings = self.settings
-        self.cursor = None
-        base = settings.seed if settings.seed is not None else random.randrange(2**31)
-        seed = (base + len(self.story.words) + 7919 * self._attempt) % 2**31
-        index = self.story.remember_settings(settings.recorded(seed))
-        self.turn += 1
-        self.writing = True
-        self._request = TurnRequest(
-            self.turn,
-            list(self.story.tokens),
-            settings.sampling(seed),
-            index,
-            settings.length,
-            settings.candidates,
-            settings.window,
-            settings.pace,
-        )
-        self.listener(Change(story=True))
-        return self._request
-
-    def model_wrote(self, written: ModelWord) -> bool:
-        """A word of the model's turn arrives (on the UI thread); False if its turn was stopped."""
-        if written.turn != self.turn or not self.writing:
-            return False
-        self.story.add([written.word])
-        self._set_candidates(written.candidates, written.entropy, None, written.word.window)
-        self.changed()  # autosaved: a kill mid-turn loses at most the word in flight
-        return True
-
-    def turn_over(self, turn: int, problem: str | None = None) -> None:
-        """The model's turn ended: done, stopped, or failed (``problem`` says why, in one sentence)."""
-        if turn == self.turn and self.writing:
-            self.writing = False
-            self.changed()
-        if problem:
-            self.say(problem)
-
-    def halt(self) -> bool:
-        """Stop the model's turn, if any; its words in flight will be dropped."""
-        if not self.writing:
-            return False
-        if self._request is not None:
-            self._request.stop.set()
-        self.turn += 1
-        self.writing = False
-        return True
-
-    def stop(self) -> None:
-        """Esc: stop the model (keeping its words), or leave the word cursor."""
-        if self.halt():
-            self.changed()
-        else:
-            self.leave_cursor()
-
-    # -- reading the story -------------------------------------------------------------
-
-    def analysis_request(self) -> AnalysisRequest:
-        return AnalysisRequest(
-            list(self.story.tokens),
-            self.cursor,
-            self.unscored_from,
-            self.settings.candidates,
-            self.settings.window,
-        )
-
-    def apply_analysis(self, analysis: Analysis) -> bool:
-        """The model's reading of the story; False (and nothing changes) if the story moved on."""
-        request = analysis.request
-        if request.tokens != self.story.tokens or request.cursor != self.cursor or self.writing:
-            return False
-        if analysis.problem:
-            self._set_candidates([], 0.0, request.cursor, analysis.window)
-            self.say(analysis.problem)
-            return True
-        if analysis.scores and request.unscored_from is not None:
-            for offset, (probability, rank) in enumerate(analysis.scores):
-                index = request.unscored_from + offset
-                word = self.story.words[index]
-                if word.author is Author.WRITER:
-                    scored = replace(word, probability=probability, rank=rank, window=analysis.window)
-                    self.story.replace(index, scored)
-            self.unscored_from = None
-        self._set_candidates(analysis.candidates, analysis.entropy, request.cursor, analysis.window)
-        return True
-
-    def _set_candidates(
-        self, candidates: list[Candidate], entropy: float, cursor: int | None, window: int | None
-    ) -> None:
-        self.candidates, self.entropy = candidates, entropy
-        self.candidates_at = (len(self.story.words), cursor)
-        self.candidates_window = window
-
     # -- models (switching, renames and deletions: see ``models.py``) ----------------------
 
     def model_changed(self) -> None:
@@ -409,10 +305,4 @@ class WritingSession(Models):
         return self.settings.announce(name)
 
     def _persist(self, name: str, value: object) -> str | None:
-        path = self.data_dir / CONFIG_FILE
-        kept, _ = load_settings(path)  # the file's other values stay as the file has them
-        try:
-            write_atomically(to_toml(replace(kept, **{name: value})).encode(), path)  # type: ignore[arg-type]
-        except OSError as error:
-            return f"The setting could not be kept in {path} ({error.strerror})."
-        return None
+        return persist(self.data_dir / CONFIG_FILE, name, value)

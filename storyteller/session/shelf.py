@@ -6,6 +6,10 @@ instance that ended without closing is offered back once; one that another runni
 instance holds is never touched; one that cannot be read is set aside under a new name before
 anything is written, never overwritten.
 
+Reading that autosave can take long (a story of millions of words): ``begin_restore`` holds
+autosave writes, ``crashed`` may then run in any thread while the writer goes on writing, and
+``restore`` ends the hold with the writer's answer; nothing the writer wrote meanwhile is lost.
+
 When the disk refuses everything (the autosave and the story list), ``at_risk`` says so, and
 the app asks at quit where the story should go instead.
 """
@@ -13,6 +17,7 @@ the app asks at quit where the story should go instead.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +50,8 @@ class Shelf:
         """Where the open story is filed in the story list (None until it is)."""
         self.saved: tuple[object, int] | None = None
         """The story and its revision when it was last saved somewhere the writer chose."""
+        self.restoring = False
+        """True from ``begin_restore`` to ``restore``: the autosave left here is being read or offered."""
 
     # -- at start ----------------------------------------------------------------------
 
@@ -57,10 +64,18 @@ class Shelf:
             f"(autosaved to {self.session.autosave.path.name}), and neither touches the other's."
         )
 
+    def begin_restore(self) -> bool:
+        """Whether an earlier session left anything to read (this instance's autosave, or another
+        ended instance's); if so, autosave writes are held until ``restore``."""
+        own = os.path.lexists(self.session.autosave.path)
+        if own or orphans(self.session.data_dir, self.session.autosave.path):
+            self.restoring = self.session.autosave.held = True
+        return self.restoring
+
     def crashed(self) -> tuple[Crashed | None, list[str]]:
         """The story this instance's autosave holds from a session that did not close, if any; and a
         sentence for each other problem (an unreadable autosave, autosaves of other ended instances
-        filed in the story list)."""
+        filed in the story list). It tells the session nothing, so it may run in any thread."""
         notices: list[str] = []
         for path in orphans(self.session.data_dir, self.session.autosave.path):
             with orphan(path) as free:  # taken again: an instance starting now must not claim it meanwhile
@@ -71,7 +86,8 @@ class Shelf:
                 except StoryError as error:
                     notices.append(self._set_aside(path, error))
                     continue
-                if story.words and self.file_story(story, library.new_path(self.stories_dir, story)):
+                kept = self.file_story(story, library.new_path(self.stories_dir, story), notices.append)
+                if story.words and kept:
                     words = story.word_count()
                     notices.append(
                         f"A story left by an earlier session ({words:,} words) is in the story list."
@@ -103,28 +119,41 @@ class Shelf:
             )
         return f"{error} It is kept, untouched, as '{kept}'."
 
-    def restore(self, crashed: Crashed, accept: bool) -> None:
-        if accept:
-            self.session.set_story(crashed.story, autosave=True)
-        else:
+    def restore(self, crashed: Crashed | None, accept: bool = False) -> None:
+        """The writer's answer about ``crashed`` (None: there was nothing to offer); the hold on
+        autosave writes ends. Restored, it replaces the open story, which is filed first if words
+        were written while it was read; declined, it is filed in the story list."""
+        session = self.session
+        self.restoring = session.autosave.held = False
+        if crashed is not None and accept:
+            if session.story.words and self.file_story(session.story):
+                session.say("What you wrote while the story was restored is in the story list (Ctrl+O).")
+            session.set_story(crashed.story, autosave=True)
+            return
+        if crashed is not None:
             self.file_story(crashed.story, library.new_path(self.stories_dir, crashed.story))
-            self.session.autosave.remove()
+            session.autosave.remove()
+        if session.story.words:
+            session.save_autosave()  # what was written meanwhile: held until now
 
     # -- the story list ----------------------------------------------------------------
 
-    def file_story(self, story: Story, path: Path | None = None) -> Path | None:
+    def file_story(
+        self, story: Story, path: Path | None = None, tell: Callable[[str], object] | None = None
+    ) -> Path | None:
         """Keep ``story`` in the story list; its file, or None if there was nothing to keep (or the
-        disk refused, which the writer is told)."""
+        disk refused, which ``tell`` is told: by default the writer)."""
         if not story.words:
             return None
+        tell = tell or self.session.say
         try:
             path = path or self.story_file or library.new_path(self.stories_dir, story)
             save_story(self.session.stamped(story), path)
         except OSError as error:
-            self.session.say(f"The story could not be filed ({error.strerror or error}).")
+            tell(f"The story could not be filed ({error.strerror or error}).")
             return None
         except StoryError as error:
-            self.session.say(str(error))
+            tell(str(error))
             return None
         return path
 
@@ -223,6 +252,8 @@ class Shelf:
         )
 
     def remove_autosave(self) -> str | None:
-        problem = self.session.autosave.remove()
+        """At a clean quit, after ``close``. While a restore is under way the autosave stays as the
+        earlier session left it, to be offered at the next start."""
+        problem = None if self.restoring else self.session.autosave.remove()
         self.session.claim.lock.release()
         return problem

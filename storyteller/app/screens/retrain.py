@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -20,14 +19,16 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Log, ProgressBar, Select, Sparkline, Static
 
-from ...engine import Corpus, CorpusError, CorpusReport, read_corpus, report, user_models_dir
+from ...engine import Corpus, CorpusError, CorpusReport, events, read_corpus, report, user_models_dir
 from ...engine.corpus import held_out_chunk
+from ...engine.presets import PRESETS, preset_for
 from ...engine.registry import MODEL_NAME
+from ...errors import INSTALL_HINT
 from ...figures import figures_table
 from ...text import visible
-from ..trainer import INSTALL_HINT, TRAINER, Outcome, TrainingRun, training_available
-from ..training import Training, time_left
-from .retrain_form import FIELDS, PRESETS, PathInput, PathSuggester, free_path, options_from, preset_for
+from ..trainer import TRAINER, Outcome, TrainingRun, training_available
+from ..training import Ended, Heard, Training, time_left
+from .retrain_form import FIELDS, PathInput, PathSuggester, free_path, options_from
 
 __all__ = ["PathSuggester", "RetrainScreen"]
 
@@ -243,40 +244,37 @@ class RetrainScreen(Screen[Path | None]):
             self.training.follow(event)
         self.training.end(await run.finish())
 
-    def _progress(self, event: dict[str, Any]) -> None:
+    def _progress(self, event: Heard) -> None:
         """The training's listener: log what the event says and show where the run stands."""
-        kind = event.get("event")
         log = _VisibleLog(self.query_one(Log))
-        if kind == "start":
+        if isinstance(event, events.Start):
             log.write_line(
-                f"{event.get('tokens', 0):,} tokens, vocabulary {event.get('vocabulary', 0):,}, "
-                f"{event.get('parameters', 0):,} weights, on {event.get('device', '?')}"
+                f"{event.tokens:,} tokens, vocabulary {event.vocabulary:,}, "
+                f"{event.parameters:,} weights, on {event.device}"
             )
-            for note in event.get("notes", []):
+            for note in event.notes:
                 log.write_line(f"note: {note}")
-        elif kind == "epoch":
-            figures = event.get("metrics") or {}
+        elif isinstance(event, events.Epoch):
+            figures = event.metrics
             log.write_line(
-                f"epoch {float(event.get('epoch', 0)):.1f}: "
-                f"perplexity {float(figures.get('perplexity', float('nan'))):.1f}, "
-                f"top-1 {float(figures.get('top1', 0)):.1%}, windowed {float(figures.get('windowed', 0)):.1%}"
+                f"epoch {event.epoch:.1f}: "
+                f"perplexity {figures.get('perplexity', float('nan')):.1f}, "
+                f"top-1 {figures.get('top1', 0):.1%}, windowed {figures.get('windowed', 0):.1%}"
             )
-        elif kind == "sample":
-            log.write_line(f"  “{event.get('text', '')}”")
-        elif kind == "done":
-            metrics = {
-                "held_out": event.get("held_out"),
-                "model": event.get("metrics"),
-                **event.get("baselines", {}),
-            }
+        elif isinstance(event, events.Sample):
+            log.write_line(f"  “{event.text}”")
+        elif isinstance(event, events.Done):
+            metrics = {"held_out": event.held_out, "model": event.metrics, **event.baselines}
             self.query_one("#figures", Static).update(Text("\n".join(figures_table(metrics))))
-            log.write_line(f"stopped: {event.get('stopped')}; exporting and checking against torch…")
-        elif kind == "exported":
-            log.write_line(f"exported: parity {float(event.get('parity', 0)):.1e}")
-        elif kind in ("error", "log"):
-            log.write_line(str(event.get("message") or event.get("text") or ""))
-        elif kind == "ended" and self.training.outcome is not None:
-            self._finished(self.training.outcome)
+            log.write_line(f"stopped: {event.stopped}; exporting and checking against torch…")
+        elif isinstance(event, events.Exported):
+            log.write_line(f"exported: parity {event.parity:.1e}")
+        elif isinstance(event, events.Error):
+            log.write_line(event.message)
+        elif isinstance(event, events.Log):
+            log.write_line(event.text)
+        elif isinstance(event, Ended):
+            self._finished(event.outcome)
         self._show_standing()
 
     def _show_standing(self) -> None:

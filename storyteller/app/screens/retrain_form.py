@@ -1,11 +1,10 @@
-"""The retrain panel's form: network presets, the path field that completes, the options it gives.
+"""The retrain panel's form: the path field that completes, the options it gives (presets: the engine's).
 
 Kept apart from the panel's screen, which shows a run; nothing here starts one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from textual.binding import Binding
@@ -14,31 +13,7 @@ from textual.widgets import Input
 
 from ...engine.registry import MODEL_SUFFIX
 
-
-@dataclass(frozen=True)
-class Preset:
-    """A network size to start from."""
-
-    label: str
-    layers: int
-    units: int
-    window: int
-
-
-PRESETS = {
-    "fast": Preset("fast: 1×128, seconds on a small text", 1, 128, 3),
-    "balanced": Preset("balanced: 1×256, the trainer's defaults", 1, 256, 3),
-    "seed": Preset("the classic example's 2×512, 3-word window", 2, 512, 3),
-    "larger": Preset("larger: 2×768, for big texts and patience", 2, 768, 3),
-}
-
 FIELDS = ("name", "units", "layers", "window", "epochs", "budget", "lr", "seed")
-
-
-def preset_for(tokens: int) -> str:
-    """A preset sized to the corpus: on real prose of 50,000 to 1,000,000 words the trainer's
-    defaults (one layer) beat two layers in budgets of minutes (bench/README.md)."""
-    return "fast" if tokens < 5_000 else "balanced"
 
 
 class PathSuggester(Suggester):

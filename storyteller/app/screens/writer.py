@@ -94,7 +94,7 @@ class WriterScreen(Dialogs):
             session.settings,
             session.story.word_count(),
             session.writing,
-            self.training.status(),
+            "restoring the last session's story…" if session.files.restoring else self.training.status(),
         )
 
     def _show_candidates(self) -> None:

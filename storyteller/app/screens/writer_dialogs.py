@@ -6,9 +6,14 @@ returns its answer, and the writer's screen turns the answer into an intent.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from textual import work
 from textual.screen import Screen
 
 from ...engine import ModelError, load
@@ -27,11 +32,17 @@ class Dialogs(Screen[None]):
     """The command that trains a model (tests give a scripted one)."""
     training: Training
     """The app's training run, which goes on while the writer writes."""
+    _show_status: Callable[[], None]
+    """Draws the status bar (the writer's screen)."""
 
     # -- at start ----------------------------------------------------------------------
 
     def offer_restore(self) -> None:
-        """At start: say what another instance or an earlier crash left, and offer its story."""
+        """At start: say what another instance or an earlier crash left, and offer its story.
+
+        The autosave is read away from the UI (a story of millions of words takes a while): the
+        writer can write at once, the status bar says a restore is under way, and the session
+        holds autosave writes until the writer has answered."""
         session = self.session
         greeting = session.files.greeting()
         if greeting:
@@ -41,15 +52,45 @@ class Dialogs(Screen[None]):
             from ..widgets.notice_bar import NoticeBar
 
             self.query_one(NoticeBar).say(Text(greeting, style="bold"))
-        crashed, notices = session.files.crashed()
+        if session.files.begin_restore():
+            self._show_status()
+            self._read_crashed()
+
+    @work(exclusive=True, group="restore", exit_on_error=False, description="restore")
+    async def _read_crashed(self) -> None:
+        # A daemon thread, not the worker pool: quitting meanwhile must not wait for the read.
+        loop = asyncio.get_running_loop()
+        read: asyncio.Future[tuple[Crashed | None, list[str]]] = loop.create_future()
+
+        def reading() -> None:
+            outcome, error = None, None
+            try:
+                outcome = self.session.files.crashed()
+            except Exception as problem:  # handed to the UI, which says it
+                error = problem
+            with contextlib.suppress(RuntimeError):  # the app has closed meanwhile
+                loop.call_soon_threadsafe(_settle, read, outcome, error)
+
+        threading.Thread(target=reading, name="restore", daemon=True).start()
+        try:
+            crashed, notices = await read
+        except Exception as error:
+            crashed, notices = None, [f"The story an earlier session left could not be read ({error})."]
+        self._offer(crashed, notices)
+
+    def _offer(self, crashed: Crashed | None, notices: list[str]) -> None:
+        session = self.session
         for notice in notices:
             self.notify(notice, severity="warning", markup=False, timeout=15)
         if crashed is None:
+            session.files.restore(None)
+            self._show_status()
             return
         from .restore import RestoreScreen
 
         def answer(restore: bool | None, crashed: Crashed = crashed) -> None:
             session.files.restore(crashed, bool(restore))
+            self._show_status()
 
         self.app.push_screen(RestoreScreen(crashed.words, crashed.preview), answer)
 
@@ -160,3 +201,13 @@ class Dialogs(Screen[None]):
         from .help import HelpScreen
 
         self.app.push_screen(HelpScreen())
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    """Hand a thread's outcome to the future the UI awaits (unless the wait was given up)."""
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

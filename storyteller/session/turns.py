@@ -1,0 +1,146 @@
+"""A session's model work: the model's turns, and its reading of the story (scores and candidates).
+
+Mixed into ``WritingSession``. The session never runs the model itself: it hands out requests
+(``start_turn``, ``analysis_request``) that the session's ``Reader`` carries out in whatever
+thread the caller chooses, and applies what comes back (``model_wrote``, ``apply_analysis``),
+dropping whatever the story has outrun.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import replace
+
+from ..engine import Candidate
+from ..engine.story import Author, Story
+from .reading import Analysis, AnalysisRequest, ModelWord, TurnRequest
+from .settings import WriterSettings
+
+
+class ModelWork:
+    """The model intents of a ``WritingSession`` (see the module's docstring)."""
+
+    story: Story
+    settings: WriterSettings
+    cursor: int | None
+    writing: bool
+    turn: int
+    _attempt: int
+    _request: TurnRequest | None
+    candidates: list[Candidate]
+    candidates_at: tuple[int, int | None] | None
+    candidates_window: int | None
+    entropy: float
+    unscored_from: int | None
+    say: Callable[[str], str]
+    changed: Callable[..., None]
+    leave_cursor: Callable[[], bool]
+    _tell_story: Callable[[], None]
+
+    # -- the model's turn --------------------------------------------------------------
+
+    def start_turn(self, regenerate: bool = False) -> TurnRequest | str:
+        """A model turn to write (give it to ``Reader.write``), or why there is none."""
+        if regenerate:
+            turns = self.story.turns()
+            if not turns or turns[-1].side != "model":
+                return self.say("Nothing to regenerate: the last words are yours.")
+            self.halt()
+            self.story.cut(turns[-1].start)  # the old turn is kept as a branch
+            self._attempt += 1
+        elif self.writing:
+            return ""
+        else:
+            self._attempt = 0
+        settings = self.settings
+        self.cursor = None
+        base = settings.seed if settings.seed is not None else random.randrange(2**31)
+        seed = (base + len(self.story.words) + 7919 * self._attempt) % 2**31
+        index = self.story.remember_settings(settings.recorded(seed))
+        self.turn += 1
+        self.writing = True
+        self._request = TurnRequest(
+            self.turn,
+            list(self.story.tokens),
+            settings.sampling(seed),
+            index,
+            settings.length,
+            settings.candidates,
+            settings.window,
+            settings.pace,
+        )
+        self._tell_story()
+        return self._request
+
+    def model_wrote(self, written: ModelWord) -> bool:
+        """A word of the model's turn arrives (on the UI thread); False if its turn was stopped."""
+        if written.turn != self.turn or not self.writing:
+            return False
+        self.story.add([written.word])
+        self._set_candidates(written.candidates, written.entropy, None, written.word.window)
+        self.changed()  # autosaved: a kill mid-turn loses at most the word in flight
+        return True
+
+    def turn_over(self, turn: int, problem: str | None = None) -> None:
+        """The model's turn ended: done, stopped, or failed (``problem`` says why, in one sentence)."""
+        if turn == self.turn and self.writing:
+            self.writing = False
+            self.changed()
+        if problem:
+            self.say(problem)
+
+    def halt(self) -> bool:
+        """Stop the model's turn, if any; its words in flight will be dropped."""
+        if not self.writing:
+            return False
+        if self._request is not None:
+            self._request.stop.set()
+        self.turn += 1
+        self.writing = False
+        return True
+
+    def stop(self) -> None:
+        """Esc: stop the model (keeping its words), or leave the word cursor."""
+        if self.halt():
+            self.changed()
+        else:
+            self.leave_cursor()
+
+    # -- reading the story -------------------------------------------------------------
+
+    def analysis_request(self) -> AnalysisRequest:
+        return AnalysisRequest(
+            list(self.story.tokens),
+            self.cursor,
+            self.unscored_from,
+            self.settings.candidates,
+            self.settings.window,
+        )
+
+    def apply_analysis(self, analysis: Analysis) -> bool:
+        """The model's reading of the story; False (and nothing changes) if the story moved on."""
+        request = analysis.request
+        if request.tokens != self.story.tokens or request.cursor != self.cursor or self.writing:
+            return False
+        if analysis.problem:
+            self._set_candidates([], 0.0, request.cursor, analysis.window)
+            self.say(analysis.problem)
+            return True
+        if analysis.scores and request.unscored_from is not None:
+            for offset, (probability, rank) in enumerate(analysis.scores):
+                index = request.unscored_from + offset
+                word = self.story.words[index]
+                if word.author is Author.WRITER:
+                    scored = replace(word, probability=probability, rank=rank, window=analysis.window)
+                    self.story.replace(index, scored)
+            self.unscored_from = None
+        self._set_candidates(analysis.candidates, analysis.entropy, request.cursor, analysis.window)
+        return True
+
+    def _set_candidates(
+        self, candidates: list[Candidate], entropy: float, cursor: int | None, window: int | None
+    ) -> None:
+        self.candidates, self.entropy = candidates, entropy
+        self.candidates_at = (len(self.story.words), cursor)
+        self.candidates_window = window

@@ -1,0 +1,211 @@
+"""A training run's set-up: the settings checked, the text read, the network built, the epochs planned.
+
+Everything here is decided before the first step; ``train.py`` then runs the epochs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn.parallel import DistributedDataParallel
+
+from storyteller.engine import events
+from storyteller.engine.corpus import Corpus
+from storyteller.engine.tokenizer import TokenizerConfig, find_names
+from storyteller.engine.vocab import Vocabulary
+
+from . import distributed
+from .checkpoint import load_checkpoint
+from .config import TrainConfig, TrainingError
+from .data import build_dataset, stream_batches
+from .evaluate import evaluate_baselines, selection_chunks, window_ceiling
+from .network import LanguageModel, Objective
+
+Progress = Callable[[events.Event], None]
+MIN_STEPS_PER_EPOCH = 20
+"""A small text still gets this many steps between two evaluations..."""
+SMALL_TEXT_EPOCH_STEPS = 4
+"""...and a text that trains on all its windows at once, this many."""
+ALL_WINDOWS_UP_TO = 4_096
+"""A text with at most this many windows trains on all of them in every step (one batch)."""
+SELECTION_SCORING = (2_000, 5_000)
+"""Windows and ranked positions each epoch's judgement scores at most (the final figures: more)."""
+
+
+DROPOUT_SIZED_AFTER = 20
+"""With a time budget and no dropout given, the steps after which the run's length in epochs
+is estimated and the dropout sized to it."""
+
+
+def auto_dropout(epochs: float) -> float:
+    """Dropout for a run of about ``epochs`` passes over its text: 0.1 for one pass (nothing
+    to unlearn yet: more only slows learning), rising to 0.5 from about 20 passes on (the
+    model has seen every sentence many times and begins to learn them by heart). Measured on
+    real prose at 60 s and 300 s (bench/README.md)."""
+    return round(min(0.5, max(0.1, 0.1 + 0.4 * (epochs - 1) / 20)), 2)
+
+
+def pick_device(wanted: str) -> torch.device:
+    if wanted == "cuda" or (wanted == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise TrainingError("A GPU was asked for but torch sees no CUDA device.")
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def check_bf16(device: torch.device) -> None:
+    """Refuse bf16 where this device cannot run an LSTM in it (CPUs without AVX-512 cannot)."""
+    probe = torch.nn.LSTM(8, 8, batch_first=True).to(device)
+    try:
+        with torch.autocast(device.type, torch.bfloat16):
+            probe(torch.zeros(1, 2, 8, device=device))
+    except RuntimeError:
+        raise TrainingError(
+            f"This {device.type.upper()} cannot run an LSTM in bfloat16: train without --bf16."
+        ) from None
+
+
+class SetUp:
+    """What a run decides before its first step: its settings, its text, its network and optimiser
+    (with a checkpoint's state when resuming), and its plan of epochs."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        corpus: Corpus,
+        device: torch.device,
+        group: distributed.Group | None,
+        on_progress: Progress | None,
+        stop: threading.Event | None,
+        checkpoint: Path | None,
+        resume: Path | None,
+    ) -> None:
+        self.primary = group is None or group.primary
+        self.emit: Progress = on_progress if on_progress and self.primary else (lambda event: None)
+        self.stop = stop or threading.Event()
+        self.corpus, self.group, self.checkpoint = corpus, group, checkpoint
+        self.started = time.perf_counter()
+        saved = load_checkpoint(resume, corpus) if resume else None
+        if saved:
+            config = TrainConfig.from_dict(
+                {**saved["config"], "epochs": config.epochs, "time_budget": config.time_budget}
+            )
+        try:
+            config.check()
+        except ValueError as error:
+            raise TrainingError(f"Invalid setting: {error}.") from None
+        self.config = config
+        torch.manual_seed(config.seed)
+        self.rng = np.random.default_rng(config.seed)
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        if group is not None and device.type == "cuda":
+            device = torch.device("cuda", group.local_rank)
+            torch.cuda.set_device(device)
+        self.device = device
+        self._read_text(saved)
+        self._build_network(saved)
+        self._plan_epochs()
+
+    def _read_text(self, saved: dict[str, Any] | None) -> None:
+        """The dataset (vocabulary, training ids, held-out chunks) and the tokenizer's names."""
+        config, corpus = self.config, self.corpus
+        self.notes = list(corpus.notes)
+        tokenizer = TokenizerConfig(lowercase=config.lowercase)
+        try:
+            data = build_dataset(
+                corpus.blocks(),
+                tokenizer,
+                config.window,
+                config.holdout,
+                config.min_count,
+                config.max_vocab,
+                Vocabulary(saved["vocabulary"]) if saved else None,
+            )
+        except ValueError as error:
+            raise TrainingError(f"The corpus cannot be used: {error}.") from None
+        if not data.has_held_out:
+            self.notes.append(
+                f"The corpus ({data.tokens:,} tokens) is too small to hold text out: "
+                "it was trained on whole, and its figures are measured on the training text."
+            )
+        if config.lowercase:
+            names = tuple(n for n in find_names(corpus.blocks()) if n in data.vocabulary)
+            tokenizer = TokenizerConfig(lowercase=True, names=names)
+        if data.min_count is not None:  # the card says what was used
+            self.config = dataclasses.replace(config, min_count=data.min_count)
+        self.data, self.tokenizer = data, tokenizer
+
+    def _build_network(self, saved: dict[str, Any] | None) -> None:
+        """The network sized for this text, its optimiser, and a checkpoint's state if resuming."""
+        config, data, group = self.config, self.data, self.group
+        self.size_dropout_later = False
+        if config.dropout is None:
+            # Sized at once when the run's length is known in epochs; with a time budget, after the
+            # first steps have shown how fast this machine reads (see ``DROPOUT_SIZED_AFTER``). A
+            # text too small to hold any out can only be learnt by heart: it gets the least.
+            tiny = not data.has_held_out
+            self.size_dropout_later = config.time_budget is not None and not tiny
+            guess = 1.0 if tiny or self.size_dropout_later else config.epochs
+            config = self.config = dataclasses.replace(config, dropout=auto_dropout(guess))
+        self.model = model = LanguageModel(len(data.vocabulary), config).to(self.device)
+        self.objective: torch.nn.Module = Objective(model)
+        if group is not None:
+            try:
+                group.check("window batch", config.window_batch)
+                for offset in (0, config.seq_len - 1):
+                    rows, _ = next(stream_batches(data.train, config.batch_size, config.seq_len, offset))
+                    group.check("batch of parallel streams", len(rows))
+            except ValueError as error:
+                raise TrainingError(f"Invalid setting: {error}.") from None
+            self.objective = DistributedDataParallel(self.objective)
+        # One kernel for all weights.
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
+        self.start_epoch, self.best_loss, self.bad_epochs = 0, math.inf, 0
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.slowdown = 1.0  # halved whenever an epoch does not improve the held-out loss
+        if saved:
+            model.load_state_dict(saved["model"])
+            self.optimizer.load_state_dict(saved["optimizer"])
+            self.start_epoch, self.best_loss = saved["epoch"], saved["best_loss"]
+            self.bad_epochs, self.best_state = saved["bad_epochs"], saved["best_model"]
+            self.slowdown = float(saved.get("slowdown", 1.0))
+            self.rng = np.random.default_rng([config.seed, self.start_epoch])
+
+    def _plan_epochs(self) -> None:
+        """What each epoch is judged on, the baselines, the steps an epoch takes, the stopping rule."""
+        config, data = self.config, self.data
+        self.chunks = data.eval_chunks()
+        self.selection = selection_chunks(self.chunks)
+        self.baselines = evaluate_baselines(data.train, self.chunks, len(data.vocabulary), config.window)
+        self.n_windows = n_windows = len(data.train) - config.window
+        # Under torchrun every process reads all the windows: their gradients agree, so the average
+        # is the one process's gradient, as the stateful rows' shares average to the whole batch's.
+        self.every_window = bool(config.window_batch) and n_windows <= ALL_WINDOWS_UP_TO
+        stream_steps = sum(1 for _ in stream_batches(data.train, config.batch_size, config.seq_len, 0))
+        fewest = SMALL_TEXT_EPOCH_STEPS if self.every_window else MIN_STEPS_PER_EPOCH
+        self.steps_per_epoch = max(stream_steps, fewest)
+        # On the training text itself, a model can be seen to reach all it can: then it stops.
+        self.ceiling = (
+            None if data.has_held_out else window_ceiling(self.selection, config.window, SELECTION_SCORING[0])
+        )
+        if self.every_window:
+            self.notes.append(
+                f"The text is small: every step trains on all its {n_windows:,} windows of "
+                f"{config.window} words"
+                + (
+                    ", and training stops once they reach the best accuracy the text allows "
+                    f"({self.ceiling:.1%})."
+                    if self.ceiling is not None
+                    else "."
+                )
+            )
+        self.total_steps = self.steps_per_epoch * config.epochs
