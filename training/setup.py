@@ -32,7 +32,7 @@ from .network import LanguageModel, Objective
 Progress = Callable[[events.Event], None]
 MIN_STEPS_PER_EPOCH = 20
 """A small text still gets this many steps between two evaluations..."""
-SMALL_TEXT_EPOCH_STEPS = 4
+SMALL_TEXT_EPOCH_STEPS = 2
 """...and a text that trains on all its windows at once, this many."""
 ALL_WINDOWS_UP_TO = 4_096
 """A text with at most this many windows trains on all of them in every step (one batch)."""
