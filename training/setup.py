@@ -170,6 +170,7 @@ class SetUp:
         # One kernel for all weights.
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
         self.start_epoch, self.best_loss, self.bad_epochs = 0, math.inf, 0
+        self.best_windowed = -1.0  # judged first on a text too small to hold any out
         self.best_state: dict[str, torch.Tensor] | None = None
         self.slowdown = 1.0  # halved whenever an epoch does not improve the held-out loss
         if saved:

@@ -309,6 +309,14 @@ class _Run(SetUp):
         judged = time.perf_counter() - judged
         held_loss = math.log(figures["perplexity"])
         improved = held_loss < self.best_loss - 1e-4
+        if self.ceiling is not None:
+            # Figures on the training text itself: the windows come first (they are learnt first),
+            # then reading whole. Else a run stopped while the windows were being learnt would
+            # keep the weights of its first steps, which read the text no worse.
+            windowed = figures["windowed"]
+            improved = windowed > self.best_windowed or (windowed == self.best_windowed and improved)
+            if improved:
+                self.best_windowed = windowed
         # Learnt all the text allows: every window as well as can be, and the text read whole
         # almost word for word (what generation from a longer context needs).
         reached_ceiling = (
@@ -317,7 +325,7 @@ class _Run(SetUp):
             and figures["perplexity"] < LEARNT_BY_HEART
         )
         if improved or reached_ceiling:
-            self.best_loss, self.bad_epochs = min(self.best_loss, held_loss), 0
+            self.best_loss, self.bad_epochs = held_loss if improved else self.best_loss, 0
             self.best_state = copy.deepcopy(self.model.state_dict())
         else:
             self.bad_epochs += 1
