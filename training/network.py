@@ -243,14 +243,29 @@ class Objective(nn.Module):
         targets: torch.Tensor,
         state: State | None,
         windows: tuple[torch.Tensor, torch.Tensor] | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor, State]:
-        """(the loss to minimise, the stateful objective's part, the state after ``ids``)."""
-        stream_loss, state = self.model.loss(ids, targets, state)
-        loss = stream_loss
-        if windows is not None:
-            window_loss, _ = self.model.loss(*windows)
-            loss = loss + window_loss
-        return loss, stream_loss, state
+        stream: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor, State, torch.Tensor | None]:
+        """(the loss to minimise, the stateful objective's part, the state after ``ids``, and
+        the share of windows whose last word the model ranks first).
+
+        ``stream=False`` trains on the windows alone: the share is then measured (on the same
+        forward pass), the stateful part is the windows' loss and the state stays as it was.
+        """
+        if stream or windows is None:
+            stream_loss, state = self.model.loss(ids, targets, state)
+            loss = stream_loss
+            if windows is not None:
+                window_loss, _ = self.model.loss(*windows)
+                loss = loss + window_loss
+            return loss, stream_loss, state, None
+        assert state is not None
+        contexts, following = windows
+        out, _ = self.model.hidden(contexts)
+        window_loss = self.model.nll(out.reshape(-1, out.shape[-1]), following.reshape(-1))
+        with torch.no_grad():
+            guesses = self.model.scores(out[:, -1].detach()).argmax(-1)
+            right = (guesses == following[:, -1]).float().mean()
+        return window_loss, window_loss, state, right
 
 
 class OnnxSignature(nn.Module):

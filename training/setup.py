@@ -32,7 +32,7 @@ from .network import LanguageModel, Objective
 Progress = Callable[[events.Event], None]
 MIN_STEPS_PER_EPOCH = 20
 """A small text still gets this many steps between two evaluations..."""
-SMALL_TEXT_EPOCH_STEPS = 4
+SMALL_TEXT_EPOCH_STEPS = 2
 """...and a text that trains on all its windows at once, this many."""
 ALL_WINDOWS_UP_TO = 4_096
 """A text with at most this many windows trains on all of them in every step (one batch)."""
@@ -170,6 +170,7 @@ class SetUp:
         # One kernel for all weights.
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
         self.start_epoch, self.best_loss, self.bad_epochs = 0, math.inf, 0
+        self.best_windowed = -1.0  # judged first on a text too small to hold any out
         self.best_state: dict[str, torch.Tensor] | None = None
         self.slowdown = 1.0  # halved whenever an epoch does not improve the held-out loss
         if saved:
