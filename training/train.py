@@ -190,7 +190,7 @@ def _train(
         device = torch.device("cuda", group.local_rank)
         torch.cuda.set_device(device)
     notes = list(corpus.notes)
-    tokenizer = TokenizerConfig(lowercase=config.lowercase)
+    tokenizer = TokenizerConfig(lowercase=config.lowercase, quotes=True)
     try:
         data = build_dataset(
             corpus.blocks(),
@@ -211,7 +211,7 @@ def _train(
 
     if config.lowercase:
         names = tuple(n for n in find_names(corpus.blocks()) if n in data.vocabulary)
-        tokenizer = TokenizerConfig(lowercase=True, names=names)
+        tokenizer = TokenizerConfig(lowercase=True, names=names, quotes=True)
     lr = config.lr
     if data.min_count is not None:
         config = dataclasses.replace(config, min_count=data.min_count)  # the card says what was used

@@ -24,7 +24,9 @@ from .tokenizer import TokenizerConfig
 from .vocab import SPECIALS, Vocabulary
 
 FORMAT = "storyteller-lstm"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: the tokenizer may tell opening from closing quotes (``TokenizerConfig.quotes``), which an
+older storyteller would read wrongly, so it refuses the file. Format 1 cards load unchanged."""
 METADATA_KEY = "storyteller"
 INPUTS = ("input_ids", "h0", "c0")
 OUTPUTS = ("logits", "hn", "cn")
