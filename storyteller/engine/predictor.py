@@ -16,7 +16,7 @@ import numpy as np
 
 from .model import Model, State
 from .sampling import SamplingConfig, choose, shape, softmax
-from .tokenizer import UNKNOWN
+from .tokenizer import CLOSE_QUOTE, OPEN_QUOTE, PARAGRAPH, UNKNOWN, as_read, quote_open
 from .vocab import PARAGRAPH_ID, UNKNOWN_ID
 
 CHECKPOINT_EVERY = 64
@@ -73,10 +73,11 @@ class Predictor:
         """Append tokens to the story; returns the distinct ones the model does not know."""
         vocabulary = self.model.vocabulary
         new = [t for t in tokens if t]
+        read = as_read(new, self.model.card.tokenizer.quotes, self.tokens)
         self.tokens.extend(new)
-        self._ids.extend(vocabulary.id(t) for t in new)
+        self._ids.extend(vocabulary.id(t) for t in read)
         self._logits = None
-        return vocabulary.unknown(t for t in new if t != UNKNOWN)
+        return vocabulary.unknown(t for t in read if t != UNKNOWN)
 
     def sync(self, tokens: list[str]) -> list[str]:
         """Make the story read ``tokens``, re-reading only from where it differs."""
@@ -98,7 +99,7 @@ class Predictor:
         scored: list[tuple[float | None, int | None]] = []
         for start in range(0, len(tokens), SCORE_PIECE):
             piece = tokens[start : start + SCORE_PIECE]
-            ids = [vocabulary.id(t) for t in piece]
+            ids = [vocabulary.id(t) for t in as_read(piece, self.model.card.tokenizer.quotes, self.tokens)]
             for logits, token_id in zip(self._logits_before(ids), ids, strict=True):
                 if token_id == UNKNOWN_ID:
                     scored.append((None, None))
@@ -150,13 +151,30 @@ class Predictor:
         return softmax(self.logits())
 
     def candidates(self, k: int = 10) -> list[Candidate]:
-        """The k most probable next tokens, ``<unk>`` left out, with the model's own probabilities."""
+        """The k most probable next tokens, with the model's own probabilities; ``<unk>`` and
+        what may not come next (``forbidden``) left out."""
         probs = self.probabilities()
-        count = min(k + 1, len(probs))
+        left_out = {UNKNOWN_ID, *self.forbidden()}
+        count = min(k + len(left_out), len(probs))
         top = np.argpartition(-probs, count - 1)[:count]
         top = top[np.argsort(-probs[top], kind="stable")]
         vocabulary = self.model.vocabulary
-        return [Candidate(vocabulary.tokens[i], float(probs[i]), int(i)) for i in top if i != UNKNOWN_ID][:k]
+        kept = [i for i in top if i not in left_out][:k]
+        return [Candidate(vocabulary.tokens[i], float(probs[i]), int(i)) for i in kept]
+
+    def forbidden(self) -> list[int]:
+        """Ids that may not come next, for a model with opening and closing quotes: a closing
+        quote where none is open or straight after the opening one (an empty pair), an opening
+        one inside a quote, a paragraph break straight after an opening quote."""
+        if not self.model.card.tokenizer.quotes:
+            return []
+        vocabulary = self.model.vocabulary
+        last = self.tokens[-1] if self.tokens else PARAGRAPH
+        if last == OPEN_QUOTE:
+            banned = [CLOSE_QUOTE, OPEN_QUOTE, PARAGRAPH]
+        else:
+            banned = [OPEN_QUOTE] if quote_open(self.tokens) else [CLOSE_QUOTE]
+        return [vocabulary.id(t) for t in banned if t in vocabulary]
 
     def generate(
         self, words: int, config: SamplingConfig, stop: threading.Event | None = None
@@ -171,7 +189,9 @@ class Predictor:
                 return
             recent = self._recent_words(config.repetition_window)
             logits = self.logits()
-            chosen = choose(shape(logits, config, recent), rng)
+            allowed = logits.copy()
+            allowed[self.forbidden()] = -np.inf
+            chosen = choose(shape(allowed, config, recent), rng)
             probs = softmax(logits)
             probs[UNKNOWN_ID] = 0.0
             token = vocabulary.tokens[chosen]
