@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from storyteller.app import make_app
@@ -181,14 +181,12 @@ _any_quotes = st.text(
 )
 
 
-@settings(deadline=None)  # a busy machine must not fail it: no wall-clock limits in tests
 @given(_straight)
 def test_round_trip_with_straight_quotes(text: str) -> None:
     tokens = tokenize(text, Q)
     assert tokenize(detokenize(tokens, Q), Q) == tokens
 
 
-@settings(deadline=None)
 @given(_any_quotes)
 def test_round_trip_of_any_quotes_written_curly(text: str) -> None:
     tokens = tokenize(text, Q)
@@ -196,7 +194,6 @@ def test_round_trip_of_any_quotes_written_curly(text: str) -> None:
     assert tokenize("".join(curly.push(t) for t in tokens), Q) == tokens
 
 
-@settings(deadline=None)
 @given(_any_quotes)
 def test_the_streaming_detokenizer_never_rewrites_quotes_it_printed(text: str) -> None:
     tokens = tokenize(text, Q)
