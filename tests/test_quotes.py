@@ -18,6 +18,7 @@ from storyteller.cli import main
 from storyteller.engine import Model, Predictor, SamplingConfig, load
 from storyteller.engine.model import FORMAT_VERSION, ModelCard
 from storyteller.engine.page import spell
+from storyteller.engine.quotes import as_read, quote_open
 from storyteller.engine.replay import replay
 from storyteller.engine.story import Author, Story, Word
 from storyteller.engine.tokenizer import (
@@ -27,10 +28,8 @@ from storyteller.engine.tokenizer import (
     QUOTE,
     Detokenizer,
     TokenizerConfig,
-    as_read,
     detokenize,
     iter_tokens,
-    quote_open,
     tokenize,
     tokenize_typed,
 )

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import Model, State
+from .quotes import as_read, not_next
 from .sampling import SamplingConfig, choose, shape, softmax
-from .tokenizer import CLOSE_QUOTE, OPEN_QUOTE, PARAGRAPH, UNKNOWN, as_read, quote_open
+from .tokenizer import UNKNOWN
 from .vocab import PARAGRAPH_ID, UNKNOWN_ID
 
 CHECKPOINT_EVERY = 64
@@ -163,18 +164,12 @@ class Predictor:
         return [Candidate(vocabulary.tokens[i], float(probs[i]), int(i)) for i in kept]
 
     def forbidden(self) -> list[int]:
-        """Ids that may not come next, for a model with opening and closing quotes: a closing
-        quote where none is open or straight after the opening one (an empty pair), an opening
-        one inside a quote, a paragraph break straight after an opening quote."""
+        """Ids that may not come next (for a model with opening and closing quotes, see
+        ``quotes.not_next``): generation never draws them and candidates leave them out."""
         if not self.model.card.tokenizer.quotes:
             return []
         vocabulary = self.model.vocabulary
-        last = self.tokens[-1] if self.tokens else PARAGRAPH
-        if last == OPEN_QUOTE:
-            banned = [CLOSE_QUOTE, OPEN_QUOTE, PARAGRAPH]
-        else:
-            banned = [OPEN_QUOTE] if quote_open(self.tokens) else [CLOSE_QUOTE]
-        return [vocabulary.id(t) for t in banned if t in vocabulary]
+        return [vocabulary.id(t) for t in not_next(self.tokens) if t in vocabulary]
 
     def generate(
         self, words: int, config: SamplingConfig, stop: threading.Event | None = None

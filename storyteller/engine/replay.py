@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import Model
+from .quotes import as_read
 from .sampling import softmax
 from .story import Story
-from .tokenizer import as_read
 from .vocab import PARAGRAPH_ID, UNKNOWN_ID
 
 TOLERANCE = 1e-4

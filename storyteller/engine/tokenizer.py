@@ -18,11 +18,10 @@ from a closing single quote, so a quote nested in a quote is left to the apostro
 from __future__ import annotations
 
 import copy
-import itertools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 PARAGRAPH = "<p>"
@@ -226,42 +225,6 @@ def iter_tokens(text: str | Iterable[str], config: TokenizerConfig = TokenizerCo
             yield token
             last = token
         gap = (gap or bool(cleaned)) if ended is None else ended < len(cleaned)
-
-
-def quote_open(tokens: Sequence[str], lookback: int = 4096) -> bool:
-    """Whether ``tokens`` end inside a double quote: one opened in their last paragraph and not
-    closed (looked for in the last ``lookback`` tokens; folded ``"`` count as opening and closing
-    in turn)."""
-    return _open_after(reversed(tokens[max(0, len(tokens) - lookback) :]))
-
-
-def _open_after(backwards: Iterable[str]) -> bool:
-    folded = 0
-    for token in backwards:
-        if token == QUOTE:
-            folded += 1
-        elif token in (OPEN_QUOTE, CLOSE_QUOTE, PARAGRAPH):
-            return (token == OPEN_QUOTE) != (folded % 2 == 1)
-    return folded % 2 == 1
-
-
-def as_read(tokens: Sequence[str], quotes: bool, before: Sequence[str] = ()) -> list[str]:
-    """``tokens`` (after ``before``) as a model with or without ``quotes`` reads them: a story
-    written with the other kind of model keeps its tokens, and each folded ``"`` reads as opening
-    or closing in turn (within its paragraph), each “ or ” as ``"``."""
-    if not quotes:
-        return [QUOTE if t in (OPEN_QUOTE, CLOSE_QUOTE) else t for t in tokens]
-    read: list[str] = []
-    open_: bool | None = None  # known once the first folded quote needs it
-    for token in tokens:
-        if token == QUOTE:
-            if open_ is None:
-                open_ = _open_after(itertools.chain(reversed(read), reversed(before)))
-            token = CLOSE_QUOTE if open_ else OPEN_QUOTE
-        if open_ is not None and token in (OPEN_QUOTE, CLOSE_QUOTE, PARAGRAPH):
-            open_ = token == OPEN_QUOTE
-        read.append(token)
-    return read
 
 
 def tokenize(text: str, config: TokenizerConfig = TokenizerConfig()) -> list[str]:

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..engine import Model
+from ..engine.quotes import as_read
 from ..engine.story import Story
-from ..engine.tokenizer import as_read
 
 
 def _same(model: Model | None, path: Path) -> bool:

@@ -21,8 +21,9 @@ from pathlib import Path
 from ..engine import PARAGRAPH, Candidate, Model, is_word
 from ..engine.files import write_atomically
 from ..engine.page import LOOKBACK, curly, typed_forms, written
+from ..engine.quotes import quote_open
 from ..engine.story import Author, Story, Word
-from ..engine.tokenizer import Typed, quote_open, tokenize_typed
+from ..engine.tokenizer import Typed, tokenize_typed
 from .autosave import Autosave, Claim, claim
 from .models import Models
 from .reading import Analysis, AnalysisRequest, ModelWord, Reader, TurnRequest
