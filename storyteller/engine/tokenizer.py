@@ -255,13 +255,8 @@ class Detokenizer:
         self.curly = curly
         self._previous: str | None = None
         self._sentence_start = True
-        self._open_quote = False
+        self._open_quote = False  # a folded quote is open (format 1)
         self._closed_after: str | None = None  # the token a closing quote followed
-
-    @property
-    def open_quote(self) -> bool:
-        """Whether a double quote is open (in this paragraph) after the tokens pushed so far."""
-        return self._open_quote
 
     def capitalizes(self, token: str) -> bool:
         """Whether ``token``, pushed next, starts a sentence and gets a capital."""
@@ -290,13 +285,10 @@ class Detokenizer:
             space = opening and self._space_wanted(previous)
             return (" " if space else "") + token
         if token == OPEN_QUOTE:
-            self._open_quote = True
             if previous in (None, ",", ":", *_SENTENCE_END):
                 self._sentence_start = True
-            space = self._space_wanted(previous) and previous != OPEN_QUOTE
-            return (" " if space else "") + (token if self.curly else QUOTE)
+            return (" " if self._space_wanted(previous) else "") + (token if self.curly else QUOTE)
         if token == CLOSE_QUOTE:
-            self._open_quote = False
             self._closed_after = previous
             return token if self.curly else QUOTE
 
