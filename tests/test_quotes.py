@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from storyteller.app import make_app
 from storyteller.app.settings import WriterSettings
+from storyteller.app.widgets.candidates import candidate_lines
 from storyteller.cli import main
-from storyteller.engine import Model, Predictor, SamplingConfig, load
+from storyteller.engine import Candidate, Model, Predictor, SamplingConfig, load
 from storyteller.engine.model import FORMAT_VERSION, ModelCard
 from storyteller.engine.page import spell
 from storyteller.engine.quotes import as_read, quote_open
@@ -326,6 +327,11 @@ def test_the_command_line_shows_quote_tokens_readably(
     assert main(["candidates", "the cat said ,", "--model", str(path), "--k", "40"]) == 0
     out = capsys.readouterr().out
     assert "\u201c (opens a quote)" in out and "\u201d" not in out
+
+
+def test_the_candidates_panel_shows_quote_tokens_as_curly_quotes() -> None:
+    lines = candidate_lines([Candidate(OPEN, 0.5, 2), Candidate(CLOSE, 0.25, 3)], 40)
+    assert [line.plain.split()[:2] for line in lines] == [["1", OPEN], ["2", CLOSE]]
 
 
 # -- the writer sees a quote left open -----------------------------------------------------------
