@@ -184,8 +184,10 @@ class Predictor:
                 return
             recent = self._recent_words(config.repetition_window)
             logits = self.logits()
-            allowed = logits.copy()
-            allowed[self.forbidden()] = -np.inf
+            allowed, forbidden = logits, self.forbidden()
+            if forbidden:
+                allowed = logits.copy()
+                allowed[forbidden] = -np.inf
             chosen = choose(shape(allowed, config, recent), rng)
             probs = softmax(logits)
             probs[UNKNOWN_ID] = 0.0
