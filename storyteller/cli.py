@@ -18,17 +18,18 @@ from .engine import (
     Model,
     Predictor,
     SamplingConfig,
-    detokenize,
     find_models,
     load,
     resolve,
     tokenize,
 )
 from .engine.model import ModelError
+from .engine.page import resume
 from .engine.registry import resolve_name
 from .engine.replay import replay
 from .engine.sampling import entropy_bits
 from .engine.story import load_story
+from .engine.tokenizer import CLOSE_QUOTE, OPEN_QUOTE
 from .errors import StorytellerError
 from .figures import count, figures_table, weights_line
 from .text import visible
@@ -234,12 +235,17 @@ def candidates(args: argparse.Namespace) -> int:
 
 
 def _tail(tokens: list[str], model: Model, count: int = 12) -> str:
-    text = detokenize(tokens[-count:], model.card.tokenizer).strip()
+    # Written from the paragraph's start, so the last tokens' quotes and capitals read as in the whole.
+    detokenizer = resume(tokens[:-count], model.card.tokenizer)
+    text = "".join(detokenizer.push(t) for t in tokens[-count:]).strip()
     return ("… " if len(tokens) > count else "") + text
 
 
+_SHOWN = {PARAGRAPH: "¶ (new paragraph)", OPEN_QUOTE: "“ (opens a quote)", CLOSE_QUOTE: "” (closes a quote)"}
+
+
 def _shown(token: str) -> str:
-    return "¶ (new paragraph)" if token == "<p>" else token
+    return _SHOWN.get(token, token)
 
 
 def models(args: argparse.Namespace) -> int:

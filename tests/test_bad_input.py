@@ -16,7 +16,7 @@ import pytest
 
 from storyteller.app.settings import WriterSettings, load_settings
 from storyteller.cli import main
-from storyteller.engine.model import METADATA_KEY
+from storyteller.engine.model import FORMAT_VERSION, METADATA_KEY
 
 from .conftest import FABLE, TINY_MODEL
 
@@ -139,7 +139,12 @@ REFUSED: list[tuple[str, str, Make]] = [
     (
         "model from the future",
         "newer storyteller",
-        lambda d: ["generate", "the", "--model", str(_card_edit(d, lambda c: c.update(format_version=2)))],
+        lambda d: [
+            "generate",
+            "the",
+            "--model",
+            str(_card_edit(d, lambda c: c.update(format_version=FORMAT_VERSION + 1))),
+        ],
     ),
     (
         "model huge vocabulary claim",

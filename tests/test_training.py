@@ -52,6 +52,17 @@ def test_same_seed_same_model(corpus, result) -> None:  # type: ignore[no-untype
         assert torch.equal(tensor, again.model.state_dict()[name]), name
 
 
+def test_a_run_learns_opening_and_closing_quotes(result, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert result.tokenizer.quotes
+    assert {"\u201c", "\u201d"} <= set(result.vocabulary.tokens) and '"' not in result.vocabulary.tokens
+    export(result, tmp_path / "quotes.onnx")
+    card = json.loads(
+        {p.key: p.value for p in onnx.load(tmp_path / "quotes.onnx").metadata_props}["storyteller"]
+    )
+    assert card["format_version"] == 2 and card["tokenizer"]["quotes"] is True
+    assert load(tmp_path / "quotes.onnx").card.tokenizer == result.tokenizer
+
+
 def test_a_tiny_corpus_trains_on_everything_and_says_so(result) -> None:  # type: ignore[no-untyped-def]
     assert not result.held_out
     assert any("too small to hold text out" in note for note in result.notes)
@@ -348,7 +359,7 @@ def test_a_small_text_trains_on_all_its_windows_and_stops_at_what_the_text_allow
     epochs: list[events.Epoch] = []
     config = TrainConfig(layers=1, units=256, epochs=40, threads=1, seed=1)
     result = train(config, corpus, lambda e: epochs.append(e) if isinstance(e, events.Epoch) else None)
-    data = build_dataset(FABLE.read_text(), TokenizerConfig(), 3, 0.1)
+    data = build_dataset(FABLE.read_text(), TokenizerConfig(quotes=True), 3, 0.1)  # as the run reads it
     ceiling = window_ceiling(data.eval_chunks(), 3)
     assert 0.9 < ceiling < 1  # the fable repeats some 3-word contexts with different next words
     assert result.stopped == "converged"
@@ -421,5 +432,6 @@ def test_an_unknown_precision_is_refused(corpus) -> None:  # type: ignore[no-unt
 def test_the_corpus_report_gives_the_vocabulary_the_run_makes() -> None:
     corpus = read_corpus(Path(__file__).parent.parent / "training" / "corpus")
     shown = report(corpus.text).vocabulary_size(None, 30_000)
-    made = build_dataset(corpus.blocks(), TokenizerConfig(), 3, 0.1, None, 30_000).vocabulary
+    # A run tokenises with opening and closing quotes (``test_a_run_learns_opening_and_closing_quotes``).
+    made = build_dataset(corpus.blocks(), TokenizerConfig(quotes=True), 3, 0.1, None, 30_000).vocabulary
     assert shown == len(made)

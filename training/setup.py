@@ -119,7 +119,7 @@ class SetUp:
         """The dataset (vocabulary, training ids, held-out chunks) and the tokenizer's names."""
         config, corpus = self.config, self.corpus
         self.notes = list(corpus.notes)
-        tokenizer = TokenizerConfig(lowercase=config.lowercase)
+        tokenizer = TokenizerConfig(lowercase=config.lowercase, quotes=True)
         try:
             data = build_dataset(
                 corpus.blocks(),
@@ -139,7 +139,7 @@ class SetUp:
             )
         if config.lowercase:
             names = tuple(n for n in find_names(corpus.blocks()) if n in data.vocabulary)
-            tokenizer = TokenizerConfig(lowercase=True, names=names)
+            tokenizer = TokenizerConfig(lowercase=True, names=names, quotes=True)
         if data.min_count is not None:  # the card says what was used
             self.config = dataclasses.replace(config, min_count=data.min_count)
         self.data, self.tokenizer = data, tokenizer

@@ -14,8 +14,17 @@ from typing import Any
 
 from .upgrades import upgraded
 
-STEPS: list[Callable[[dict[str, Any]], dict[str, Any]]] = []
-"""STEPS[n - 1] takes a version-n card to version n + 1 (none yet: version 1 is current)."""
+
+def _v1_to_v2(card: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 lets the tokenizer tell opening from closing quotes (``TokenizerConfig.quotes``),
+    which an older storyteller would read wrongly, so it refuses the file. A version 1 card
+    has no ``quotes`` in its tokenizer settings, which reads as the one folded quote it was
+    trained with: nothing to change but the number."""
+    return card
+
+
+STEPS: list[Callable[[dict[str, Any]], dict[str, Any]]] = [_v1_to_v2]
+"""STEPS[n - 1] takes a version-n card to version n + 1."""
 FORMAT_VERSION = len(STEPS) + 1
 
 

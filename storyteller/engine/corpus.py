@@ -295,8 +295,11 @@ def _file_blocks(file: Path, encoding: str, size: int) -> Iterator[str]:
             yield buffer
 
 
-def report(text: str, config: TokenizerConfig = TokenizerConfig(), holdout: float = 0.1) -> CorpusReport:
-    """The figures of ``text``, and the counts of the part a run with ``holdout`` trains on."""
+def report(
+    text: str, config: TokenizerConfig = TokenizerConfig(quotes=True), holdout: float = 0.1
+) -> CorpusReport:
+    """The figures of ``text``, and the counts of the part a run with ``holdout`` trains on
+    (tokenised by default as a training run does: with opening and closing quotes)."""
     tokens = list(iter_tokens(text, config))
     counts: Counter[str] = Counter(tokens)
     pieces, _ = split(len(tokens), holdout)

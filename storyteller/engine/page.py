@@ -11,7 +11,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .tokenizer import PARAGRAPH, Detokenizer, Speller, TokenizerConfig, Typed, attaches
+from .tokenizer import (
+    CLOSE_QUOTE,
+    OPEN_QUOTE,
+    PARAGRAPH,
+    Detokenizer,
+    Speller,
+    TokenizerConfig,
+    Typed,
+    attaches,
+)
 
 if TYPE_CHECKING:
     from .words import Turn, Word
@@ -26,15 +35,16 @@ def spell(words: Iterable[Word], config: TokenizerConfig = TokenizerConfig()) ->
     return "".join(speller.push(w.token, w.form, w.space) for w in words)
 
 
-def resume(before: Sequence[str], config: TokenizerConfig) -> Detokenizer:
+def resume(before: Sequence[str], config: TokenizerConfig, curly: bool = False) -> Detokenizer:
     """A detokenizer in the state it would be in after the tokens ``before`` (read back to the last
-    paragraph break, at most ``LOOKBACK`` tokens: what decides a capital or a space is nearer)."""
+    paragraph break, at most ``LOOKBACK`` tokens: what decides a capital or a space is nearer),
+    writing quotes curly if ``curly``."""
     start = max(0, len(before) - LOOKBACK)
     for index in range(len(before) - 1, start - 1, -1):
         if before[index] == PARAGRAPH:
             start = index
             break
-    detokenizer = Detokenizer(config)
+    detokenizer = Detokenizer(config, curly)
     for token in before[start:]:
         detokenizer.push(token)
     return detokenizer
@@ -44,17 +54,27 @@ def _tail(words: Sequence[Word]) -> list[str]:
     return [w.token for w in words[max(0, len(words) - LOOKBACK) :]]
 
 
+def curly(words: Sequence[Word]) -> bool:
+    """Whether new quotes follow the writer's curly ones: the last quote among ``words`` (in the
+    last ``LOOKBACK``) is written curly. Straight otherwise."""
+    for word in reversed(words[max(0, len(words) - LOOKBACK) :]):
+        if word.token in (OPEN_QUOTE, CLOSE_QUOTE):
+            return word.form in (OPEN_QUOTE, CLOSE_QUOTE)
+    return False
+
+
 def kept_form(token: str, shown: str) -> str | None:
     """The form to keep for ``token`` shown as ``shown``: None where case cannot change it (a mark,
-    a number), which the page writes as the token itself."""
+    a number), which the page writes as the token itself; a quote keeps its straight or curly form."""
     if token == PARAGRAPH:
         return None
-    return shown if token.lower() != token.upper() or shown != token else None
+    quote = token in (OPEN_QUOTE, CLOSE_QUOTE)
+    return shown if quote or token.lower() != token.upper() or shown != token else None
 
 
 def written(before: Sequence[Word], tokens: Sequence[str], config: TokenizerConfig) -> list[str | None]:
     """How ``tokens`` are shown after the words ``before``: each one's form (``kept_form``)."""
-    detokenizer = resume(_tail(before), config)
+    detokenizer = resume(_tail(before), config, curly(before))
     return [kept_form(token, detokenizer.push(token).lstrip(" ")) for token in tokens]
 
 
@@ -69,7 +89,7 @@ def typed_forms(
     kept: list[tuple[str | None, bool | None]] = []
     for item in typed:
         typed_form = item.form
-        if detokenizer.capitalizes_next and typed_form == typed_form.lower():
+        if detokenizer.capitalizes(item.token) and typed_form == typed_form.lower():
             typed_form = typed_form[:1].upper() + typed_form[1:]
         piece = detokenizer.push(item.token)
         form = kept_form(item.token, typed_form)

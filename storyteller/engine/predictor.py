@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import Model, State
+from .quotes import as_read, not_next
 from .sampling import SamplingConfig, choose, probability_and_rank, shape, softmax
 from .tokenizer import UNKNOWN
 from .vocab import PARAGRAPH_ID, UNKNOWN_ID, is_word
@@ -68,10 +69,11 @@ class Predictor:
         """Append tokens to the story; returns the distinct ones the model does not know."""
         vocabulary = self.model.vocabulary
         new = [t for t in tokens if t]
+        read = as_read(new, self.model.card.tokenizer.quotes, self.tokens)
         self.tokens.extend(new)
-        self._ids.extend(vocabulary.id(t) for t in new)
+        self._ids.extend(vocabulary.id(t) for t in read)
         self._logits = None
-        return vocabulary.unknown(t for t in new if t != UNKNOWN)
+        return vocabulary.unknown(t for t in read if t != UNKNOWN)
 
     def sync(self, tokens: list[str]) -> list[str]:
         """Make the story read ``tokens``, re-reading only from where it differs."""
@@ -93,7 +95,7 @@ class Predictor:
         scored: list[tuple[float | None, int | None]] = []
         for start in range(0, len(tokens), SCORE_PIECE):
             piece = tokens[start : start + SCORE_PIECE]
-            ids = [vocabulary.id(t) for t in piece]
+            ids = [vocabulary.id(t) for t in as_read(piece, self.model.card.tokenizer.quotes, self.tokens)]
             for logits, token_id in zip(self._logits_before(ids), ids, strict=True):
                 if token_id == UNKNOWN_ID:
                     scored.append((None, None))
@@ -143,13 +145,24 @@ class Predictor:
         return softmax(self.logits())
 
     def candidates(self, k: int = 10) -> list[Candidate]:
-        """The k most probable next tokens, ``<unk>`` left out, with the model's own probabilities."""
+        """The k most probable next tokens, with the model's own probabilities; ``<unk>`` and
+        what may not come next (``forbidden``) left out."""
         probs = self.probabilities()
-        count = min(k + 1, len(probs))
+        left_out = {UNKNOWN_ID, *self.forbidden()}
+        count = min(k + len(left_out), len(probs))
         top = np.argpartition(-probs, count - 1)[:count]
         top = top[np.argsort(-probs[top], kind="stable")]
         vocabulary = self.model.vocabulary
-        return [Candidate(vocabulary.tokens[i], float(probs[i]), int(i)) for i in top if i != UNKNOWN_ID][:k]
+        kept = [i for i in top if i not in left_out][:k]
+        return [Candidate(vocabulary.tokens[i], float(probs[i]), int(i)) for i in kept]
+
+    def forbidden(self) -> list[int]:
+        """Ids that may not come next (for a model with opening and closing quotes, see
+        ``quotes.not_next``): generation never draws them and candidates leave them out."""
+        if not self.model.card.tokenizer.quotes:
+            return []
+        vocabulary = self.model.vocabulary
+        return [vocabulary.id(t) for t in not_next(self.tokens) if t in vocabulary]
 
     def generate(
         self, words: int, config: SamplingConfig, stop: threading.Event | None = None
@@ -164,7 +177,11 @@ class Predictor:
                 return
             recent = self._recent_words(config.repetition_window)
             logits = self.logits()
-            chosen = choose(shape(logits, config, recent), rng)
+            allowed, forbidden = logits, self.forbidden()
+            if forbidden:
+                allowed = logits.copy()
+                allowed[forbidden] = -np.inf
+            chosen = choose(shape(allowed, config, recent), rng)
             token = vocabulary.tokens[chosen]
             self.feed([token])
             written += is_word(token)

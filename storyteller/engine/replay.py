@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import Model
+from .quotes import as_read
 from .sampling import probability_and_rank
 from .story import Story
 from .vocab import PARAGRAPH_ID, UNKNOWN_ID
@@ -40,7 +41,7 @@ class ReplayReport:
 def replay(story: Story, model: Model) -> ReplayReport:
     """Re-run ``model`` over ``story`` with each word's recorded context (whole story or window)."""
     vocabulary = model.vocabulary
-    ids = [PARAGRAPH_ID, *(vocabulary.id(t) for t in story.tokens)]
+    ids = [PARAGRAPH_ID, *(vocabulary.id(t) for t in as_read(story.tokens, model.card.tokenizer.quotes))]
     # The stateful pass reads only as far as the last word whose probability it must check:
     # none at all for a story that records nothing, or only windowed probabilities.
     stateful_words = (i for i, w in enumerate(story.words) if w.probability is not None and w.window is None)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..engine import Model
+from ..engine.quotes import as_read
 from ..engine.story import Story
 
 
@@ -33,7 +34,7 @@ class Models:
         """Write with ``model`` from now on; the words already written stay as they are."""
         self.halt()
         self.previous_model, self.model = self.model, model
-        self.unknown = model.vocabulary.unknown(self.story.tokens)
+        self.unknown = model.vocabulary.unknown(as_read(self.story.tokens, model.card.tokenizer.quotes))
         self.model_changed()
         return self.say(
             f"Writing with '{model.name}' now (Ctrl+G goes back to '{self.previous_model.name}')."

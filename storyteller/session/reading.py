@@ -59,6 +59,8 @@ class TurnRequest:
     candidates: int
     window: int | None
     pace: float
+    curly: bool = False
+    """Write quotes curly, as the writer's last one was."""
     stop: threading.Event = field(default_factory=threading.Event)
 
 
@@ -122,7 +124,7 @@ class Reader:
         predictor = self._predictor(model, request.window)
         predictor.sync(request.tokens)
         # Each word keeps the form it is first shown in: another model never re-cases it.
-        page = resume(request.tokens, model.card.tokenizer)
+        page = resume(request.tokens, model.card.tokenizer, request.curly)
         for generated in predictor.generate(request.length, request.config, stop):
             form = kept_form(generated.token, page.push(generated.token).lstrip(" "))
             word = Word(

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..engine import PARAGRAPH, Candidate, Model, is_word
 from ..engine.page import LOOKBACK, typed_forms, written
+from ..engine.quotes import quote_open
 from ..engine.story import Author, Story, Word
 from ..engine.tokenizer import Typed, tokenize_typed
 from .autosave import Autosave, Claim, claim
@@ -134,10 +135,12 @@ class WritingSession(Models, ModelWork):
     def add_text(self, text: str) -> bool:
         """The writer's words join the story at the cursor, or at its end (a ¶ is a paragraph break)."""
         tokenizer = self.model.card.tokenizer
-        typed = tokenize_typed(text.replace(PARAGRAPH_MARK, "\n\n"), tokenizer)
+        at = len(self.story.words) if self.cursor is None else self.cursor
+        # A straight quote typed first closes a quote the story left open there.
+        open_quote = tokenizer.quotes and quote_open(self.story.tokens[:at])
+        typed = tokenize_typed(text.replace(PARAGRAPH_MARK, "\n\n"), tokenizer, open_quote)
         if text.lstrip().startswith(PARAGRAPH_MARK):
             typed.insert(0, Typed(PARAGRAPH, PARAGRAPH, None))  # the tokenizer drops a break before any text
-        at = len(self.story.words) if self.cursor is None else self.cursor
         previous = self.story.words[at - 1].token if at else PARAGRAPH
         while typed and typed[0].token == PARAGRAPH and previous == PARAGRAPH:
             typed.pop(0)  # one break is enough, and a story does not start with one
@@ -276,6 +279,12 @@ class WritingSession(Models, ModelWork):
         self.story.switch(index)
         self.unscored_from = None
         self.changed()
+
+    @property
+    def quote_open(self) -> bool:
+        """Whether the story ends inside a double quote (for a model that tells opening from
+        closing quotes): the writer is shown it, so a turn never leaves one open unseen."""
+        return self.model.card.tokenizer.quotes and quote_open(self.story.tokens)
 
     def cursor_label(self) -> str:
         """What the candidates panel's heading says."""

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from ..engine import Candidate
-from ..engine.story import Author, Story
+from ..engine.page import curly
+from ..engine.story import Author, Story, Word
 from .reading import Analysis, AnalysisRequest, ModelWord, TurnRequest
 from .settings import WriterSettings
 
@@ -37,6 +38,7 @@ class ModelWork:
     changed: Callable[..., None]
     leave_cursor: Callable[[], bool]
     _tell_story: Callable[[], None]
+    _before: Callable[[int], list[Word]]
 
     # -- the model's turn --------------------------------------------------------------
 
@@ -69,6 +71,7 @@ class ModelWork:
             settings.candidates,
             settings.window,
             settings.pace,
+            curly(self._before(len(self.story.words))),
         )
         self._tell_story()
         return self._request

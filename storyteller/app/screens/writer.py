@@ -95,6 +95,7 @@ class WriterScreen(Dialogs):
             session.story.word_count(),
             session.writing,
             "restoring the last session's story…" if session.files.restoring else self.training.status(),
+            session.quote_open,
         )
 
     def _show_candidates(self) -> None:

@@ -1,4 +1,5 @@
-"""The status bar: whether the model is writing, a model in training, the model, word count and settings."""
+"""The status bar: whether the model is writing (or left a quote open), a model in training, the model,
+word count and settings."""
 
 from __future__ import annotations
 
@@ -11,12 +12,20 @@ from ...text import visible
 
 class StatusBar(Static):
     def show(
-        self, model: str, settings: WriterSettings, words: int, writing: bool, training: str | None = None
+        self,
+        model: str,
+        settings: WriterSettings,
+        words: int,
+        writing: bool,
+        training: str | None = None,
+        quote_open: bool = False,
     ) -> None:
         # Most important first: a narrow terminal cuts the end of the line.
         text = Text()
         if writing:
             text.append(" ✎ writing… Esc stops ", style="reverse bold")
+        elif quote_open:
+            text.append(" “ quote open ", style="bold")
         if training:
             text.append(f" {visible(training)} ", style="bold")
         text.append(f" {visible(model)} ", style="reverse")
