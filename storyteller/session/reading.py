@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..engine import Candidate, Model, Predictor, SamplingConfig
+from ..engine.cache import memory_for
 from ..engine.page import kept_form, resume
 from ..engine.sampling import entropy_bits
 from ..engine.story import Author, Word
@@ -32,6 +33,8 @@ class AnalysisRequest:
     unscored_from: int | None
     candidates: int
     window: int | None
+    memory: int | None = None
+    """How many of the story's words its memory holds (None: no memory)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Analysis:
     window: int | None
     problem: str | None = None
     """Why the model could not read the story (then nothing else is filled in)."""
+    memory: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,10 @@ class TurnRequest:
     window: int | None
     pace: float
     stop: threading.Event = field(default_factory=threading.Event)
+    memory: int | None = None
+    forms: dict[str, str] = field(default_factory=dict)
+    """How the story writes the words the model does not know, so one it writes from memory
+    is written as the writer wrote it."""
 
 
 @dataclass(frozen=True)
@@ -79,11 +87,17 @@ class Reader:
         self._lock = threading.Lock()
         self.predictor: Predictor | None = None
 
-    def _predictor(self, model: Model, window: int | None) -> Predictor:
-        """The predictor for this model and window (called with the lock held)."""
+    def _predictor(self, model: Model, window: int | None, words: int | None) -> Predictor:
+        """The predictor for this model, window and memory (called with the lock held)."""
         current = self.predictor
-        if current is None or current.window != window or current.model is not model:
-            self.predictor = current = Predictor(model, window)
+        memory = memory_for(model.card.cache, words) if words and window is None else None
+        if (
+            current is None
+            or current.window != window
+            or current.model is not model
+            or current.memory != memory
+        ):
+            self.predictor = current = Predictor(model, window, memory)
         return current
 
     def analyse(self, model: Model, request: AnalysisRequest) -> Analysis:
@@ -97,14 +111,14 @@ class Reader:
     def _analyse(self, model: Model, request: AnalysisRequest) -> Analysis:
         tokens, cursor, start = request.tokens, request.cursor, request.unscored_from
         scores: list[tuple[float | None, int | None]] = []
-        predictor = self._predictor(model, request.window)
+        predictor = self._predictor(model, request.window, request.memory)
         if start is not None and start < len(tokens):
             predictor.sync(tokens[:start])
             scores = predictor.score(tokens[start:])
         predictor.sync(tokens if cursor is None else tokens[:cursor])
         candidates = predictor.candidates(request.candidates)
         entropy = entropy_bits(predictor.probabilities())
-        return Analysis(request, scores, candidates, entropy, predictor.window)
+        return Analysis(request, scores, candidates, entropy, predictor.window, memory=_words(predictor))
 
     def write(self, model: Model, request: TurnRequest, emit: Callable[[ModelWord], None]) -> str | None:
         """Write the turn, giving each word to ``emit`` as it comes; stops when ``request.stop`` is
@@ -119,7 +133,7 @@ class Reader:
 
     def _write(self, model: Model, request: TurnRequest, emit: Callable[[ModelWord], None]) -> None:
         stop = request.stop
-        predictor = self._predictor(model, request.window)
+        predictor = self._predictor(model, request.window, request.memory)
         predictor.sync(request.tokens)
         # Each word keeps the form it is first shown in: another model never re-cases it.
         page = resume(request.tokens, model.card.tokenizer)
@@ -132,12 +146,17 @@ class Reader:
                 generated.rank,
                 request.settings_index,
                 predictor.window,
-                form,
+                request.forms.get(generated.token, form),
+                memory=_words(predictor),
             )
             candidates = predictor.candidates(request.candidates)
             emit(ModelWord(request.turn, word, candidates, entropy_bits(predictor.probabilities())))
             if request.pace and stop.wait(request.pace):
                 break
+
+
+def _words(predictor: Predictor) -> int | None:
+    return predictor.memory.words if predictor.memory else None
 
 
 def _sentence(error: Exception) -> str:

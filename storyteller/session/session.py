@@ -86,6 +86,7 @@ class WritingSession(Models):
         self.candidates_at: tuple[int, int | None] | None = None
         """The story length and cursor the candidates were worked out for."""
         self.candidates_window: int | None = None
+        self.candidates_memory: int | None = None
         self.entropy = 0.0
         self.unscored_from: int | None = None
         """The first of the writer's words the model has not scored yet."""
@@ -214,7 +215,9 @@ class WritingSession(Models):
             candidate.probability,
             number,
             window=self.candidates_window,
-            form=self._written(len(self.story.words), candidate.token),
+            form=self._unknown_forms().get(candidate.token)
+            or self._written(len(self.story.words), candidate.token),
+            memory=self.candidates_memory,
         )
         self.story.add([word])
         self.unknown = []
@@ -317,6 +320,8 @@ class WritingSession(Models):
             settings.candidates,
             settings.window,
             settings.pace,
+            memory=settings.memory,
+            forms=self._unknown_forms(),
         )
         self.listener(Change(story=True))
         return self._request
@@ -326,7 +331,9 @@ class WritingSession(Models):
         if written.turn != self.turn or not self.writing:
             return False
         self.story.add([written.word])
-        self._set_candidates(written.candidates, written.entropy, None, written.word.window)
+        self._set_candidates(
+            written.candidates, written.entropy, None, written.word.window, written.word.memory
+        )
         self.changed()  # autosaved: a kill mid-turn loses at most the word in flight
         return True
 
@@ -364,6 +371,7 @@ class WritingSession(Models):
             self.unscored_from,
             self.settings.candidates,
             self.settings.window,
+            self.settings.memory,
         )
 
     def apply_analysis(self, analysis: Analysis) -> bool:
@@ -372,7 +380,7 @@ class WritingSession(Models):
         if request.tokens != self.story.tokens or request.cursor != self.cursor or self.writing:
             return False
         if analysis.problem:
-            self._set_candidates([], 0.0, request.cursor, analysis.window)
+            self._set_candidates([], 0.0, request.cursor, analysis.window, None)
             self.say(analysis.problem)
             return True
         if analysis.scores and request.unscored_from is not None:
@@ -380,18 +388,36 @@ class WritingSession(Models):
                 index = request.unscored_from + offset
                 word = self.story.words[index]
                 if word.author is Author.WRITER:
-                    scored = replace(word, probability=probability, rank=rank, window=analysis.window)
+                    scored = replace(
+                        word,
+                        probability=probability,
+                        rank=rank,
+                        window=analysis.window,
+                        memory=analysis.memory,
+                    )
                     self.story.replace(index, scored)
             self.unscored_from = None
-        self._set_candidates(analysis.candidates, analysis.entropy, request.cursor, analysis.window)
+        self._set_candidates(
+            analysis.candidates, analysis.entropy, request.cursor, analysis.window, analysis.memory
+        )
         return True
 
     def _set_candidates(
-        self, candidates: list[Candidate], entropy: float, cursor: int | None, window: int | None
+        self,
+        candidates: list[Candidate],
+        entropy: float,
+        cursor: int | None,
+        window: int | None,
+        memory: int | None,
     ) -> None:
         self.candidates, self.entropy = candidates, entropy
         self.candidates_at = (len(self.story.words), cursor)
-        self.candidates_window = window
+        self.candidates_window, self.candidates_memory = window, memory
+
+    def _unknown_forms(self) -> dict[str, str]:
+        """The latest written form of each word in the story that the model does not know."""
+        vocabulary = self.model.vocabulary
+        return {w.token: w.form for w in self.story.words if w.form and w.token not in vocabulary}
 
     # -- models (switching, renames and deletions: see ``models.py``) ----------------------
 
