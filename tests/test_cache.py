@@ -32,14 +32,14 @@ def test_the_mixture_is_a_distribution_and_unknown_forms_share_the_memorys_unk_m
     probs = np.array([0.2, 0.1, 0.3, 0.4])  # <unk>, <p>, two words
     weights = np.array([0.5, 0.25, 0.25])
     values = np.array([UNKNOWN_ID, 3, UNKNOWN_ID])
-    mixed = mix(probs, weights, values, ["quillibet", "zorb"], 0.2)
-    assert mixed.forms == ("quillibet", "zorb")
+    mixed = mix(probs, weights, values, np.array([2, 1]), ["<unk>", "zorb", "quillibet"], 0.2)
+    assert mixed.forms == ("zorb", "quillibet")  # by their numbers
     assert mixed.probs.sum() == pytest.approx(1.0)
     assert mixed.probs[UNKNOWN_ID] == pytest.approx(0.8 * 0.2)  # the network's own <unk> share only
     assert mixed.probs[3] == pytest.approx(0.8 * 0.4 + 0.2 * 0.25)
     assert mixed.scored(UNKNOWN_ID, "quillibet") == (pytest.approx(0.2 * 0.5), 3)
     assert mixed.scored(UNKNOWN_ID, "never-seen") == (None, None)
-    assert mixed.from_memory(4) and not mixed.from_memory(3)
+    assert mixed.from_memory(5) and not mixed.from_memory(3)
 
 
 def test_a_card_without_fitted_values_gets_the_defaults_and_bad_ones_are_ignored() -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .tokenizer import UNKNOWN
 from .vocab import UNKNOWN_ID
 
 DEFAULT_WEIGHT = 0.1
@@ -118,23 +119,29 @@ def plain(probs: np.ndarray) -> Mixed:
 
 
 def mix(
-    probs: np.ndarray, weights: np.ndarray, values: np.ndarray, forms: Sequence[str], weight: float
+    probs: np.ndarray,
+    weights: np.ndarray,
+    values: np.ndarray,
+    codes: np.ndarray,
+    names: Sequence[str],
+    weight: float,
 ) -> Mixed:
     """Mix the network's ``probs`` with the memory: ``weights`` over remembered positions whose
-    next tokens were ``values``; ``forms`` are the written tokens of its ``<unk>`` values, in order."""
+    next tokens were ``values``; ``codes`` number the forms of its ``<unk>`` values, in order
+    (``names[code]`` is the form)."""
     remembered = weight * np.bincount(values, weights, minlength=len(probs))
     mixed = (1 - weight) * probs + remembered
-    if not forms:
+    if not len(codes):
         return Mixed(mixed, remembered)
     unknown = weights[values == UNKNOWN_ID]
-    names, where = np.unique(np.asarray(forms, dtype=object), return_inverse=True)
-    by_form = weight * np.bincount(where.ravel(), unknown, minlength=len(names))
+    kept, where = np.unique(codes, return_inverse=True)
+    by_form = weight * np.bincount(where.ravel(), unknown, minlength=len(kept))
     mixed[UNKNOWN_ID] -= remembered[UNKNOWN_ID]
     remembered[UNKNOWN_ID] = 0.0
     return Mixed(
         np.concatenate([mixed, by_form]),
         np.concatenate([remembered, by_form]),
-        tuple(str(n) for n in names),
+        tuple(names[code] for code in kept),
     )
 
 
@@ -149,7 +156,10 @@ class Keys:
         self.words = words
         self._rows = np.empty((2 * (words + 1), units), np.float32)
         self._values = np.zeros(len(self._rows), np.int64)
-        self._forms: dict[int, str] = {}  # position → form, for the <unk> values
+        self._codes = np.zeros(len(self._rows), np.int64)  # the form's number, for the <unk> values
+        self.names: list[str] = [UNKNOWN]
+        """Each form's number is its place here (0: an unknown word whose form is not known)."""
+        self._code: dict[str, int] = {}
         self.first = 0
         self.count = 0
 
@@ -164,34 +174,38 @@ class Keys:
             self.first = position
         elif position != self.stop:
             raise ValueError(f"position {position} does not follow {self.stop}")
-        elif token_id == UNKNOWN_ID and token is not None:
-            self._forms[position - 1] = token
         if self.count == len(self._rows):
             keep = self.words + 1
-            self._rows[:keep] = self._rows[self.count - keep : self.count]
-            self._values[:keep] = self._values[self.count - keep : self.count]
+            for array in (self._rows, self._values, self._codes):
+                array[:keep] = array[self.count - keep : self.count]
             self.first += self.count - keep
             self.count = keep
-            self._forms = {p: f for p, f in self._forms.items() if p >= self.first}
         if self.count:
             self._values[self.count - 1] = token_id
+            self._codes[self.count - 1] = self._number(token) if token_id == UNKNOWN_ID else 0
         self._rows[self.count] = row
         self.count += 1
+
+    def _number(self, token: str | None) -> int:
+        if token is None:
+            return 0
+        code = self._code.get(token)
+        if code is None:
+            code = self._code[token] = len(self.names)
+            self.names.append(token)
+        return code
 
     def drop_from(self, position: int) -> None:
         """Forget the positions from ``position`` on."""
         self.count = max(0, min(self.count, position - self.first))
-        self._forms = {p: f for p, f in self._forms.items() if p < self.first + self.count - 1}
 
-    def memory(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    def memory(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The query (the last position) and the last ``words`` positions before it:
-        keys, values and the forms of their ``<unk>`` values."""
+        keys, values and the numbers of the forms of their ``<unk>`` values (see ``names``)."""
         last = self.count - 1
         start = max(0, last - self.words)
         values = self._values[start:last]
-        unknown = np.flatnonzero(values == UNKNOWN_ID) + start + self.first
-        forms = [self._forms.get(int(p), "<unk>") for p in unknown]
-        return self._rows[last], self._rows[start:last], values, forms
+        return self._rows[last], self._rows[start:last], values, self._codes[start:last][values == UNKNOWN_ID]
 
 
 def remembered_targets(

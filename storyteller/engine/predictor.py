@@ -172,9 +172,9 @@ class Predictor:
             if self.memory is None or keys is None or keys.count < 2:
                 self._mixed = plain(probs)
             else:
-                query, remembered, values, forms = keys.memory()
+                query, remembered, values, codes = keys.memory()
                 weights = attention(query, remembered, self.memory.scale)
-                self._mixed = mix(probs, weights, values, forms, self.memory.weight)
+                self._mixed = mix(probs, weights, values, codes, keys.names, self.memory.weight)
         return self._mixed
 
     def probabilities(self) -> np.ndarray:
