@@ -350,6 +350,7 @@ def score(args: argparse.Namespace) -> int:
     widths = (16, 14)
     for name, label in (
         ("perplexity", "perplexity"),
+        ("known_perplexity", "known words"),
         ("top1", "top-1"),
         ("top5", "top-5"),
         ("windowed", "windowed"),
@@ -369,7 +370,7 @@ def score(args: argparse.Namespace) -> int:
 def _cell(name: str, value: float | None, width: int) -> str:
     if value is None:
         return f"{'—':>{width}}"
-    return f"{value:>{width}.1f}" if name == "perplexity" else f"{value:>{width}.1%}"
+    return f"{value:>{width}.1f}" if name.endswith("perplexity") else f"{value:>{width}.1%}"
 
 
 COMMANDS = {

@@ -12,7 +12,7 @@ from storyteller.cli import main
 from storyteller.engine import tokenize
 from storyteller.engine.cache import Memory
 from storyteller.engine.scoring import score_ids
-from storyteller.engine.vocab import PARAGRAPH_ID
+from storyteller.engine.vocab import PARAGRAPH_ID, UNKNOWN_ID
 
 from .conftest import FABLE, TINY_MODEL
 
@@ -103,3 +103,15 @@ def test_the_memory_is_a_setting_of_the_config_file_and_the_writers_flags(tmp_pa
     assert from_flags(args, WriterSettings()).memory is None
     assert WriterSettings().memory == WriterSettings().cache_words
     assert WriterSettings(window=3).memory is None  # a window leaves no memory
+
+
+def test_known_word_perplexity_leaves_the_unknown_targets_out(tiny_model) -> None:  # type: ignore[no-untyped-def]
+    ids = list(tiny_model.vocabulary.encode(tokenize("the hedgehog saw zyzzyva and the kettle sang")))
+    assert ids.count(UNKNOWN_ID) == 2
+    logits, _ = tiny_model.run(np.array([[PARAGRAPH_ID, *ids[:-1]]], np.int64))
+    log_probs = logits[0] - np.log(np.exp(logits[0].astype(np.float64)).sum(-1, keepdims=True))
+    known = [t for t, i in enumerate(ids) if i != UNKNOWN_ID]
+    expected = math.exp(-log_probs[known, [ids[t] for t in known]].mean())
+    tally = score_ids(tiny_model, ids, None)
+    assert tally.unknown_share == pytest.approx(2 / len(ids))
+    assert tally.figures(remembered=False)["known_perplexity"] == pytest.approx(expected, rel=1e-4)

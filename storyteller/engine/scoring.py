@@ -33,6 +33,9 @@ class Tally:
     top1: int = 0
     top5: int = 0
     nll_remembered: float = 0.0
+    known_nll: float = 0.0
+    """Over the targets inside the vocabulary only."""
+    known_nll_remembered: float = 0.0
     top1_remembered: int = 0
     top5_remembered: int = 0
     windows: int = 0
@@ -42,14 +45,22 @@ class Tally:
         return Tally(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
     def figures(self, remembered: bool) -> dict[str, float | None]:
-        """perplexity, top1, top5 and windowed (None: the memory has no windowed figure)."""
-        n = max(1, self.positions)
+        """perplexity, known-word perplexity, top1, top5 and windowed (None: not measured; the
+        memory has no windowed figure)."""
+        n, known = max(1, self.positions), self.positions - self.unknown
         if remembered:
             nll, top1, top5, windowed = self.nll_remembered, self.top1_remembered, self.top5_remembered, None
+            known_nll = self.known_nll_remembered
         else:
-            nll, top1, top5 = self.nll, self.top1, self.top5
+            nll, top1, top5, known_nll = self.nll, self.top1, self.top5, self.known_nll
             windowed = self.windows_right / self.windows if self.windows else None
-        return {"perplexity": math.exp(nll / n), "top1": top1 / n, "top5": top5 / n, "windowed": windowed}
+        return {
+            "perplexity": math.exp(nll / n),
+            "known_perplexity": math.exp(known_nll / known) if known else None,
+            "top1": top1 / n,
+            "top5": top5 / n,
+            "windowed": windowed,
+        }
 
     @property
     def unknown_share(self) -> float:
@@ -62,7 +73,7 @@ def score_ids(model: Model, ids: list[int], memory: Memory | None, most_windows:
     keys = Keys(model.card.units, memory.words) if memory else None
     history = [PARAGRAPH_ID, *ids]
     state = None
-    sums = dict.fromkeys(("nll", "top1", "top5", "nll_m", "top1_m", "top5_m"), 0.0)
+    sums = dict.fromkeys(("nll", "known", "top1", "top5", "nll_m", "known_m", "top1_m", "top5_m"), 0.0)
     for t, target in enumerate(ids):
         logits, state = model.run(np.array([[history[t]]], np.int64), state)
         probs = softmax(logits[0, 0])
@@ -76,7 +87,9 @@ def score_ids(model: Model, ids: list[int], memory: Memory | None, most_windows:
                 mixed = (1 - memory.weight) * probs + memory.weight * remembered
         for suffix, p in (("", probs), ("_m", mixed)):
             above = int((p > p[target]).sum())
-            sums["nll" + suffix] -= math.log(max(float(p[target]), 1e-300))
+            loss = -math.log(max(float(p[target]), 1e-300))
+            sums["nll" + suffix] += loss
+            sums["known" + suffix] += loss if target != UNKNOWN_ID else 0.0
             sums["top1" + suffix] += above < 1
             sums["top5" + suffix] += above < 5
     windows, right = _windowed(model, history, most_windows)
@@ -87,6 +100,8 @@ def score_ids(model: Model, ids: list[int], memory: Memory | None, most_windows:
         top1=int(sums["top1"]),
         top5=int(sums["top5"]),
         nll_remembered=sums["nll_m"],
+        known_nll=sums["known"],
+        known_nll_remembered=sums["known_m"],
         top1_remembered=int(sums["top1_m"]),
         top5_remembered=int(sums["top5_m"]),
         windows=windows,
