@@ -50,7 +50,7 @@ def fit_memory(model: LanguageModel, chunks: list[np.ndarray], words: int = DEFA
     if not count:
         return {}
     perplexity = np.exp(nll / count)
-    s, w = np.unravel_index(int(np.argmin(perplexity)), perplexity.shape)
+    s, w = (int(i) for i in np.unravel_index(int(np.argmin(perplexity)), perplexity.shape))
     return {
         "weight": WEIGHTS[w],
         "scale": SCALES[s],
