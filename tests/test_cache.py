@@ -83,7 +83,7 @@ def test_the_predictors_memory_is_the_formula_over_the_states_before(tiny_model)
     # The bulk form used to fit and to score texts agrees with the predictor.
     bulk = remembered_targets(states[:-1], np.array(ids[1:]), [1.5], 8)
     predictor = Predictor(tiny_model, memory=memory)
-    scores = predictor.score(tokens)
+    scores = [predictor.score([token])[0] for token in tokens]  # a word at a time, as typed
     rows = np.stack([softmax(row) for row in logits[0, :-1]])
     mixed = 0.7 * rows[np.arange(t), ids[1:]] + 0.3 * np.nan_to_num(bulk[0])
     known = [i for i, token_id in enumerate(ids[1:]) if token_id != UNKNOWN_ID and i > 0]
@@ -129,3 +129,19 @@ def test_without_memory_an_unknown_word_is_never_offered(tiny_model) -> None:  #
 
 def test_a_window_leaves_no_memory(tiny_model) -> None:  # type: ignore[no-untyped-def]
     assert Predictor(tiny_model, window=3, memory=STRONG).memory is None
+
+
+def test_a_long_text_is_scored_with_the_memory_only_near_its_end(tiny_model) -> None:  # type: ignore[no-untyped-def]
+    tokens = _fable(100)
+    memory = Memory(words=20, weight=0.3, scale=1.0)
+    predictor = Predictor(tiny_model, memory=memory)
+    assert predictor.unremembered(100) == 80 and predictor.unremembered(20) == 0
+    assert Predictor(tiny_model).unremembered(100) == 100
+    scores = predictor.score(tokens)
+    network = Predictor(tiny_model).score(tokens)
+    assert scores[:80] == pytest.approx(network[:80])
+    stepwise = Predictor(tiny_model, memory=memory)
+    stepwise.feed(tokens[:80])
+    assert scores[80:] == pytest.approx(stepwise.score(tokens[80:]))
+    assert scores[80:] != pytest.approx(network[80:])
+    np.testing.assert_allclose(predictor.probabilities(), stepwise.probabilities(), atol=1e-6)

@@ -102,15 +102,39 @@ class Predictor:
         """Append ``tokens`` and return each one's (probability, rank) where it was added.
 
         Unknown words get (None, None): the model only saw ``<unk>`` there (unless the story's
-        memory holds the word, which then offers it by its form).
+        memory holds the word, which then offers it by its form). With the memory on, the first
+        ``unremembered(len(tokens))`` are scored by the network alone.
         """
-        if self.memory:
-            # Each position's memory holds the positions before it: read one token at a time.
-            scored = []
-            for token in tokens:
-                scored.append(self.distribution().scored(self.model.vocabulary.id(token), token))
-                self.feed([token])
-            return scored
+        plain = self.unremembered(len(tokens))
+        scored = self._score_network(tokens[:plain]) if plain else []
+        # Each position's memory holds the positions before it: read one token at a time.
+        for token in tokens[plain:]:
+            scored.append(self.distribution().scored(self.model.vocabulary.id(token), token))
+            self.feed([token])
+        return scored
+
+    def unremembered(self, count: int) -> int:
+        """Of ``count`` tokens scored at once, how many at the start the network scores alone.
+
+        With the memory, every token costs a network call of its own; only the last
+        ``memory.words`` get one, so a restored or pasted text of any length costs a bounded
+        number of calls (the words before are read in pieces, as without the memory).
+        """
+        return count if self.memory is None else max(0, count - self.memory.words)
+
+    def _score_network(self, tokens: list[str]) -> list[tuple[float | None, int | None]]:
+        memory, keys = self.memory, self._keys
+        self.memory, self._keys = None, None
+        self._logits = self._mixed = None
+        try:
+            return self._score_in_pieces(tokens)
+        finally:
+            self.memory, self._keys = memory, keys
+            if keys is not None:
+                keys.drop_from(0)  # read without it: the memory fills again from a checkpoint
+            self._logits = self._mixed = None
+
+    def _score_in_pieces(self, tokens: list[str]) -> list[tuple[float | None, int | None]]:
         vocabulary = self.model.vocabulary
         scored_plain: list[tuple[float | None, int | None]] = []
         for start in range(0, len(tokens), SCORE_PIECE):

@@ -49,6 +49,9 @@ class Analysis:
     problem: str | None = None
     """Why the model could not read the story (then nothing else is filled in)."""
     memory: int | None = None
+    unremembered: int = 0
+    """How many of ``scores``, from the first, were measured by the network alone (a long text
+    read at once is scored with the memory only near its end)."""
 
 
 @dataclass(frozen=True)
@@ -112,13 +115,18 @@ class Reader:
         tokens, cursor, start = request.tokens, request.cursor, request.unscored_from
         scores: list[tuple[float | None, int | None]] = []
         predictor = self._predictor(model, request.window, request.memory)
+        unremembered = 0
         if start is not None and start < len(tokens):
             predictor.sync(tokens[:start])
+            unremembered = predictor.unremembered(len(tokens) - start)
             scores = predictor.score(tokens[start:])
         predictor.sync(tokens if cursor is None else tokens[:cursor])
         candidates = predictor.candidates(request.candidates)
         entropy = entropy_bits(predictor.probabilities())
-        return Analysis(request, scores, candidates, entropy, predictor.window, memory=_words(predictor))
+        memory = _words(predictor)
+        return Analysis(
+            request, scores, candidates, entropy, predictor.window, memory=memory, unremembered=unremembered
+        )
 
     def write(self, model: Model, request: TurnRequest, emit: Callable[[ModelWord], None]) -> str | None:
         """Write the turn, giving each word to ``emit`` as it comes; stops when ``request.stop`` is

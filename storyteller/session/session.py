@@ -393,7 +393,7 @@ class WritingSession(Models):
                         probability=probability,
                         rank=rank,
                         window=analysis.window,
-                        memory=analysis.memory,
+                        memory=analysis.memory if offset >= analysis.unremembered else None,
                     )
                     self.story.replace(index, scored)
             self.unscored_from = None
