@@ -124,8 +124,10 @@ class Predictor:
 
     def _score_network(self, tokens: list[str]) -> list[tuple[float | None, int | None]]:
         memory, keys = self.memory, self._keys
+        if memory is None:
+            return self._score_in_pieces(tokens)
         self.memory, self._keys = None, None
-        self._logits = self._mixed = None
+        self._mixed = None
         try:
             return self._score_in_pieces(tokens)
         finally:
