@@ -1,4 +1,5 @@
-"""The ``storyteller`` command: generate, candidates, models, train (and, with no command, help).
+"""The ``storyteller`` command: generate, candidates, models, replay, score, train (and, with no
+command, the writer).
 
 Expected problems print one sentence to stderr and exit with status 2, never a traceback.
 """
@@ -23,11 +24,14 @@ from .engine import (
     resolve,
     tokenize,
 )
+from .engine.cache import Memory, memory_for
+from .engine.corpus import read_corpus
 from .engine.model import ModelError
 from .engine.page import resume
 from .engine.registry import resolve_name
 from .engine.replay import replay
 from .engine.sampling import entropy_bits
+from .engine.scoring import score_ids
 from .engine.story import load_story
 from .engine.tokenizer import CLOSE_QUOTE, OPEN_QUOTE
 from .errors import StorytellerError
@@ -82,12 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="(%(default)s; 1 is none)",
     )
     _window_argument(generate)
+    _memory_argument(generate)
 
     candidates = commands.add_parser("candidates", help="the most probable next words after a prompt")
     candidates.add_argument("prompt", help="the words so far")
     candidates.add_argument("--k", type=int, default=10, help="how many (%(default)s)")
     _model_argument(candidates)
     _window_argument(candidates)
+    _memory_argument(candidates)
 
     commands.add_parser("models", help="every model found, with its figures")
 
@@ -96,6 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("story", type=Path, help="a story file (.json) saved by the writer")
     replay.add_argument("--model", help="the model to replay with (default: the one the story names)")
+    _memory_argument(replay, "check only the words measured without the story's memory")
+
+    score = commands.add_parser(
+        "score", help="how well a model knows a text, with and without the story's memory"
+    )
+    score.add_argument("text", type=Path, help="a text file (or a folder of .txt files)")
+    _model_argument(score)
+    _memory_argument(score)
 
     train = commands.add_parser(
         "train", help="train a model from a text file or folder (needs the train extra)"
@@ -117,6 +131,16 @@ def _window_argument(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="condition on the last N words only (default: the whole prompt)",
     )
+
+
+def _memory_argument(
+    parser: argparse.ArgumentParser, help: str = "the network alone, without the story's memory"
+) -> None:
+    parser.add_argument("--no-cache", action="store_true", help=help)
+
+
+def _memory(args: argparse.Namespace, model: Model) -> Memory | None:
+    return None if args.no_cache else memory_for(model.card.cache)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,7 +192,7 @@ def _predictor(args: argparse.Namespace, model: Model) -> tuple[Predictor, list[
     tokens = tokenize(args.prompt, model.card.tokenizer)
     if not tokens:
         raise StorytellerError("The prompt is empty: give at least one word.")
-    predictor = Predictor(model, args.window)
+    predictor = Predictor(model, args.window, _memory(args, model))
     unknown = predictor.feed(tokens)
     if unknown:
         _explain_unknown(model, unknown)
@@ -229,7 +253,8 @@ def candidates(args: argparse.Namespace) -> int:
     entropy = entropy_bits(probs)
     for rank, candidate in enumerate(predictor.candidates(args.k), 1):
         bar = "█" * round(candidate.probability * 40)
-        print(f"{rank:3}. {visible(_shown(candidate.token)):<16} {candidate.probability:7.2%} {bar}")
+        mark = "  (from the story's memory)" if candidate.from_memory else ""
+        print(f"{rank:3}. {visible(_shown(candidate.token)):<16} {candidate.probability:7.2%} {bar}{mark}")
     print(f"uncertainty: {entropy:.2f} bits (as unsure as a choice among {2**entropy:,.1f} words)")
     return 0
 
@@ -290,7 +315,9 @@ def replay_story(args: argparse.Namespace) -> int:
         model = load(resolve_name(story.model["name"]))
     else:
         model = _load_model(None)
-    report = replay(story, model)
+    report = replay(story, model, memory=not args.no_cache)
+    if report.skipped:
+        print(f"{report.skipped:,} words measured with the story's memory are left unchecked (--no-cache).")
     if report.same_model is False:
         print(
             visible(f"note: the story was written with another version of '{model.name}' (its hash differs).")
@@ -310,4 +337,52 @@ def replay_story(args: argparse.Namespace) -> int:
     return 0 if report.holds else 1
 
 
-COMMANDS = {"generate": generate, "candidates": candidates, "models": models, "replay": replay_story}
+def score(args: argparse.Namespace) -> int:
+    """One table: the network alone and with the story's memory, side by side."""
+    model = _load_model(args.model)
+    tokens = tokenize(read_corpus(args.text).text, model.card.tokenizer)
+    if not tokens:
+        raise StorytellerError(f"'{args.text}' holds no words to score.")
+    memory = _memory(args, model)
+    tally = score_ids(model, model.vocabulary.encode(tokens).tolist(), memory)
+    print(
+        visible(
+            f"'{args.text}' with model '{model.name}': {tally.positions:,} tokens, "
+            f"{tally.unknown_share:.1%} outside its vocabulary"
+        )
+    )
+    columns = [tally.figures(remembered=False)] + ([tally.figures(remembered=True)] if memory else [])
+    print(f"{'':12}{'without memory':>16}" + (f"{'with memory':>14}" if memory else ""))
+    widths = (16, 14)
+    for name, label in (
+        ("perplexity", "perplexity"),
+        ("known_perplexity", "known words"),
+        ("top1", "top-1"),
+        ("top5", "top-5"),
+        ("windowed", "windowed"),
+    ):
+        cells = [_cell(name, column[name], width) for column, width in zip(columns, widths, strict=False)]
+        print(f"{label:12}" + "".join(cells))
+    if memory:
+        source = "fitted at export" if memory.fitted else "defaults: the model file has none fitted"
+        print(
+            f"memory: the last {memory.words:,} words, weight {memory.weight:g}, scale {memory.scale:g} "
+            f"({source});\nwindowed accuracy reads {model.card.window} words from a fresh state, "
+            "so the memory has no part in it"
+        )
+    return 0
+
+
+def _cell(name: str, value: float | None, width: int) -> str:
+    if value is None:
+        return f"{'—':>{width}}"
+    return f"{value:>{width}.1f}" if name.endswith("perplexity") else f"{value:>{width}.1%}"
+
+
+COMMANDS = {
+    "generate": generate,
+    "candidates": candidates,
+    "models": models,
+    "replay": replay_story,
+    "score": score,
+}

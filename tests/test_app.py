@@ -112,7 +112,10 @@ async def test_tab_accepts_the_top_candidate(app: StorytellerApp) -> None:
         await pilot.press("tab")
         await settle(pilot)
         form = top.token if top.token.lower() != top.token.upper() else None  # as shown, mid-sentence
-        assert app.writer.story.words[-1] == Word(top.token, Author.PICKED, top.probability, 1, form=form)
+        # Measured, as the candidates were, with the story's memory (on by default).
+        memory = WriterSettings().cache_words
+        expected = Word(top.token, Author.PICKED, top.probability, 1, form=form, memory=memory)
+        assert app.writer.story.words[-1] == expected
 
 
 async def test_digits_are_text_and_shift_f_keys_pick_a_candidate(app: StorytellerApp) -> None:

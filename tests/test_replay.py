@@ -10,6 +10,7 @@ import pytest
 from storyteller.app import make_app
 from storyteller.app.settings import WriterSettings
 from storyteller.cli import main
+from storyteller.engine.cache import DEFAULT_WORDS
 from storyteller.engine.replay import replay
 from storyteller.engine.story import load_story
 
@@ -68,3 +69,15 @@ def test_replay_of_a_broken_story_file_is_one_sentence(tmp_path: Path, capsys) -
     assert main(["replay", str(path), "--model", str(TINY_MODEL)]) == 2
     err = capsys.readouterr().err
     assert "not a story" in err and len(err.strip().splitlines()) == 1
+
+
+async def test_words_measured_with_the_storys_memory_replay_with_it(written_story: Path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    story = load_story(written_story)
+    remembered = [w for w in story.words if w.memory is not None and w.probability is not None]
+    # The memory is on by default; a window leaves the model none.
+    assert remembered and all(w.window is None and w.memory == DEFAULT_WORDS for w in remembered)
+    assert all(w.memory is None for w in story.words if w.window is not None)
+    assert replay(story, tiny_model).holds
+    without = replay(story, tiny_model, memory=False)
+    assert without.skipped == len(remembered) and without.checked == without.holding
+    assert main(["replay", str(written_story), "--model", str(TINY_MODEL), "--no-cache"]) == 0

@@ -21,6 +21,7 @@ from .conftest import FABLE
 torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 
+from storyteller.engine.cache import memory_for  # noqa: E402
 from storyteller.engine.corpus import split  # noqa: E402
 from training import export as export_module  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
@@ -313,8 +314,11 @@ def test_jsonl_progress_stream_and_sigint_still_exports(tmp_path: Path) -> None:
 def test_the_exported_model_generates_through_the_engine(result, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "small.onnx"
     export(result, path)
-    predictor = Predictor(load(path))
-    predictor.feed(["the", "hedgehog"])
+    model = load(path)
+    # The memory is fitted on held-out text only: a fable too small to hold any out has defaults.
+    assert bool(model.card.cache) == result.held_out
+    predictor = Predictor(model, memory=memory_for(model.card.cache))
+    predictor.feed(["the", "hedgehog", "and", "the"])
     assert len(predictor.candidates(5)) == 5
 
 

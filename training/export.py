@@ -18,6 +18,7 @@ from storyteller import __version__
 from storyteller.engine.files import write_atomically
 from storyteller.engine.model import INPUTS, METADATA_KEY, OUTPUTS, ModelCard, open_session
 
+from .memory_fit import fit_memory
 from .network import LanguageModel, OnnxSignature
 from .train import TrainResult
 
@@ -56,6 +57,8 @@ def card_for(result: TrainResult, name: str) -> ModelCard:
         metrics={"held_out": result.held_out, "model": result.metrics, **result.baselines},
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         version=__version__,
+        # Fitted on held-out text only: without any, the defaults serve.
+        cache=fit_memory(result.model, result.check_text) if result.held_out else {},
     )
 
 

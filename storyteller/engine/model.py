@@ -67,6 +67,9 @@ class ModelCard:
     """ISO 8601 time of export."""
     version: str = ""
     """The storyteller version that exported it."""
+    cache: dict[str, Any] = field(default_factory=dict)
+    """The story's memory as fitted at export: weight, scale and the grid searched (optional:
+    older models have none and get the defaults)."""
 
     def to_json(self) -> str:
         return json.dumps(
@@ -83,6 +86,7 @@ class ModelCard:
                 "metrics": self.metrics,
                 "created": self.created,
                 "storyteller_version": self.version,
+                **({"cache": self.cache} if self.cache else {}),
             },
             ensure_ascii=False,
         )
@@ -133,6 +137,7 @@ class ModelCard:
             metrics=_dict(data, "metrics"),
             created=str(data.get("created", "")),
             version=str(data.get("storyteller_version", "")),
+            cache=_dict(data, "cache"),
         )
 
 

@@ -3,7 +3,9 @@
 The predictor holds the story's tokens and the network's state after them. In stateful
 mode (``window=None``) the whole story conditions the next word; in windowed mode only
 the last ``window`` tokens do, each prediction starting from a fresh state, as the
-classic example did.
+classic example did. In stateful mode the story's memory (``cache.py``), when given, mixes
+the words already in the story into every distribution: candidates, scores and generation
+all read the same mixed one.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cache import Keys, Memory, Mixed, attention, mix, plain
 from .model import Model, State
 from .quotes import as_read, not_next
-from .sampling import SamplingConfig, choose, probability_and_rank, shape, softmax
+from .sampling import SamplingConfig, choose, shape, softmax
 from .tokenizer import UNKNOWN
 from .vocab import PARAGRAPH_ID, UNKNOWN_ID, is_word
 
@@ -47,16 +50,22 @@ class Candidate:
     token: str
     probability: float
     id: int
+    from_memory: bool = False
+    """Offered mostly from the story's memory rather than by the network."""
 
 
 class Predictor:
     """A model conditioned on a growing sequence of tokens."""
 
-    def __init__(self, model: Model, window: int | None = None) -> None:
+    def __init__(self, model: Model, window: int | None = None, memory: Memory | None = None) -> None:
         if window is not None and window < 1:
             raise ValueError(f"window must be at least 1 word (got {window})")
         self.model = model
         self.window = window
+        self.memory = memory if window is None else None
+        """The story's memory (None: off; a window leaves the model no memory beyond it)."""
+        self._keys = Keys(model.card.units, self.memory.words) if self.memory else None
+        self._mixed: Mixed | None = None
         self.tokens: list[str] = []
         # The network reads a paragraph break first: a story starts like a new paragraph.
         self._ids: list[int] = [PARAGRAPH_ID]
@@ -72,7 +81,7 @@ class Predictor:
         read = as_read(new, self.model.card.tokenizer.quotes, self.tokens)
         self.tokens.extend(new)
         self._ids.extend(vocabulary.id(t) for t in read)
-        self._logits = None
+        self._logits = self._mixed = None
         return vocabulary.unknown(t for t in read if t != UNKNOWN)
 
     def sync(self, tokens: list[str]) -> list[str]:
@@ -89,20 +98,53 @@ class Predictor:
     def score(self, tokens: list[str]) -> list[tuple[float | None, int | None]]:
         """Append ``tokens`` and return each one's (probability, rank) where it was added.
 
-        Unknown words get (None, None): the model only saw ``<unk>`` there.
+        Unknown words get (None, None): the model only saw ``<unk>`` there (unless the story's
+        memory holds the word, which then offers it by its form). With the memory on, the first
+        ``unremembered(len(tokens))`` are scored by the network alone.
         """
+        plain = self.unremembered(len(tokens))
+        scored = self._score_network(tokens[:plain]) if plain else []
+        # Each position's memory holds the positions before it: read one token at a time.
+        quotes = self.model.card.tokenizer.quotes
+        for token in tokens[plain:]:
+            read = as_read([token], quotes, self.tokens)[0]
+            scored.append(self.distribution().scored(self.model.vocabulary.id(read), token))
+            self.feed([token])
+        return scored
+
+    def unremembered(self, count: int) -> int:
+        """Of ``count`` tokens scored at once, how many at the start the network scores alone.
+
+        With the memory, every token costs a network call of its own; only the last
+        ``memory.words`` get one, so a restored or pasted text of any length costs a bounded
+        number of calls (the words before are read in pieces, as without the memory).
+        """
+        return count if self.memory is None else max(0, count - self.memory.words)
+
+    def _score_network(self, tokens: list[str]) -> list[tuple[float | None, int | None]]:
+        memory, keys = self.memory, self._keys
+        if memory is None:
+            return self._score_in_pieces(tokens)
+        self.memory, self._keys = None, None
+        self._mixed = None
+        try:
+            return self._score_in_pieces(tokens)
+        finally:
+            self.memory, self._keys = memory, keys
+            if keys is not None:
+                keys.drop_from(0)  # read without it: the memory fills again from a checkpoint
+            self._logits = self._mixed = None
+
+    def _score_in_pieces(self, tokens: list[str]) -> list[tuple[float | None, int | None]]:
         vocabulary = self.model.vocabulary
-        scored: list[tuple[float | None, int | None]] = []
+        scored_plain: list[tuple[float | None, int | None]] = []
         for start in range(0, len(tokens), SCORE_PIECE):
             piece = tokens[start : start + SCORE_PIECE]
             ids = [vocabulary.id(t) for t in as_read(piece, self.model.card.tokenizer.quotes, self.tokens)]
-            for logits, token_id in zip(self._logits_before(ids), ids, strict=True):
-                if token_id == UNKNOWN_ID:
-                    scored.append((None, None))
-                    continue
-                scored.append(probability_and_rank(logits, token_id))
+            for logits, token_id, token in zip(self._logits_before(ids), ids, piece, strict=True):
+                scored_plain.append(plain(softmax(logits)).scored(token_id, token))
             self.feed(piece)
-        return scored
+        return scored_plain
 
     def _logits_before(self, ids: list[int]) -> np.ndarray:
         """The next-token scores at each position where ``ids`` will be added, in one pass."""
@@ -128,12 +170,18 @@ class Predictor:
             raise ValueError(f"cannot truncate a story of {len(self.tokens)} tokens to {length}")
         del self.tokens[length:]
         del self._ids[length + 1 :]
-        self._logits = None
+        self._logits = self._mixed = None
         if self._fed > len(self._ids):
-            base = max((n for n in self._checkpoints if n <= len(self._ids)), default=0)
-            self._checkpoints = {n: s for n, s in self._checkpoints.items() if n <= base}
-            self._state = self._checkpoints.get(base, self.model.zero_state())
-            self._fed = base
+            self._rewind(len(self._ids))
+            self._checkpoints = {n: s for n, s in self._checkpoints.items() if n <= self._fed}
+
+    def _rewind(self, position: int) -> None:
+        """Go back to the last kept state at or before ``position``; the rest is read again."""
+        base = max((n for n in self._checkpoints if n <= position), default=0)
+        self._state = self._checkpoints.get(base, self.model.zero_state())
+        self._fed = base
+        if self._keys is not None:
+            self._keys.drop_from(base)
 
     def logits(self) -> np.ndarray:
         """The network's scores for the next token, given the story so far."""
@@ -141,20 +189,40 @@ class Predictor:
             self._logits = self._windowed() if self.window else self._stateful()
         return self._logits
 
+    def distribution(self) -> Mixed:
+        """The next token's distribution: the network's, mixed with the story's memory if on."""
+        if self._mixed is None:
+            probs = softmax(self.logits())
+            keys = self._keys
+            if self.memory is None or keys is None or keys.count < 2:
+                self._mixed = plain(probs)
+            else:
+                query, remembered, values, codes = keys.memory()
+                weights = attention(query, remembered, self.memory.scale)
+                self._mixed = mix(probs, weights, values, codes, keys.names, self.memory.weight)
+        return self._mixed
+
     def probabilities(self) -> np.ndarray:
-        return softmax(self.logits())
+        return self.distribution().probs
 
     def candidates(self, k: int = 10) -> list[Candidate]:
-        """The k most probable next tokens, with the model's own probabilities; ``<unk>`` and
-        what may not come next (``forbidden``) left out."""
-        probs = self.probabilities()
+        """The k most probable next tokens, with the probabilities they are drawn with; ``<unk>``
+        and what may not come next (``forbidden``) left out. A word the story's memory holds but
+        the vocabulary lacks comes by its form."""
+        mixed = self.distribution()
+        probs = mixed.offered()
         left_out = {UNKNOWN_ID, *self.forbidden()}
         count = min(k + len(left_out), len(probs))
         top = np.argpartition(-probs, count - 1)[:count]
         top = top[np.argsort(-probs[top], kind="stable")]
-        vocabulary = self.model.vocabulary
-        kept = [i for i in top if i not in left_out][:k]
-        return [Candidate(vocabulary.tokens[i], float(probs[i]), int(i)) for i in kept]
+        known = len(self.model.vocabulary)
+        return [
+            Candidate(
+                self._token(mixed, i), float(probs[i]), i if i < known else UNKNOWN_ID, mixed.from_memory(i)
+            )
+            for i in map(int, top)
+            if i not in left_out
+        ][:k]
 
     def forbidden(self) -> list[int]:
         """Ids that may not come next (for a model with opening and closing quotes, see
@@ -164,38 +232,80 @@ class Predictor:
         vocabulary = self.model.vocabulary
         return [vocabulary.id(t) for t in not_next(self.tokens) if t in vocabulary]
 
+    def _token(self, mixed: Mixed, index: int) -> str:
+        tokens = self.model.vocabulary.tokens
+        return tokens[index] if index < len(tokens) else mixed.forms[index - len(tokens)]
+
     def generate(
         self, words: int, config: SamplingConfig, stop: threading.Event | None = None
     ) -> Iterator[Generated]:
         """Yield tokens one at a time, feeding each back, until ``words`` words or ``stop`` is set."""
         config.check()
         rng = np.random.default_rng(config.seed)
-        vocabulary = self.model.vocabulary
         written = 0
         for _ in range(words * MAX_TOKENS_PER_WORD):
             if written >= words or (stop is not None and stop.is_set()):
                 return
-            recent = self._recent_words(config.repetition_window)
             logits = self.logits()
-            allowed, forbidden = logits, self.forbidden()
+            mixed = self.distribution()
+            scores = logits if not mixed.remembered.any() else _scores(mixed.probs, logits)
+            forbidden = self.forbidden()
             if forbidden:
-                allowed = logits.copy()
-                allowed[forbidden] = -np.inf
-            chosen = choose(shape(allowed, config, recent), rng)
-            token = vocabulary.tokens[chosen]
+                scores = scores.copy()
+                scores[forbidden] = -np.inf
+            chosen = choose(shape(scores, config, self._recent(config.repetition_window, mixed)), rng)
+            token = self._token(mixed, chosen)
+            probability, rank = mixed.scored(chosen if chosen < len(logits) else UNKNOWN_ID, token)
             self.feed([token])
             written += is_word(token)
-            yield Generated(token, *probability_and_rank(logits, chosen))
+            yield Generated(token, probability or 0.0, rank or 0)
 
-    def _recent_words(self, count: int) -> list[int]:
-        """Ids of the words (not punctuation) among the last ``count`` tokens."""
-        tokens = self.model.vocabulary.tokens
-        return [i for i in self._ids[max(0, len(self._ids) - count) :] if is_word(tokens[i])] if count else []
+    def _recent(self, count: int, mixed: Mixed) -> list[int]:
+        """Where the words (not punctuation) among the last ``count`` tokens sit in ``mixed``."""
+        if not count:
+            return []
+        ids = self._ids[max(0, len(self._ids) - count) :]
+        tokens = (
+            self.tokens[len(self.tokens) - len(ids) :] if len(ids) <= len(self.tokens) else ["", *self.tokens]
+        )
+        recent = (mixed.index(i, t) for i, t in zip(ids, tokens, strict=True) if is_word(t))
+        return [i for i in recent if i is not None]
 
     def _stateful(self) -> np.ndarray:
-        pending = self._ids[self._fed :]
+        keys = self._keys
+        if keys is not None:
+            # The memory needs the state after each of its positions: read those one at a time,
+            # the positions before it in pieces.
+            end = len(self._ids)
+            needed = max(0, end - 1 - keys.words)
+            if keys.stop < needed:
+                keys.drop_from(0)  # all it holds is older than the memory reaches
+            if (keys.count and (keys.stop != self._fed or keys.first > needed)) or (
+                not keys.count and self._fed > needed
+            ):
+                self._rewind(needed)
+            self._read(self._ids[self._fed : max(self._fed, needed)])
+            logits = None
+            while self._fed < end:
+                logits, self._state = self.model.run(
+                    np.array([[self._ids[self._fed]]], np.int64), self._state
+                )
+                token = self.tokens[self._fed - 1] if self._fed else None
+                keys.append(self._fed, self._state[0][-1, 0], self._ids[self._fed], token)
+                self._fed += 1
+                if self._fed % CHECKPOINT_EVERY == 0:
+                    self._checkpoints[self._fed] = self._state
+        else:
+            logits = self._read(self._ids[self._fed :])
+        if logits is None:
+            # Nothing new since the last read: re-read the last token from the state before it.
+            self._rewind(self._fed - 1)
+            return self._stateful()
+        return logits[0, -1]
+
+    def _read(self, pending: list[int]) -> np.ndarray | None:
+        """Read ``pending`` ids in checkpoint-sized pieces, so each piece's end state can be kept."""
         logits = None
-        # Read in checkpoint-sized pieces so each piece's end state can be kept.
         while pending:
             room = CHECKPOINT_EVERY - self._fed % CHECKPOINT_EVERY
             piece, pending = pending[:room], pending[room:]
@@ -203,17 +313,19 @@ class Predictor:
             self._fed += len(piece)
             if self._fed % CHECKPOINT_EVERY == 0:
                 self._checkpoints[self._fed] = self._state
-        if logits is None:
-            # Nothing new since the last read: re-read the last token from the state before it.
-            self._fed -= 1
-            base = max((n for n in self._checkpoints if n <= self._fed), default=0)
-            self._state = self._checkpoints.get(base, self.model.zero_state())
-            self._fed = base
-            return self._stateful()
-        return logits[0, -1]
+        return logits
 
     def _windowed(self) -> np.ndarray:
         assert self.window is not None
         context = self._ids[-self.window :]
         logits, _ = self.model.run(np.array([context], np.int64))
         return logits[0, -1]
+
+
+def _scores(probs: np.ndarray, logits: np.ndarray) -> np.ndarray:
+    """Mixed probabilities as scores on the network's own scale: log p plus the network's
+    log-normaliser, so a penalty that treats positive and negative scores apart acts as before."""
+    top = float(logits.max())
+    normaliser = top + float(np.log(np.exp(logits.astype(np.float64) - top).sum()))
+    with np.errstate(divide="ignore"):
+        return np.log(probs) + normaliser  # type: ignore[no-any-return]

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cache import memory_for
 from .model import Model
+from .predictor import Predictor
 from .quotes import as_read
 from .sampling import probability_and_rank
 from .story import Story
@@ -32,28 +34,43 @@ class ReplayReport:
     """Index of the first word that does not hold."""
     same_model: bool | None
     """Whether the model file's hash is the one the story recorded (None: nothing recorded)."""
+    skipped: int = 0
+    """Words measured with the story's memory, left unchecked because the replay ran without it."""
 
     @property
     def holds(self) -> bool:
         return self.checked == self.holding
 
 
-def replay(story: Story, model: Model) -> ReplayReport:
-    """Re-run ``model`` over ``story`` with each word's recorded context (whole story or window)."""
+def replay(story: Story, model: Model, memory: bool = True) -> ReplayReport:
+    """Re-run ``model`` over ``story`` with each word's recorded context (whole story or window,
+    with or without the story's memory); ``memory=False`` leaves the words measured with it out."""
     vocabulary = model.vocabulary
     ids = [PARAGRAPH_ID, *(vocabulary.id(t) for t in as_read(story.tokens, model.card.tokenizer.quotes))]
     # The stateful pass reads only as far as the last word whose probability it must check:
     # none at all for a story that records nothing, or only windowed probabilities.
-    stateful_words = (i for i, w in enumerate(story.words) if w.probability is not None and w.window is None)
+    stateful_words = (
+        i
+        for i, w in enumerate(story.words)
+        if w.probability is not None and w.window is None and w.memory is None
+    )
     last = max(stateful_words, default=-1)
     stateful = _stateful_probabilities(model, ids[: last + 2])
-    checked = holding = 0
+    remembered = _remembered_probabilities(story, model) if memory else {}
+    checked = holding = skipped = 0
     largest = 0.0
     first: int | None = None
     for i, word in enumerate(story.words):
-        if word.probability is None or ids[i + 1] == UNKNOWN_ID:
+        if word.probability is None:
             continue
-        if word.window is None:
+        if word.memory is not None:
+            if not memory:
+                skipped += 1
+                continue
+            now = remembered[word.memory][i] or 0.0
+        elif ids[i + 1] == UNKNOWN_ID:
+            continue
+        elif word.window is None:
             now = stateful[i]
         else:
             context = ids[max(0, i + 1 - word.window) : i + 1]
@@ -68,7 +85,17 @@ def replay(story: Story, model: Model) -> ReplayReport:
             first = i
     recorded = story.model.get("sha256")
     same = None if not recorded or not model.sha256 else recorded == model.sha256
-    return ReplayReport(checked, holding, largest, first, same)
+    return ReplayReport(checked, holding, largest, first, same, skipped)
+
+
+def _remembered_probabilities(story: Story, model: Model) -> dict[int, list[float | None]]:
+    """For each memory size the story's words were measured with: every word's probability."""
+    out: dict[int, list[float | None]] = {}
+    for words in {w.memory for w in story.words if w.memory is not None and w.probability is not None}:
+        last = max(i for i, w in enumerate(story.words) if w.memory == words and w.probability is not None)
+        predictor = Predictor(model, memory=memory_for(model.card.cache, words))
+        out[words] = [p for p, _ in predictor.score(story.tokens[: last + 1])]
+    return out
 
 
 def _stateful_probabilities(model: Model, ids: list[int]) -> list[float]:

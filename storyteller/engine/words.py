@@ -42,6 +42,8 @@ class Word:
     space: bool | None = None
     """Whether a space comes before it, where the writer typed it otherwise than the page would
     space it (``[bold]x`` stays as typed); None: as the page spaces it."""
+    memory: int | None = None
+    """The story's memory the probability was measured with: its last N words, or none (None)."""
 
     @property
     def side(self) -> str:
@@ -62,6 +64,8 @@ class Word:
             data["f"] = self.form
         if self.space is not None:
             data["sp"] = self.space
+        if self.memory is not None:
+            data["m"] = self.memory
         return data
 
     @classmethod
@@ -69,20 +73,21 @@ class Word:
         if not isinstance(data, dict) or not isinstance(data.get("t"), str) or not data["t"]:
             raise ValueError("a word entry has no token")
         probability, rank, settings, window = data.get("p"), data.get("r"), data.get("s"), data.get("w")
+        memory = data.get("m")
         if probability is not None and not (isinstance(probability, int | float) and 0 <= probability <= 1):
             raise ValueError("a word's probability is not between 0 and 1")
-        for value in (rank, settings, window):
+        for value in (rank, settings, window, memory):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-                raise ValueError("a word's rank, settings index or window is not a whole number")
-        if window == 0:
-            raise ValueError("a word's window is 0")
+                raise ValueError("a word's rank, settings index, window or memory is not a whole number")
+        if window == 0 or memory == 0:
+            raise ValueError("a word's window or memory is 0")
         form, space = data.get("f"), data.get("sp")
         if form is not None and (not isinstance(form, str) or not form):
             raise ValueError("a word's written form is not text")
         if space is not None and not isinstance(space, bool):
             raise ValueError("a word's spacing is not true or false")
         author = Author(data.get("by", "writer"))
-        return cls(data["t"], author, probability, rank, settings, window, form, space)
+        return cls(data["t"], author, probability, rank, settings, window, form, space, memory)
 
 
 @dataclass(frozen=True)

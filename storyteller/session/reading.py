@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..engine import Candidate, Model, Predictor, SamplingConfig
+from ..engine.cache import memory_for
 from ..engine.page import kept_form, resume
 from ..engine.sampling import entropy_bits
 from ..engine.story import Author, Word
@@ -32,6 +33,8 @@ class AnalysisRequest:
     unscored_from: int | None
     candidates: int
     window: int | None
+    memory: int | None = None
+    """How many of the story's words its memory holds (None: no memory)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,10 @@ class Analysis:
     window: int | None
     problem: str | None = None
     """Why the model could not read the story (then nothing else is filled in)."""
+    memory: int | None = None
+    unremembered: int = 0
+    """How many of ``scores``, from the first, were measured by the network alone (a long text
+    read at once is scored with the memory only near its end)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,10 @@ class TurnRequest:
     curly: bool = False
     """Write quotes curly, as the writer's last one was."""
     stop: threading.Event = field(default_factory=threading.Event)
+    memory: int | None = None
+    forms: dict[str, str] = field(default_factory=dict)
+    """How the story writes the words the model does not know, so one it writes from memory
+    is written as the writer wrote it."""
 
 
 @dataclass(frozen=True)
@@ -81,11 +92,17 @@ class Reader:
         self._lock = threading.Lock()
         self.predictor: Predictor | None = None
 
-    def _predictor(self, model: Model, window: int | None) -> Predictor:
-        """The predictor for this model and window (called with the lock held)."""
+    def _predictor(self, model: Model, window: int | None, words: int | None) -> Predictor:
+        """The predictor for this model, window and memory (called with the lock held)."""
         current = self.predictor
-        if current is None or current.window != window or current.model is not model:
-            self.predictor = current = Predictor(model, window)
+        memory = memory_for(model.card.cache, words) if words and window is None else None
+        if (
+            current is None
+            or current.window != window
+            or current.model is not model
+            or current.memory != memory
+        ):
+            self.predictor = current = Predictor(model, window, memory)
         return current
 
     def analyse(self, model: Model, request: AnalysisRequest) -> Analysis:
@@ -99,14 +116,19 @@ class Reader:
     def _analyse(self, model: Model, request: AnalysisRequest) -> Analysis:
         tokens, cursor, start = request.tokens, request.cursor, request.unscored_from
         scores: list[tuple[float | None, int | None]] = []
-        predictor = self._predictor(model, request.window)
+        predictor = self._predictor(model, request.window, request.memory)
+        unremembered = 0
         if start is not None and start < len(tokens):
             predictor.sync(tokens[:start])
+            unremembered = predictor.unremembered(len(tokens) - start)
             scores = predictor.score(tokens[start:])
         predictor.sync(tokens if cursor is None else tokens[:cursor])
         candidates = predictor.candidates(request.candidates)
         entropy = entropy_bits(predictor.probabilities())
-        return Analysis(request, scores, candidates, entropy, predictor.window)
+        memory = _words(predictor)
+        return Analysis(
+            request, scores, candidates, entropy, predictor.window, memory=memory, unremembered=unremembered
+        )
 
     def write(self, model: Model, request: TurnRequest, emit: Callable[[ModelWord], None]) -> str | None:
         """Write the turn, giving each word to ``emit`` as it comes; stops when ``request.stop`` is
@@ -121,7 +143,7 @@ class Reader:
 
     def _write(self, model: Model, request: TurnRequest, emit: Callable[[ModelWord], None]) -> None:
         stop = request.stop
-        predictor = self._predictor(model, request.window)
+        predictor = self._predictor(model, request.window, request.memory)
         predictor.sync(request.tokens)
         # Each word keeps the form it is first shown in: another model never re-cases it.
         page = resume(request.tokens, model.card.tokenizer, request.curly)
@@ -134,12 +156,17 @@ class Reader:
                 generated.rank,
                 request.settings_index,
                 predictor.window,
-                form,
+                request.forms.get(generated.token, form),
+                memory=_words(predictor),
             )
             candidates = predictor.candidates(request.candidates)
             emit(ModelWord(request.turn, word, candidates, entropy_bits(predictor.probabilities())))
             if request.pace and stop.wait(request.pace):
                 break
+
+
+def _words(predictor: Predictor) -> int | None:
+    return predictor.memory.words if predictor.memory else None
 
 
 def _sentence(error: Exception) -> str:

@@ -86,6 +86,7 @@ class WritingSession(Models, ModelWork):
         self.candidates_at: tuple[int, int | None] | None = None
         """The story length and cursor the candidates were worked out for."""
         self.candidates_window: int | None = None
+        self.candidates_memory: int | None = None
         self.entropy = 0.0
         self.unscored_from: int | None = None
         """The first of the writer's words the model has not scored yet."""
@@ -220,7 +221,9 @@ class WritingSession(Models, ModelWork):
             candidate.probability,
             number,
             window=self.candidates_window,
-            form=self._written(len(self.story.words), candidate.token),
+            form=self._unknown_forms().get(candidate.token)
+            or self._written(len(self.story.words), candidate.token),
+            memory=self.candidates_memory,
         )
         self.story.add([word])
         self.unknown = []

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import SamplingConfig
+from ..engine.cache import DEFAULT_WORDS, MAX_WORDS
 from ..engine.files import NotAFile, TooLarge, read_regular, write_atomically
 from .autosave import set_aside
 
@@ -120,6 +121,16 @@ class WriterSettings:
             shown="The model reads {value}",
         ),
     )
+    cache: bool = setting(
+        True,
+        Spec(
+            "the model also draws on the story's own words (its memory), so a name in it can come back",
+            bool,
+        ),
+    )
+    cache_words: int = setting(
+        DEFAULT_WORDS, Spec("how many of the story's last words its memory holds", int, 10, MAX_WORDS)
+    )
     candidates: int = setting(10, Spec("how many candidates the panel lists", int, 1, 50))
     pace: float = setting(
         0.03,
@@ -157,9 +168,14 @@ class WriterSettings:
             seed=seed,
         )
 
+    @property
+    def memory(self) -> int | None:
+        """How many words the story's memory holds (None: off, or a window reads no further back)."""
+        return self.cache_words if self.cache and self.window is None else None
+
     def recorded(self, seed: int) -> dict[str, Any]:
         """What a story records about how the model wrote a turn."""
-        return {**asdict(self.sampling(seed)), "window": self.window}
+        return {**asdict(self.sampling(seed)), "window": self.window, "memory": self.memory}
 
     def changed(self, name: str, direction: int = 1) -> WriterSettings:
         """The setting ``name`` moved by its key: a step down or up, the next choice, or toggled."""

@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 from dataclasses import replace
 
-from ..engine import Candidate
+from ..engine import Candidate, Model
 from ..engine.page import curly
 from ..engine.story import Author, Story, Word
 from .reading import Analysis, AnalysisRequest, ModelWord, TurnRequest
@@ -32,6 +32,8 @@ class ModelWork:
     candidates: list[Candidate]
     candidates_at: tuple[int, int | None] | None
     candidates_window: int | None
+    candidates_memory: int | None
+    model: Model
     entropy: float
     unscored_from: int | None
     say: Callable[[str], str]
@@ -72,6 +74,8 @@ class ModelWork:
             settings.window,
             settings.pace,
             curly(self._before(len(self.story.words))),
+            memory=settings.memory,
+            forms=self._unknown_forms(),
         )
         self._tell_story()
         return self._request
@@ -81,7 +85,9 @@ class ModelWork:
         if written.turn != self.turn or not self.writing:
             return False
         self.story.add([written.word])
-        self._set_candidates(written.candidates, written.entropy, None, written.word.window)
+        self._set_candidates(
+            written.candidates, written.entropy, None, written.word.window, written.word.memory
+        )
         self.changed()  # autosaved: a kill mid-turn loses at most the word in flight
         return True
 
@@ -119,6 +125,7 @@ class ModelWork:
             self.unscored_from,
             self.settings.candidates,
             self.settings.window,
+            self.settings.memory,
         )
 
     def apply_analysis(self, analysis: Analysis) -> bool:
@@ -127,7 +134,7 @@ class ModelWork:
         if request.tokens != self.story.tokens or request.cursor != self.cursor or self.writing:
             return False
         if analysis.problem:
-            self._set_candidates([], 0.0, request.cursor, analysis.window)
+            self._set_candidates([], 0.0, request.cursor, analysis.window, None)
             self.say(analysis.problem)
             return True
         if analysis.scores and request.unscored_from is not None:
@@ -135,15 +142,33 @@ class ModelWork:
                 index = request.unscored_from + offset
                 word = self.story.words[index]
                 if word.author is Author.WRITER:
-                    scored = replace(word, probability=probability, rank=rank, window=analysis.window)
+                    scored = replace(
+                        word,
+                        probability=probability,
+                        rank=rank,
+                        window=analysis.window,
+                        memory=analysis.memory if offset >= analysis.unremembered else None,
+                    )
                     self.story.replace(index, scored)
             self.unscored_from = None
-        self._set_candidates(analysis.candidates, analysis.entropy, request.cursor, analysis.window)
+        self._set_candidates(
+            analysis.candidates, analysis.entropy, request.cursor, analysis.window, analysis.memory
+        )
         return True
 
     def _set_candidates(
-        self, candidates: list[Candidate], entropy: float, cursor: int | None, window: int | None
+        self,
+        candidates: list[Candidate],
+        entropy: float,
+        cursor: int | None,
+        window: int | None,
+        memory: int | None,
     ) -> None:
         self.candidates, self.entropy = candidates, entropy
         self.candidates_at = (len(self.story.words), cursor)
-        self.candidates_window = window
+        self.candidates_window, self.candidates_memory = window, memory
+
+    def _unknown_forms(self) -> dict[str, str]:
+        """The latest written form of each word in the story that the model does not know."""
+        vocabulary = self.model.vocabulary
+        return {w.token: w.form for w in self.story.words if w.form and w.token not in vocabulary}

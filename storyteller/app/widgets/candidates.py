@@ -18,6 +18,8 @@ WORD_WIDTH = 14
 BLOCKS = " ▏▎▍▌▋▊▉█"
 MIN_BAR = 3
 """A bar shorter than this says too little to be worth its room."""
+MEMORY_MARK = "↺"
+"""Before a word offered from the story's own memory rather than by the network."""
 
 
 def bar(probability: float, width: int = BAR_WIDTH) -> str:
@@ -40,8 +42,12 @@ def candidate_lines(candidates: list[Candidate], width: int) -> list[Text]:
     lines = []
     for number, candidate in enumerate(candidates, 1):
         line = Text()
-        line.append(f"{number % 10 if number <= 10 else ' '} ", style="bold")
-        line.append(f"{shown(candidate.token)[:word]:<{word}} ")
+        line.append(f"{number % 10 if number <= 10 else ' '}", style="bold")
+        if candidate.from_memory:
+            line.append(MEMORY_MARK, style="green")
+            line.append(f"{shown(candidate.token)[:word]:<{word}} ", style="green")
+        else:
+            line.append(f" {shown(candidate.token)[:word]:<{word}} ")
         if bar_width >= MIN_BAR:
             line.append(bar(candidate.probability, bar_width), style="cyan")
             line.append(" ")
@@ -64,6 +70,8 @@ class CandidatesPanel(Static):
         for line in candidate_lines(candidates, width):
             text.append_text(line)
             text.append("\n")
+        if any(c.from_memory for c in candidates):
+            text.append(f"{MEMORY_MARK} from the story's memory\n", style="dim green")
         if entropy is not None:
             text.append(f"\nuncertainty {entropy:.1f} bits\n", style="dim")
             text.append(f"≈ a choice among {2**entropy:,.0f} words", style="dim")

@@ -1,0 +1,112 @@
+"""What the story's memory costs per word, on a 2,000-word story, with and without it side by side.
+
+For each model: the story is the first 2,000 words of ``training/corpus`` (read once, then the
+clock starts); the model then writes words one at a time after it (a generation step: the
+distribution, sampling, reading the word back) and the writer's words are scored one sentence
+at a time, with the memory on (its default size) and off, interleaved in rounds so machine noise
+hits both alike. One thread (``OMP_NUM_THREADS=1``, onnxruntime's one thread). Medians.
+
+    OMP_NUM_THREADS=1 python bench/cache_cost.py [--model default] [--model /tmp/c.onnx] [--rounds 7]
+
+Prints a Markdown table; paste it into bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from storyteller.engine import Predictor, SamplingConfig, load, read_corpus, resolve, tokenize
+from storyteller.engine.cache import DEFAULT_WORDS, memory_for
+from storyteller.engine.predictor import is_word
+
+CORPUS = Path(__file__).parent.parent / "training" / "corpus"
+STORY_WORDS = 2_000
+
+
+def story(tokenizer) -> tuple[list[str], list[str]]:  # type: ignore[no-untyped-def]
+    """The first 2,000 words of the corpus, and the sentence after them (for scoring)."""
+    tokens = tokenize(read_corpus(CORPUS).text, tokenizer)
+    words, end = 0, len(tokens) - 1
+    for index, token in enumerate(tokens):
+        words += is_word(token)
+        if words == STORY_WORDS:
+            end = index
+            break
+    after = tokens[end + 1 : end + 40]
+    stop = next((i for i, t in enumerate(after) if t == "."), len(after) - 1)
+    return tokens[: end + 1], after[: stop + 1]
+
+
+def per_word(model, tokens, sentence, memory, steps: int) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+    """Median seconds per generated word, per scored word, and for the distribution alone."""
+    predictor = Predictor(model, memory=memory)
+    predictor.feed(tokens)
+    predictor.logits()
+    generated = []
+    config = SamplingConfig(seed=1)
+    stream = predictor.generate(steps, config)
+    while True:
+        start = time.thread_time()
+        if next(stream, None) is None:
+            break
+        generated.append(time.thread_time() - start)
+    scored = []
+    for _ in range(5):
+        predictor.sync(tokens)
+        predictor.logits()
+        start = time.thread_time()
+        predictor.score(sentence)
+        scored.append((time.thread_time() - start) / len(sentence))
+    mixing = []
+    for _ in range(steps):
+        predictor._mixed = None  # the mixing again, the network's scores kept
+        start = time.thread_time()
+        predictor.distribution()
+        mixing.append(time.thread_time() - start)
+    return statistics.median(generated), statistics.median(scored), statistics.median(mixing)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--model", action="append", help="a model's name or path (repeatable; default: default)"
+    )
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=60)
+    args = parser.parse_args()
+    print(
+        f"cache_cost.py on {platform.processor() or platform.machine()}, {os.cpu_count()} cores, one thread"
+    )
+    print()
+    print("| model | story tokens | memory | per generated word | per scored word | the mixing alone |")
+    print("|---|---:|---|---:|---:|---:|")
+    for spec in args.model or ["default"]:
+        model = load(resolve(spec))
+        tokens, sentence = story(model.card.tokenizer)
+        memory = memory_for(model.card.cache, DEFAULT_WORDS)
+        results: dict[bool, list[tuple[float, float, float]]] = {True: [], False: []}
+        for _ in range(args.rounds):
+            for on in (False, True):
+                results[on].append(per_word(model, tokens, sentence, memory if on else None, args.steps))
+        medians = {
+            on: [statistics.median(r[i] for r in rows) for i in range(3)] for on, rows in results.items()
+        }
+        name = f"{model.name} ({model.card.layers}×{model.card.units}, vocabulary {len(model.vocabulary):,})"
+        for on in (False, True):
+            gen, score, mixing = medians[on]
+            label = f"{memory.words:,} words" if on else "off"
+            cells = [f"{gen * 1e3:.3f} ms", f"{score * 1e3:.3f} ms", f"{mixing * 1e3:.3f} ms" if on else "—"]
+            print(f"| {name} | {len(tokens):,} | {label} | {' | '.join(cells)} |")
+        extra = [medians[True][i] - medians[False][i] for i in range(2)]
+        print(f"| {name} | | extra | {extra[0] * 1e3:+.3f} ms | {extra[1] * 1e3:+.3f} ms | |")
+
+
+if __name__ == "__main__":
+    main()

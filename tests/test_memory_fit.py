@@ -1,0 +1,45 @@
+"""Fitting the story's memory at export: a grid search on held-out text, kept in the model file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from storyteller.engine.cache import memory_for  # noqa: E402
+from training.config import TrainConfig  # noqa: E402
+from training.memory_fit import SCALES, WEIGHTS, fit_memory  # noqa: E402
+from training.network import LanguageModel  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+
+def _model() -> LanguageModel:
+    torch.manual_seed(0)
+    return LanguageModel(30, TrainConfig(layers=1, units=16, dropout=0.0)).eval()
+
+
+def test_on_repetitive_text_the_fit_turns_the_memory_on_and_beats_the_network_alone() -> None:
+    # A random network knows nothing; a text that repeats itself is what a memory is for.
+    rng = np.random.default_rng(0)
+    phrase = rng.integers(2, 30, 12)
+    chunks = [np.tile(phrase, 20), np.tile(phrase[::-1], 20)]
+    fitted = fit_memory(_model(), chunks, words=100)
+    assert fitted["weight"] in WEIGHTS and fitted["weight"] > 0 and fitted["scale"] in SCALES
+    assert fitted["perplexity"]["with"] < 0.8 * fitted["perplexity"]["without"]
+    grid = np.array(fitted["grid"]["perplexity"])
+    assert grid.shape == (len(SCALES), len(WEIGHTS)) and grid.min() == fitted["perplexity"]["with"]
+    assert fitted["tokens"] == sum(len(c) - 1 for c in chunks)
+    assert memory_for(fitted).fitted
+
+
+def test_on_text_that_never_repeats_the_memory_is_no_help() -> None:
+    chunks = [np.arange(2, 30)]  # every target new: nothing in memory is ever right
+    fitted = fit_memory(_model(), chunks, words=100)
+    assert fitted["weight"] == 0.0
+    assert fitted["perplexity"]["with"] == fitted["perplexity"]["without"]
+
+
+def test_nothing_to_fit_on_gives_an_empty_field() -> None:
+    assert fit_memory(_model(), [np.array([3])]) == {}
