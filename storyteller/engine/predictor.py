@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .loops import forbid, repeated_endings
 from .model import Model, State
 from .sampling import SamplingConfig, choose, shape, softmax
 from .tokenizer import UNKNOWN
@@ -146,6 +147,14 @@ class Predictor:
             self._logits = self._windowed() if self.window else self._stateful()
         return self._logits
 
+    def start(self) -> tuple[State, list[int]]:
+        """Where a continuation of the story starts: the network's state after the story and no
+        ids (stateful), or a fresh state and the window's ids still to read (windowed)."""
+        self.logits()  # brings the state up to the story's end
+        if self.window:
+            return self.model.zero_state(), self._ids[-self.window :]
+        return self._state, []
+
     def probabilities(self) -> np.ndarray:
         return softmax(self.logits())
 
@@ -171,7 +180,10 @@ class Predictor:
                 return
             recent = self._recent_words(config.repetition_window)
             logits = self.logits()
-            chosen = choose(shape(logits, config, recent), rng)
+            allowed = (
+                forbid(logits, repeated_endings(self._ids, config.no_repeat)) if config.no_repeat else logits
+            )
+            chosen = choose(shape(allowed, config, recent), rng)
             probs = softmax(logits)
             probs[UNKNOWN_ID] = 0.0
             token = vocabulary.tokens[chosen]
