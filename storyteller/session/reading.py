@@ -15,12 +15,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from ..engine import Candidate, Model, Predictor, SamplingConfig
+from ..engine import Candidate, Model, Predictor, SamplingConfig, is_word
+from ..engine.lookahead import Phrase, lookahead
 from ..engine.page import kept_form, resume
 from ..engine.sampling import entropy_bits
 from ..engine.story import Author, Word
 from ..errors import StorytellerError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class AnalysisRequest:
     unscored_from: int | None
     candidates: int
     window: int | None
+    lookahead: int = 0
+    """How many words to look ahead after each candidate (0: none)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,8 @@ class Analysis:
     window: int | None
     problem: str | None = None
     """Why the model could not read the story (then nothing else is filled in)."""
+    phrases: list[Phrase] = field(default_factory=list)
+    """Each candidate with its likeliest next words (empty when the lookahead is off)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,8 @@ class TurnRequest:
     window: int | None
     pace: float
     stop: threading.Event = field(default_factory=threading.Event)
+    opening_rank: int = 0
+    """The turn's first word is the model's candidate of this rank (0: sampled as usual)."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,22 @@ class Reader:
         predictor.sync(tokens if cursor is None else tokens[:cursor])
         candidates = predictor.candidates(request.candidates)
         entropy = entropy_bits(predictor.probabilities())
-        return Analysis(request, scores, candidates, entropy, predictor.window)
+        phrases = lookahead(predictor, candidates, request.lookahead) if request.lookahead else []
+        return Analysis(request, scores, candidates, entropy, predictor.window, phrases=phrases)
+
+    def using(self, model: Model, window: int | None, tokens: list[str], work: Callable[[Predictor], T]) -> T:
+        """``work`` done with the predictor reading ``tokens`` (in the caller's thread, the lock held).
+        A failure of the model comes back as a ``StorytellerError`` sentence."""
+        with self._lock:
+            predictor = self._predictor(model, window)
+            try:
+                predictor.sync(tokens)
+                return work(predictor)
+            except StorytellerError:
+                raise
+            except Exception as error:  # the model's failure, said, never a traceback
+                self.predictor = None
+                raise StorytellerError(_sentence(error)) from None
 
     def write(self, model: Model, request: TurnRequest, emit: Callable[[ModelWord], None]) -> str | None:
         """Write the turn, giving each word to ``emit`` as it comes; stops when ``request.stop`` is
@@ -123,19 +148,22 @@ class Reader:
         predictor.sync(request.tokens)
         # Each word keeps the form it is first shown in: another model never re-cases it.
         page = resume(request.tokens, model.card.tokenizer)
-        for generated in predictor.generate(request.length, request.config, stop):
-            form = kept_form(generated.token, page.push(generated.token).lstrip(" "))
-            word = Word(
-                generated.token,
-                Author.MODEL,
-                generated.probability,
-                generated.rank,
-                request.settings_index,
-                predictor.window,
-                form,
-            )
+
+        def emit_word(token: str, author: Author, probability: float, rank: int) -> None:
+            form = kept_form(token, page.push(token).lstrip(" "))
+            word = Word(token, author, probability, rank, request.settings_index, predictor.window, form)
             candidates = predictor.candidates(request.candidates)
             emit(ModelWord(request.turn, word, candidates, entropy_bits(predictor.probabilities())))
+
+        length = request.length
+        if request.opening_rank:
+            ranked = predictor.candidates(request.opening_rank)
+            opening = ranked[-1]
+            predictor.feed([opening.token])
+            emit_word(opening.token, Author.PICKED, opening.probability, len(ranked))
+            length -= is_word(opening.token)
+        for generated in predictor.generate(length, request.config, stop) if length > 0 else ():
+            emit_word(generated.token, Author.MODEL, generated.probability, generated.rank)
             if request.pace and stop.wait(request.pace):
                 break
 

@@ -20,9 +20,11 @@ from pathlib import Path
 
 from ..engine import PARAGRAPH, Candidate, Model, is_word
 from ..engine.files import write_atomically
+from ..engine.lookahead import Phrase
 from ..engine.page import LOOKBACK, typed_forms, written
 from ..engine.story import Author, Story, Word
 from ..engine.tokenizer import Typed, tokenize_typed
+from .aids import Aids
 from .autosave import Autosave, Claim, claim
 from .models import Models
 from .reading import Analysis, AnalysisRequest, ModelWord, Reader, TurnRequest
@@ -51,7 +53,7 @@ class Change:
     """One sentence for the writer, if any."""
 
 
-class WritingSession(Models):
+class WritingSession(Models, Aids):
     """A writer, a model and a story, and everything they do together (see the module's docstring)."""
 
     def __init__(
@@ -83,6 +85,8 @@ class WritingSession(Models):
         self._attempt = 0  # regenerations of the current turn
         self._request: TurnRequest | None = None
         self.candidates: list[Candidate] = []
+        self.phrases: list[Phrase] = []
+        """Each candidate with its likeliest next words, where the lookahead is on."""
         self.candidates_at: tuple[int, int | None] | None = None
         """The story length and cursor the candidates were worked out for."""
         self.candidates_window: int | None = None
@@ -196,27 +200,32 @@ class WritingSession(Models):
         self.changed()
         return None
 
-    def pick(self, number: int) -> str | None:
-        """Candidate ``number`` (1: the top one) joins the story; at the word cursor it replaces
-        the word there and what followed is kept as a branch."""
+    def pick(self, number: int, phrase: bool = False) -> str | None:
+        """Candidate ``number`` (1: the top one) joins the story, with its likeliest next words if
+        ``phrase``; at the word cursor it replaces the word there and what followed is kept as a
+        branch."""
         if self.candidates_at != (len(self.story.words), self.cursor) or not self.candidates:
             return self.say("The candidates are still being worked out; try again.")
         if not 1 <= number <= len(self.candidates):
             return self.say(f"There is no candidate {number}.")
+        if phrase and not self.settings.lookahead:
+            return self.say("The lookahead is off (the lookahead setting is 0): Tab takes one word.")
+        if phrase and len(self.phrases) < number:
+            return self.say("The candidates' next words are still being worked out; try again.")
         candidate = self.candidates[number - 1]
+        following = self.phrases[number - 1] if phrase else None
         self.halt()
         if self.cursor is not None:
             self.story.cut(self.cursor)
             self.cursor = None
-        word = Word(
-            candidate.token,
-            Author.PICKED,
-            candidate.probability,
-            number,
-            window=self.candidates_window,
-            form=self._written(len(self.story.words), candidate.token),
-        )
-        self.story.add([word])
+        chosen = [(candidate.token, candidate.probability, number)]
+        if following is not None:
+            chosen += [(t, p, 1) for t, p in zip(following.following, following.probabilities, strict=True)]
+        for token, probability, rank in chosen:
+            form = self._written(len(self.story.words), token)
+            self.story.add(
+                [Word(token, Author.PICKED, probability, rank, window=self.candidates_window, form=form)]
+            )
         self.unknown = []
         self.changed()
         return None
@@ -288,8 +297,11 @@ class WritingSession(Models):
 
     # -- the model's turn --------------------------------------------------------------
 
-    def start_turn(self, regenerate: bool = False) -> TurnRequest | str:
-        """A model turn to write (give it to ``Reader.write``), or why there is none."""
+    def start_turn(
+        self, regenerate: bool = False, settings: WriterSettings | None = None, opening_rank: int = 0
+    ) -> TurnRequest | str:
+        """A model turn to write (give it to ``Reader.write``), or why there is none; ``settings``
+        for this turn alone, and the first word the candidate of ``opening_rank`` if given."""
         if regenerate:
             turns = self.story.turns()
             if not turns or turns[-1].side != "model":
@@ -301,7 +313,7 @@ class WritingSession(Models):
             return ""
         else:
             self._attempt = 0
-        settings = self.settings
+        settings = settings or self.settings
         self.cursor = None
         base = settings.seed if settings.seed is not None else random.randrange(2**31)
         seed = (base + len(self.story.words) + 7919 * self._attempt) % 2**31
@@ -317,6 +329,7 @@ class WritingSession(Models):
             settings.candidates,
             settings.window,
             settings.pace,
+            opening_rank=opening_rank,
         )
         self.listener(Change(story=True))
         return self._request
@@ -334,7 +347,8 @@ class WritingSession(Models):
         """The model's turn ended: done, stopped, or failed (``problem`` says why, in one sentence)."""
         if turn == self.turn and self.writing:
             self.writing = False
-            self.changed()
+            start = len(self._request.tokens) if self._request is not None else len(self.story.words)
+            self.changed(notice=self.look_for_loop(start))
         if problem:
             self.say(problem)
 
@@ -364,6 +378,7 @@ class WritingSession(Models):
             self.unscored_from,
             self.settings.candidates,
             self.settings.window,
+            self.settings.lookahead,
         )
 
     def apply_analysis(self, analysis: Analysis) -> bool:
@@ -384,12 +399,13 @@ class WritingSession(Models):
                     self.story.replace(index, scored)
             self.unscored_from = None
         self._set_candidates(analysis.candidates, analysis.entropy, request.cursor, analysis.window)
+        self.phrases = analysis.phrases
         return True
 
     def _set_candidates(
         self, candidates: list[Candidate], entropy: float, cursor: int | None, window: int | None
     ) -> None:
-        self.candidates, self.entropy = candidates, entropy
+        self.candidates, self.entropy, self.phrases = candidates, entropy, []
         self.candidates_at = (len(self.story.words), cursor)
         self.candidates_window = window
 
