@@ -9,6 +9,7 @@ import pytest
 
 from storyteller.engine import Model
 from storyteller.engine.bridge import BridgeError
+from storyteller.engine.replay import replay
 from storyteller.engine.story import Author
 from storyteller.session import TurnRequest, WritingSession
 
@@ -115,3 +116,15 @@ def test_each_fix_writes_the_turn_again_from_where_the_loop_began(
         assert new[0].author is Author.PICKED and new[0].rank == request.opening_rank
     if fix == "forbid":
         assert session.current_loop() is None or session.current_loop().kind == "ping-pong"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("window", [None, 3])
+def test_words_taken_from_a_phrase_or_a_bridge_replay_as_recorded(
+    tiny_model: Model, tmp_path: Path, window: int | None
+) -> None:
+    session = session_in(tmp_path, tiny_model, window=window)
+    session.add_text("the hedgehog filled the")
+    read(session)
+    session.pick(2, phrase=True)
+    session.write_path(session.bridge_job("cat 5")()[0])
+    assert replay(session.story, tiny_model).holds

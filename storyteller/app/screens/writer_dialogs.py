@@ -167,6 +167,7 @@ class Dialogs(Screen[None]):
         from .bridge import BridgeScreen
 
         session = self.session
+        session.halt()  # the model's turn holds the predictor; the bridge needs it
         before = session.story.tokens if session.cursor is None else session.story.tokens[: session.cursor]
         tokenizer = session.model.card.tokenizer
 
