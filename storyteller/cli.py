@@ -24,8 +24,10 @@ from .engine import (
     resolve,
     tokenize,
 )
+from .engine.bridge import bridge, check_limits
 from .engine.cache import Memory, memory_for
 from .engine.corpus import read_corpus
+from .engine.lookahead import MAX_LOOKAHEAD, continuation_text, following_text, lookahead
 from .engine.model import ModelError
 from .engine.page import resume
 from .engine.registry import resolve_name
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="storyteller",
         description="Write stories with a word-level LSTM language model. With no command, opens the writer.",
+        allow_abbrev=False,  # the writer's --top-k must not swallow a command's --to
     )
     parser.add_argument("--version", action="version", version=f"storyteller {__version__}")
     parser.add_argument(
@@ -85,15 +88,38 @@ def build_parser() -> argparse.ArgumentParser:
         default=sampling.repetition_penalty,
         help="(%(default)s; 1 is none)",
     )
+    generate.add_argument(
+        "--no-repeat",
+        type=int,
+        default=0,
+        metavar="N",
+        help="never repeat a phrase of N tokens from the last few hundred (0, the default: off)",
+    )
     _window_argument(generate)
     _memory_argument(generate)
 
     candidates = commands.add_parser("candidates", help="the most probable next words after a prompt")
     candidates.add_argument("prompt", help="the words so far")
     candidates.add_argument("--k", type=int, default=10, help="how many (%(default)s)")
+    candidates.add_argument(
+        "--lookahead",
+        type=int,
+        default=0,
+        metavar="N",
+        help="show each candidate's likeliest next N words, 1 to 4 (default: none)",
+    )
     _model_argument(candidates)
     _window_argument(candidates)
     _memory_argument(candidates)
+
+    bridge = commands.add_parser("bridge", help="the likeliest ways from a prompt to a word you name")
+    bridge.add_argument("prompt", help="the words so far")
+    bridge.add_argument("--to", required=True, metavar="WORD", help="the word to reach")
+    bridge.add_argument("--within", type=int, default=8, metavar="N", help="at most N words (%(default)s)")
+    bridge.add_argument("--paths", type=int, default=3, metavar="K", help="how many paths (%(default)s)")
+    bridge.add_argument("--beam", type=int, default=16, metavar="B", help="the beam width (%(default)s)")
+    _model_argument(bridge)
+    _window_argument(bridge)
 
     commands.add_parser("models", help="every model found, with its figures")
 
@@ -223,6 +249,7 @@ def generate(args: argparse.Namespace) -> int:
         top_p=args.top_p,
         repetition_penalty=args.repetition_penalty,
         seed=args.seed,
+        no_repeat=args.no_repeat,
     )
     try:
         config.check()
@@ -246,16 +273,34 @@ def generate(args: argparse.Namespace) -> int:
 def candidates(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise StorytellerError(f"--k must be at least 1 (got {args.k}).")
+    if not 0 <= args.lookahead <= MAX_LOOKAHEAD:
+        raise StorytellerError(f"--lookahead must be from 0 to {MAX_LOOKAHEAD} (got {args.lookahead}).")
     model = _load_model(args.model)
     predictor, tokens = _predictor(args, model)
     print(f"after: {visible(_tail(tokens, model))}")
     probs = predictor.probabilities()
     entropy = entropy_bits(probs)
-    for rank, candidate in enumerate(predictor.candidates(args.k), 1):
+    phrases = lookahead(predictor, predictor.candidates(args.k), args.lookahead)
+    for rank, phrase in enumerate(phrases, 1):
+        candidate = phrase.candidate
         bar = "█" * round(candidate.probability * 40)
         mark = "  (from the story's memory)" if candidate.from_memory else ""
-        print(f"{rank:3}. {visible(_shown(candidate.token)):<16} {candidate.probability:7.2%} {bar}{mark}")
+        if phrase.following:
+            bar = f"| {following_text(phrase, model.card.tokenizer)}"
+        print(visible(f"{rank:3}. {_shown(candidate.token):<16} {candidate.probability:7.2%} {bar}{mark}"))
     print(f"uncertainty: {entropy:.2f} bits (as unsure as a choice among {2**entropy:,.1f} words)")
+    return 0
+
+
+def bridge_to(args: argparse.Namespace) -> int:
+    check_limits(args.within, args.beam, args.paths)
+    model = _load_model(args.model)
+    predictor, tokens = _predictor(args, model)
+    paths = bridge(predictor, args.to, args.within, args.beam, args.paths)
+    print(f"after: {visible(_tail(tokens, model))}")
+    for rank, path in enumerate(paths, 1):
+        text = continuation_text(tokens, path.tokens, model.card.tokenizer)
+        print(visible(f"{rank:3}. log-probability {path.log_probability:7.2f}  {text}"))
     return 0
 
 
@@ -382,6 +427,7 @@ def _cell(name: str, value: float | None, width: int) -> str:
 COMMANDS = {
     "generate": generate,
     "candidates": candidates,
+    "bridge": bridge_to,
     "models": models,
     "replay": replay_story,
     "score": score,

@@ -98,6 +98,11 @@ REFUSED: list[tuple[str, str, Make]] = [
     ("window 0", "--window must be at least 1", lambda d: ["candidates", "the", "--window", "0"]),
     ("k 0", "--k must be at least 1", lambda d: ["candidates", "the", "--k", "0"]),
     ("candidates 0", "--candidates must be from 1 to 50", lambda d: ["--candidates", "0"]),
+    ("lookahead 9", "--lookahead must be from 0 to 4", lambda d: ["candidates", "the", "--lookahead", "9"]),
+    ("no-repeat 99", "no-repeat must be from 0", lambda d: ["generate", "the", "--no-repeat", "99"]),
+    ("bridge unknown word", "nearest words it knows", lambda d: ["bridge", "the", "--to", "kettel"]),
+    ("bridge within 0", "from 1 to 64 words", lambda d: ["bridge", "the", "--to", "kettle", "--within", "0"]),
+    ("bridge two words", "Give one word to reach", lambda d: ["bridge", "the", "--to", "a cat"]),
     ("words not a number", "invalid int value", lambda d: ["generate", "the", "--words", "many"]),
     # -- prompt --
     ("prompt empty", "prompt is empty", lambda d: ["generate", ""]),
@@ -295,7 +300,7 @@ def test_refused_with_one_sentence_and_nothing_lost(
         previous = tmp_path / "previous.onnx"
         shutil.copyfile(TINY_MODEL, previous)
         argv += ["--out", str(previous), "--progress", "quiet"]
-    if argv[0] in ("generate", "candidates") and "--model" not in argv:
+    if argv[0] in ("generate", "candidates", "bridge") and "--model" not in argv:
         argv += ["--model", str(TINY_MODEL)]
     before = _snapshot(tmp_path)
     try:

@@ -155,3 +155,75 @@ def test_the_writer_opens_on_the_chosen_model(monkeypatch) -> None:  # type: ign
 
 def test_the_writer_refuses_a_silly_number_of_candidates(capsys) -> None:  # type: ignore[no-untyped-def]
     _fails(capsys, "--candidates must be from 1 to 50", "--candidates", "0")
+
+
+def test_candidates_with_their_likeliest_next_words(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = _run(
+        capsys, "candidates", "the hedgehog filled the", "--model", TINY, "--k", "4", "--lookahead", "3"
+    )
+    assert code == 0
+    lines = [line for line in out.splitlines() if line.strip()[:2].rstrip(".").isdigit()]
+    assert len(lines) == 4
+    for line in lines:
+        _, following = line.split("|")
+        assert len(following.split()) >= 2, line  # three tokens: words, or a mark joined to one
+    _fails(
+        capsys, "--lookahead must be from 0 to 4", "candidates", "the", "--model", TINY, "--lookahead", "5"
+    )
+
+
+def test_bridge_prints_each_path_and_its_log_probability(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = _run(
+        capsys,
+        "bridge",
+        "the hedgehog filled the",
+        "--to",
+        "kettle",
+        "--model",
+        TINY,
+        "--within",
+        "4",
+        "--paths",
+        "2",
+    )
+    assert code == 0
+    paths = out.splitlines()[1:]
+    assert len(paths) == 2
+    scores = [float(line.split("log-probability")[1].split()[0]) for line in paths]
+    assert scores == sorted(scores, reverse=True) and all(s < 0 for s in scores)
+    assert all(line.rstrip().endswith("kettle") for line in paths)
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (("--to", "kettel"), "the nearest words it knows: kettle"),
+        (("--to", "the kettle"), "Give one word to reach"),
+        (("--to", "kettle", "--within", "0"), "from 1 to 64 words"),
+        (("--to", "kettle", "--paths", "0"), "1 to 10 paths"),
+        (("--to", "kettle", "--beam", "9999"), "beam width"),
+    ],
+)
+def test_bridge_refuses_bad_input_with_one_sentence(capsys, argv: tuple[str, ...], says: str) -> None:  # type: ignore[no-untyped-def]
+    _fails(capsys, says, "bridge", "the hedgehog", "--model", TINY, *argv)
+
+
+def test_generate_with_no_repeat(capsys) -> None:  # type: ignore[no-untyped-def]
+    argv = (
+        "generate",
+        "the hedgehog",
+        "--model",
+        TINY,
+        "--greedy",
+        "--repetition-penalty",
+        "1",
+        "--words",
+        "40",
+    )
+    _, looping, _ = _run(capsys, *argv)
+    code, fixed, _ = _run(capsys, *argv, "--no-repeat", "3")
+    assert code == 0 and fixed != looping
+    words = fixed.lower().replace(",", " ,").replace(".", " .").split()
+    grams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
+    assert len(set(grams)) == len(grams)
+    _fails(capsys, "no-repeat must be from 0", *argv, "--no-repeat", "11")

@@ -45,6 +45,12 @@ def test_shift_f3_is_a_key_not_a_cursor_report() -> None:
     assert keys == ["shift+f3", "shift+f1"]
 
 
+def test_the_aids_keys_arrive_as_the_terminal_sends_them() -> None:
+    parser = WriterParser()
+    keys = [e.key for e in parser.feed("\x1b[Z\x05\x0b") if isinstance(e, events.Key)]
+    assert keys == ["shift+tab", "ctrl+e", "ctrl+k"]  # what tmux and xterm send for them
+
+
 def test_pasted_lines_become_one_line() -> None:
     assert one_line("the kettle sang.\n\nthe cat slept.\nthe end\r\rof it") == (
         "the kettle sang. ¶ the cat slept. the end ¶ of it"

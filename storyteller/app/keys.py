@@ -51,6 +51,12 @@ ROWS: tuple[Row, ...] = (
         footer=0,
     ),
     Row(
+        "Shift+Tab",
+        "accept the top candidate and its likeliest next words, shown beside it (the lookahead setting)",
+        "Writing",
+        (_b("shift+tab", "accept_phrase", "Accept phrase", True),),
+    ),
+    Row(
         "Shift+F1 … Shift+F10",
         "pick candidate 1 … 10 (digits are text)",
         "Writing",
@@ -67,6 +73,20 @@ ROWS: tuple[Row, ...] = (
         "replace the unknown word just typed by the nearest word the model knows",
         "Writing",
         (_b("ctrl+n", "replace_unknown", "Use nearest word", True),),
+    ),
+    Row(
+        "Ctrl+E",
+        "a bridge to a word: name it (and at most how many words: castle 6); the model's three "
+        "likeliest ways there, one key writes one in",
+        "Writing",
+        (_b("ctrl+e", "bridge", "Bridge to a word", True),),
+    ),
+    Row(
+        "Ctrl+K",
+        "the model's turn went round in a loop (its repeated words underlined): forbid the phrase, "
+        "write warmer, or take its next-best word where the loop began",
+        "Writing",
+        (_b("ctrl+k", "loops", "Fix a loop", True),),
     ),
     Row(
         "Ctrl+Z / Ctrl+Y",

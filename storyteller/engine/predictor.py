@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cache import Keys, Memory, Mixed, attention, mix, plain
+from .loops import forbid, repeated_endings
 from .model import Model, State
 from .quotes import as_read, not_next
 from .sampling import SamplingConfig, choose, shape, softmax
@@ -202,6 +203,14 @@ class Predictor:
                 self._mixed = mix(probs, weights, values, codes, keys.names, self.memory.weight)
         return self._mixed
 
+    def start(self) -> tuple[State, list[int]]:
+        """Where a continuation of the story starts: the network's state after the story and no
+        ids (stateful), or a fresh state and the window's ids still to read (windowed)."""
+        self.logits()  # brings the state up to the story's end
+        if self.window:
+            return self.model.zero_state(), self._ids[-self.window :]
+        return self._state, []
+
     def probabilities(self) -> np.ndarray:
         return self.distribution().probs
 
@@ -249,10 +258,10 @@ class Predictor:
             logits = self.logits()
             mixed = self.distribution()
             scores = logits if not mixed.remembered.any() else _scores(mixed.probs, logits)
-            forbidden = self.forbidden()
-            if forbidden:
-                scores = scores.copy()
-                scores[forbidden] = -np.inf
+            banned = self.forbidden()
+            if config.no_repeat:
+                banned += repeated_endings(self._ids, config.no_repeat)
+            scores = forbid(scores, banned)
             chosen = choose(shape(scores, config, self._recent(config.repetition_window, mixed)), rng)
             token = self._token(mixed, chosen)
             probability, rank = mixed.scored(chosen if chosen < len(logits) else UNKNOWN_ID, token)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .limits import check_seed
+from .loops import MAX_NO_REPEAT
 from .vocab import UNKNOWN_ID
 
 
@@ -29,6 +30,8 @@ class SamplingConfig:
     """How many recent words the penalty looks back over."""
     seed: int | None = None
     """Makes sampling reproducible (None: fresh randomness)."""
+    no_repeat: int = 0
+    """Never repeat a phrase of this many tokens from the last few hundred (0: no such rule)."""
 
     def check(self) -> None:
         """Raise ``ValueError`` with one sentence naming the first setting out of range."""
@@ -42,6 +45,10 @@ class SamplingConfig:
             raise ValueError(f"repetition penalty must be 1 or more (got {self.repetition_penalty})")
         if self.repetition_window < 0:
             raise ValueError("repetition window must not be negative")
+        if not 0 <= self.no_repeat <= MAX_NO_REPEAT:
+            raise ValueError(
+                f"no-repeat must be from 0 (off) to {MAX_NO_REPEAT} tokens (got {self.no_repeat})"
+            )
         check_seed(self.seed)
 
 

@@ -15,13 +15,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from ..engine import Candidate, Model, Predictor, SamplingConfig
+from ..engine import Candidate, Model, Predictor, SamplingConfig, is_word
 from ..engine.cache import memory_for
+from ..engine.lookahead import Phrase, lookahead
 from ..engine.page import kept_form, resume
 from ..engine.sampling import entropy_bits
 from ..engine.story import Author, Word
 from ..errors import StorytellerError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class AnalysisRequest:
     window: int | None
     memory: int | None = None
     """How many of the story's words its memory holds (None: no memory)."""
+    lookahead: int = 0
+    """How many words to look ahead after each candidate (0: none)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,8 @@ class Analysis:
     unremembered: int = 0
     """How many of ``scores``, from the first, were measured by the network alone (a long text
     read at once is scored with the memory only near its end)."""
+    phrases: list[Phrase] = field(default_factory=list)
+    """Each candidate with its likeliest next words (empty when the lookahead is off)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,8 @@ class TurnRequest:
     forms: dict[str, str] = field(default_factory=dict)
     """How the story writes the words the model does not know, so one it writes from memory
     is written as the writer wrote it."""
+    opening_rank: int = 0
+    """The turn's first word is the model's candidate of this rank (0: sampled as usual)."""
 
 
 @dataclass(frozen=True)
@@ -126,9 +136,31 @@ class Reader:
         candidates = predictor.candidates(request.candidates)
         entropy = entropy_bits(predictor.probabilities())
         memory = _words(predictor)
+        phrases = lookahead(predictor, candidates, request.lookahead) if request.lookahead else []
         return Analysis(
-            request, scores, candidates, entropy, predictor.window, memory=memory, unremembered=unremembered
+            request,
+            scores,
+            candidates,
+            entropy,
+            predictor.window,
+            memory=memory,
+            unremembered=unremembered,
+            phrases=phrases,
         )
+
+    def using(self, model: Model, window: int | None, tokens: list[str], work: Callable[[Predictor], T]) -> T:
+        """``work`` done with the predictor reading ``tokens`` (in the caller's thread, the lock held).
+        A failure of the model comes back as a ``StorytellerError`` sentence."""
+        with self._lock:
+            predictor = self._predictor(model, window, None)  # the network alone: the aids read it directly
+            try:
+                predictor.sync(tokens)
+                return work(predictor)
+            except StorytellerError:
+                raise
+            except Exception as error:  # the model's failure, said, never a traceback
+                self.predictor = None
+                raise StorytellerError(_sentence(error)) from None
 
     def write(self, model: Model, request: TurnRequest, emit: Callable[[ModelWord], None]) -> str | None:
         """Write the turn, giving each word to ``emit`` as it comes; stops when ``request.stop`` is
@@ -147,20 +179,31 @@ class Reader:
         predictor.sync(request.tokens)
         # Each word keeps the form it is first shown in: another model never re-cases it.
         page = resume(request.tokens, model.card.tokenizer, request.curly)
-        for generated in predictor.generate(request.length, request.config, stop):
-            form = kept_form(generated.token, page.push(generated.token).lstrip(" "))
+
+        def emit_word(token: str, author: Author, probability: float, rank: int) -> None:
+            form = kept_form(token, page.push(token).lstrip(" "))
             word = Word(
-                generated.token,
-                Author.MODEL,
-                generated.probability,
-                generated.rank,
+                token,
+                author,
+                probability,
+                rank,
                 request.settings_index,
                 predictor.window,
-                request.forms.get(generated.token, form),
+                request.forms.get(token, form),
                 memory=_words(predictor),
             )
             candidates = predictor.candidates(request.candidates)
             emit(ModelWord(request.turn, word, candidates, entropy_bits(predictor.probabilities())))
+
+        length = request.length
+        if request.opening_rank:
+            ranked = predictor.candidates(request.opening_rank)
+            opening = ranked[-1]
+            predictor.feed([opening.token])
+            emit_word(opening.token, Author.PICKED, opening.probability, len(ranked))
+            length -= is_word(opening.token)
+        for generated in predictor.generate(length, request.config, stop) if length > 0 else ():
+            emit_word(generated.token, Author.MODEL, generated.probability, generated.rank)
             if request.pace and stop.wait(request.pace):
                 break
 

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine import PARAGRAPH, Candidate, Model, is_word
+from ..engine.lookahead import Phrase
 from ..engine.page import LOOKBACK, typed_forms, written
 from ..engine.quotes import quote_open
 from ..engine.story import Author, Story, Word
 from ..engine.tokenizer import Typed, tokenize_typed
+from .aids import Aids
 from .autosave import Autosave, Claim, claim
 from .models import Models
 from .reading import Reader, TurnRequest
@@ -51,7 +53,7 @@ class Change:
     """One sentence for the writer, if any."""
 
 
-class WritingSession(Models, ModelWork):
+class WritingSession(Models, ModelWork, Aids):
     """A writer, a model and a story, and everything they do together (see the module's docstring)."""
 
     def __init__(
@@ -83,6 +85,8 @@ class WritingSession(Models, ModelWork):
         self._attempt = 0  # regenerations of the current turn
         self._request: TurnRequest | None = None
         self.candidates: list[Candidate] = []
+        self.phrases: list[Phrase] = []
+        """Each candidate with its likeliest next words, where the lookahead is on."""
         self.candidates_at: tuple[int, int | None] | None = None
         """The story length and cursor the candidates were worked out for."""
         self.candidates_window: int | None = None
@@ -203,29 +207,39 @@ class WritingSession(Models, ModelWork):
         self.changed()
         return None
 
-    def pick(self, number: int) -> str | None:
-        """Candidate ``number`` (1: the top one) joins the story; at the word cursor it replaces
-        the word there and what followed is kept as a branch."""
+    def pick(self, number: int, phrase: bool = False) -> str | None:
+        """Candidate ``number`` (1: the top one) joins the story, with its likeliest next words if
+        ``phrase``; at the word cursor it replaces the word there and what followed is kept as a
+        branch."""
         if self.candidates_at != (len(self.story.words), self.cursor) or not self.candidates:
             return self.say("The candidates are still being worked out; try again.")
         if not 1 <= number <= len(self.candidates):
             return self.say(f"There is no candidate {number}.")
+        if phrase and not self.settings.lookahead:
+            return self.say("The lookahead is off (the lookahead setting is 0): Tab takes one word.")
+        if phrase and len(self.phrases) < number:
+            return self.say("The candidates' next words are still being worked out; try again.")
         candidate = self.candidates[number - 1]
+        following = self.phrases[number - 1] if phrase else None
         self.halt()
         if self.cursor is not None:
             self.story.cut(self.cursor)
             self.cursor = None
-        word = Word(
-            candidate.token,
-            Author.PICKED,
-            candidate.probability,
-            number,
-            window=self.candidates_window,
-            form=self._unknown_forms().get(candidate.token)
-            or self._written(len(self.story.words), candidate.token),
-            memory=self.candidates_memory,
-        )
-        self.story.add([word])
+        chosen = [(candidate.token, candidate.probability, number)]
+        if following is not None:
+            chosen += [(t, p, 1) for t, p in zip(following.following, following.probabilities, strict=True)]
+        for token, probability, rank in chosen:
+            form = self._unknown_forms().get(token) or self._written(len(self.story.words), token)
+            word = Word(
+                token,
+                Author.PICKED,
+                probability,
+                rank,
+                window=self.candidates_window,
+                form=form,
+                memory=self.candidates_memory,
+            )
+            self.story.add([word])
         self.unknown = []
         self.changed()
         return None

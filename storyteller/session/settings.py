@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import SamplingConfig
+from ..engine.bridge import MAX_BEAM
 from ..engine.cache import DEFAULT_WORDS, MAX_WORDS
 from ..engine.files import NotAFile, TooLarge, read_regular, write_atomically
+from ..engine.lookahead import MAX_LOOKAHEAD
+from ..engine.loops import MAX_NO_REPEAT
 from .autosave import set_aside
 
 CONFIG_FILE = "config.toml"
@@ -153,6 +156,22 @@ class WriterSettings:
             shown="Colour by probability on|Colour by probability off",
         ),
     )
+    lookahead: int = setting(
+        3,
+        Spec("words shown after each candidate: its likeliest continuation (0: none)", int, 0, MAX_LOOKAHEAD),
+    )
+    no_repeat: int = setting(
+        0,
+        Spec(
+            "the model never repeats a phrase of this many tokens from the last few hundred (0: off)",
+            int,
+            0,
+            MAX_NO_REPEAT,
+        ),
+    )
+    bridge_beam: int = setting(
+        16, Spec("paths a bridge to a word (Ctrl+E) follows side by side (the beam width)", int, 1, MAX_BEAM)
+    )
     seed: int | None = setting(
         None,
         Spec("fixes the model's choices: the same story and seed give the same words", int, 0, 2**31 - 1),
@@ -166,6 +185,7 @@ class WriterSettings:
             top_p=self.top_p,
             repetition_penalty=self.repetition_penalty,
             seed=seed,
+            no_repeat=self.no_repeat,
         )
 
     @property

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from ..engine import Candidate, Model
+from ..engine.lookahead import Phrase
 from ..engine.page import curly
 from ..engine.story import Author, Story, Word
 from .reading import Analysis, AnalysisRequest, ModelWord, TurnRequest
@@ -33,6 +34,8 @@ class ModelWork:
     candidates_at: tuple[int, int | None] | None
     candidates_window: int | None
     candidates_memory: int | None
+    phrases: list[Phrase]
+    look_for_loop: Callable[[int], str | None]
     model: Model
     entropy: float
     unscored_from: int | None
@@ -44,8 +47,11 @@ class ModelWork:
 
     # -- the model's turn --------------------------------------------------------------
 
-    def start_turn(self, regenerate: bool = False) -> TurnRequest | str:
-        """A model turn to write (give it to ``Reader.write``), or why there is none."""
+    def start_turn(
+        self, regenerate: bool = False, settings: WriterSettings | None = None, opening_rank: int = 0
+    ) -> TurnRequest | str:
+        """A model turn to write (give it to ``Reader.write``), or why there is none; ``settings``
+        for this turn alone, and the first word the candidate of ``opening_rank`` if given."""
         if regenerate:
             turns = self.story.turns()
             if not turns or turns[-1].side != "model":
@@ -57,7 +63,7 @@ class ModelWork:
             return ""
         else:
             self._attempt = 0
-        settings = self.settings
+        settings = settings or self.settings
         self.cursor = None
         base = settings.seed if settings.seed is not None else random.randrange(2**31)
         seed = (base + len(self.story.words) + 7919 * self._attempt) % 2**31
@@ -76,6 +82,7 @@ class ModelWork:
             curly(self._before(len(self.story.words))),
             memory=settings.memory,
             forms=self._unknown_forms(),
+            opening_rank=opening_rank,
         )
         self._tell_story()
         return self._request
@@ -95,7 +102,8 @@ class ModelWork:
         """The model's turn ended: done, stopped, or failed (``problem`` says why, in one sentence)."""
         if turn == self.turn and self.writing:
             self.writing = False
-            self.changed()
+            start = len(self._request.tokens) if self._request is not None else len(self.story.words)
+            self.changed(notice=self.look_for_loop(start))
         if problem:
             self.say(problem)
 
@@ -126,6 +134,7 @@ class ModelWork:
             self.settings.candidates,
             self.settings.window,
             self.settings.memory,
+            lookahead=self.settings.lookahead,
         )
 
     def apply_analysis(self, analysis: Analysis) -> bool:
@@ -154,6 +163,7 @@ class ModelWork:
         self._set_candidates(
             analysis.candidates, analysis.entropy, request.cursor, analysis.window, analysis.memory
         )
+        self.phrases = analysis.phrases
         return True
 
     def _set_candidates(
@@ -164,7 +174,7 @@ class ModelWork:
         window: int | None,
         memory: int | None,
     ) -> None:
-        self.candidates, self.entropy = candidates, entropy
+        self.candidates, self.entropy, self.phrases = candidates, entropy, []
         self.candidates_at = (len(self.story.words), cursor)
         self.candidates_window, self.candidates_memory = window, memory
 

@@ -80,12 +80,18 @@ class WriterScreen(Dialogs):
             return
         self._show_status()
         if change.story or change.model:
-            self.query_one(StoryView).show(session.story, session.cursor, session.settings.colour)
+            self._show_story()
             self._show_unknown()
             if not session.writing:
                 self._analyse_now()
             elif session.candidates_at == (len(session.story.words), None):
                 self._show_candidates()
+
+    def _show_story(self) -> None:
+        session = self.session
+        self.query_one(StoryView).show(
+            session.story, session.cursor, session.settings.colour, session.loop_span()
+        )
 
     def _show_status(self) -> None:
         session = self.session
@@ -100,7 +106,8 @@ class WriterScreen(Dialogs):
 
     def _show_candidates(self) -> None:
         session = self.session
-        self.query_one(CandidatesPanel).show(session.candidates, session.entropy, session.cursor_label())
+        panel = self.query_one(CandidatesPanel)
+        panel.show(session.candidates, session.entropy, session.cursor_label(), session.following_texts())
 
     def _show_unknown(self) -> None:
         bar = self.query_one(NoticeBar)
@@ -138,8 +145,7 @@ class WriterScreen(Dialogs):
         if not self.session.apply_analysis(analysis):
             return  # the story moved on; a newer analysis is on its way
         if scored:
-            session = self.session
-            self.query_one(StoryView).show(session.story, session.cursor, session.settings.colour)
+            self._show_story()
         self._show_candidates()
 
     def _start(self, request: TurnRequest | str) -> None:
@@ -182,6 +188,10 @@ class WriterScreen(Dialogs):
     def action_accept(self) -> None:
         self.session.pick(1)
 
+    def action_accept_phrase(self) -> None:
+        """Shift+Tab: the top candidate and its likeliest next words."""
+        self.session.pick(1, phrase=True)
+
     def action_pick(self, number: int) -> None:
         self.session.pick(number)
 
@@ -212,9 +222,8 @@ class WriterScreen(Dialogs):
 
     def action_scroll(self, pages: int) -> None:
         view = self.query_one(StoryView)
-        session = self.session
         if pages < 0 and view.scroll_y == 0 and view.show_more():
-            view.show(session.story, session.cursor, session.settings.colour)
+            self._show_story()
         else:
             view.page(pages)
 

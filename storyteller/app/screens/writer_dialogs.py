@@ -20,7 +20,7 @@ from ...engine import ModelError, load
 from ...session import Crashed
 
 if TYPE_CHECKING:
-    from ...session import WritingSession
+    from ...session import TurnRequest, WritingSession
     from ..training import Training
 
 
@@ -34,6 +34,8 @@ class Dialogs(Screen[None]):
     """The app's training run, which goes on while the writer writes."""
     _show_status: Callable[[], None]
     """Draws the status bar (the writer's screen)."""
+    _start: Callable[[TurnRequest | str], None]
+    """Has the model write a turn (the writer's screen)."""
 
     # -- at start ----------------------------------------------------------------------
 
@@ -196,6 +198,43 @@ class Dialogs(Screen[None]):
                 self.session.rollback()
 
         self.app.push_screen(CompareScreen(old, model, list(self.session.story.tokens)), decided)
+
+    # -- the writing aids --------------------------------------------------------------
+
+    def action_bridge(self) -> None:
+        """Ctrl+E: name a word; the model's best ways to it; one is written in."""
+        from ...engine.lookahead import continuation_text
+        from .bridge import BridgeScreen
+
+        session = self.session
+        session.halt()  # the model's turn holds the predictor; the bridge needs it
+        before = session.story.tokens if session.cursor is None else session.story.tokens[: session.cursor]
+        tokenizer = session.model.card.tokenizer
+
+        def taken(path: object) -> None:
+            if path is not None:
+                session.write_path(path)  # type: ignore[arg-type]
+
+        screen = BridgeScreen(
+            session.bridge_job, lambda path: continuation_text(before, path.tokens, tokenizer)
+        )
+        self.app.push_screen(screen, taken)
+
+    def action_loops(self) -> None:
+        """Ctrl+K: the fixes for the loop the model's last turn fell into."""
+        from .loops import LoopScreen
+
+        session = self.session
+        loop = session.current_loop()
+        if loop is None:
+            self.notify("No loop to fix: the model's last turn did not repeat itself.", markup=False)
+            return
+
+        def fixed(fix: str | None) -> None:
+            if fix is not None:
+                self._start(session.fix_loop(fix))
+
+        self.app.push_screen(LoopScreen(loop.describe(session.story.tokens)), fixed)
 
     def action_help(self) -> None:
         from .help import HelpScreen

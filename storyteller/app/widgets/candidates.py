@@ -33,25 +33,58 @@ def shown(token: str) -> str:
     return "¶" if token == PARAGRAPH else visible(token)
 
 
-def candidate_lines(candidates: list[Candidate], width: int) -> list[Text]:
-    """One line per candidate, ``width`` cells at most: key, word, bar (if it fits), probability."""
+def candidate_lines(
+    candidates: list[Candidate], width: int, following: list[str] | None = None
+) -> list[Text]:
+    """One line per candidate, ``width`` cells at most: key, word, bar (if it fits), probability.
+    With ``following`` (each candidate's likeliest next words), those take the bar's place."""
+    if following:
+        return _phrase_lines(candidates, width, following)
     wide = width >= 2 + WORD_WIDTH + 1 + BAR_WIDTH + 7
     percent, decimals = (6, 1) if wide else (4, 0)  # " 12.3%" with room to spare, or " 12%"
     word = WORD_WIDTH if wide else max(4, min(12, width - 2 - 1 - percent))
     bar_width = min(BAR_WIDTH, width - (2 + word + 1 + percent + 1))
     lines = []
     for number, candidate in enumerate(candidates, 1):
-        line = Text()
-        line.append(f"{number % 10 if number <= 10 else ' '}", style="bold")
-        if candidate.from_memory:
-            line.append(MEMORY_MARK, style="green")
-            line.append(f"{shown(candidate.token)[:word]:<{word}} ", style="green")
-        else:
-            line.append(f" {shown(candidate.token)[:word]:<{word}} ")
+        line = _start(number, candidate.from_memory)
+        line.append(
+            f"{shown(candidate.token)[:word]:<{word}} ", style="green" if candidate.from_memory else ""
+        )
         if bar_width >= MIN_BAR:
             line.append(bar(candidate.probability, bar_width), style="cyan")
             line.append(" ")
         line.append(f"{candidate.probability:{percent}.{decimals}%}")
+        lines.append(line)
+    return lines
+
+
+def _start(number: int, remembered: bool = False) -> Text:
+    """The candidate's key, then ``MEMORY_MARK`` for a word offered from the story's memory."""
+    line = Text(f"{number % 10 if number <= 10 else ' '}", style="bold")
+    line.append(MEMORY_MARK if remembered else " ", style="green")
+    return line
+
+
+def _phrase_lines(candidates: list[Candidate], width: int, following: list[str]) -> list[Text]:
+    """key, word, "│", its next words (cut with … to fit), probability."""
+    longest = max((len(shown(c.token)) for c in candidates), default=1)
+    word = max(3, min(longest, 10, width // 3))
+    rest = max(0, width - 2 - word - 3 - 4)  # the phrase's room, beside " 12%"
+    lines = []
+    for number, candidate in enumerate(candidates, 1):
+        line = _start(number, candidate.from_memory)
+        line.append(
+            f"{shown(candidate.token)[:word]:<{word}}", style="green" if candidate.from_memory else ""
+        )
+        phrase = visible(following[number - 1] if number <= len(following) else "")
+        if len(phrase) > rest - 1:
+            phrase = phrase[: max(0, rest - 2)] + "…"
+        if rest >= 3:
+            line.append(" │ ", style="dim")
+            line.append(f"{phrase:<{rest}}", style="italic")
+        else:
+            line.append(" " * (rest + 3))
+        line.append(f"{candidate.probability:4.0%}")
         lines.append(line)
     return lines
 
@@ -61,13 +94,19 @@ class CandidatesPanel(Static):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._shown: tuple[list[Candidate], float | None, str] | None = None
+        self._shown: tuple[list[Candidate], float | None, str, list[str] | None] | None = None
 
-    def show(self, candidates: list[Candidate], entropy: float | None, heading: str) -> None:
-        self._shown = (candidates, entropy, heading)
+    def show(
+        self,
+        candidates: list[Candidate],
+        entropy: float | None,
+        heading: str,
+        following: list[str] | None = None,
+    ) -> None:
+        self._shown = (candidates, entropy, heading, following)
         text = Text(heading + "\n", style="bold")
         width = self.content_size.width or BAR_WIDTH + WORD_WIDTH + 9  # 0 before the first layout
-        for line in candidate_lines(candidates, width):
+        for line in candidate_lines(candidates, width, following):
             text.append_text(line)
             text.append("\n")
         if any(c.from_memory for c in candidates):

@@ -22,6 +22,8 @@ from ...text import visible
 BANDS = ((0.3, "green"), (0.1, ""), (0.01, "yellow"), (0.0, "red"))
 UNKNOWN_STYLE = "bold red underline"
 CURSOR_STYLE = "reverse"
+LOOP_STYLE = "dim underline"
+"""Words that repeat an earlier phrase: the model went round in a loop (Ctrl+K fixes it)."""
 
 
 def word_style(word: Word, known: bool, colour: bool) -> str:
@@ -96,7 +98,9 @@ class StoryView(VerticalScroll, can_focus=False):
         self._story, self._pieces, self._checkpoints = None, [], []
         self._drawn = [(view, None) for view, _ in self._drawn]
 
-    def show(self, story: Story, cursor: int | None = None, colour: bool = False) -> None:
+    def show(
+        self, story: Story, cursor: int | None = None, colour: bool = False, marked: range | None = None
+    ) -> None:
         self._update_pieces(story)
         self.query_one(Greeting).display = not story.words
         follow = self.following
@@ -116,16 +120,19 @@ class StoryView(VerticalScroll, can_focus=False):
             mark = (
                 cursor if cursor is not None and turn.start <= cursor < turn.start + len(turn.words) else None
             )
-            signature = (turn.side, turn.words, mark, colour)
+            end = turn.start + len(turn.words)
+            looped = range(max(turn.start, marked.start), min(end, marked.stop)) if marked else None
+            looped = looped or None
+            signature = (turn.side, turn.words, mark, colour, looped)
             if kept < len(drawn) and drawn[kept][0].start == turn.start:
                 view, before = drawn[kept]
                 kept += 1
                 if before != signature:
                     view.set_classes(turn.side)
                     view.border_title = _title(turn.side)
-                    view.update(self._turn_text(turn, mark, colour))
+                    view.update(self._turn_text(turn, mark, colour, looped))
             else:
-                view = TurnView(turn.start, self._turn_text(turn, mark, colour), classes=turn.side)
+                view = TurnView(turn.start, self._turn_text(turn, mark, colour, looped), classes=turn.side)
                 view.border_title = _title(turn.side)
                 self.mount(view, before=drawn[kept][0] if kept < len(drawn) else None)
             self._drawn.append((view, signature))
@@ -198,7 +205,7 @@ class StoryView(VerticalScroll, can_focus=False):
             shown = self._speller.push(word.token, word.form, word.space)
             self._pieces.append(visible(shown, keep_newlines=word.token == PARAGRAPH))
 
-    def _turn_text(self, turn: Turn, cursor: int | None, colour: bool) -> Text:
+    def _turn_text(self, turn: Turn, cursor: int | None, colour: bool, looped: range | None = None) -> Text:
         text = Text()
         for offset, word in enumerate(turn.words):
             index = turn.start + offset
@@ -208,6 +215,8 @@ class StoryView(VerticalScroll, can_focus=False):
             spaces = len(piece) - len(piece.lstrip())
             text.append(piece[:spaces])
             style = word_style(word, self._known(word.token), colour)
+            if looped is not None and index in looped:
+                style = f"{style} {LOOP_STYLE}".strip()
             if index == cursor:
                 style = f"{style} {CURSOR_STYLE}".strip()
                 if not piece.strip():  # a paragraph break under the cursor: show a mark
