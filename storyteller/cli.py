@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from . import __version__, cli_sources
 from .engine import (
     PARAGRAPH,
     Detokenizer,
@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     candidates.add_argument("--k", type=int, default=10, help="how many (%(default)s)")
     _model_argument(candidates)
     _window_argument(candidates)
+    cli_sources.add_sources_flag(candidates)
 
     commands.add_parser("models", help="every model found, with its figures")
 
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("story", type=Path, help="a story file (.json) saved by the writer")
     replay.add_argument("--model", help="the model to replay with (default: the one the story names)")
+    cli_sources.add_commands(commands, "a model's name or path (default: the shipped default model)")
 
     train = commands.add_parser(
         "train", help="train a model from a text file or folder (needs the train extra)"
@@ -230,6 +232,8 @@ def candidates(args: argparse.Namespace) -> int:
         bar = "█" * round(candidate.probability * 40)
         print(f"{rank:3}. {visible(_shown(candidate.token)):<16} {candidate.probability:7.2%} {bar}")
     print(f"uncertainty: {entropy:.2f} bits (as unsure as a choice among {2**entropy:,.1f} words)")
+    if args.sources:
+        cli_sources.print_sources(model, tokens, predictor.candidates(args.k))
     return 0
 
 
@@ -304,4 +308,11 @@ def replay_story(args: argparse.Namespace) -> int:
     return 0 if report.holds else 1
 
 
-COMMANDS = {"generate": generate, "candidates": candidates, "models": models, "replay": replay_story}
+COMMANDS = {
+    "generate": generate,
+    "candidates": candidates,
+    "models": models,
+    "replay": replay_story,
+    "index": cli_sources.index_command,
+    "score": cli_sources.score_command,
+}
