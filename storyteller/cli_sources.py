@@ -198,14 +198,28 @@ def shared_runs(index: CorpusIndex, tokens: list[str], minimum: int = 2) -> list
     longest first."""
     ids = index.ids_of(tokens)
     runs = []
-    found, reach = 0, 0
-    for start in range(len(ids)):
-        # A run from the next token is at least this one less its first token.
-        found = index.longest_from(ids, start, max(found - 1, 0))
-        if found and start + found > reach:
-            reach = start + found
-            words = sum(1 for t in tokens[start : start + found] if is_word(t))
-            if words >= minimum:
-                runs.append((words, start, found))
+    start = 0
+    while start < len(ids):
+        found = index.longest_from(ids, start)
+        if not found:
+            start += 1
+            continue
+        end = start + found
+        words = sum(1 for t in tokens[start:end] if is_word(t))
+        if words >= minimum:
+            runs.append((words, start, found))
+        if end >= len(ids):
+            break
+        # The next run worth a look is the first one to reach past this one: from the first start
+        # whose tokens up to one past this run's end are in the corpus (binary search: a later
+        # start has fewer tokens to find). Every start before it lies inside this run.
+        lo, hi = start + 1, end + 1
+        while lo < hi:
+            middle = (lo + hi) // 2
+            if index.occurs(ids[middle : end + 1]):
+                hi = middle
+            else:
+                lo = middle + 1
+        start = lo
     runs.sort(key=lambda run: (-run[0], run[1]))
     return runs

@@ -144,3 +144,25 @@ def test_a_model_finds_its_own_index_and_refuses_another_corpus(tmp_path: Path) 
     build_index(read_corpus(other), model.card.tokenizer).save(index_path(model_path))
     with pytest.raises(IndexFileError, match="another text"):
         index_for(model)
+
+
+def test_the_shared_runs_are_every_maximal_run_a_brute_force_finds(fable_index: CorpusIndex) -> None:
+    from storyteller.cli_sources import shared_runs
+
+    corpus = tokenize(FABLE.read_text())
+    grams = {tuple(corpus[i : i + n]) for n in range(1, 40) for i in range(len(corpus) - n + 1)}
+    rng = random.Random(2)
+    for _ in range(10):
+        story: list[str] = []
+        while len(story) < 60:  # pieces of the fable, and words from elsewhere
+            start = rng.randrange(len(corpus) - 10)
+            story += corpus[start : start + rng.randint(1, 12)] + rng.choice([[], ["zebra"], ["the"]])
+        longest = []
+        for i in range(len(story)):
+            n = 0
+            while i + n < len(story) and tuple(story[i : i + n + 1]) in grams:
+                n += 1
+            longest.append(n)
+        maximal = {(i, n) for i, n in enumerate(longest) if n and (i == 0 or i + n > i - 1 + longest[i - 1])}
+        found = {(start, length) for _, start, length in shared_runs(fable_index, story, minimum=0)}
+        assert found == maximal

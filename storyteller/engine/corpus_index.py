@@ -29,8 +29,8 @@ MAX_INDEX_TOKENS = 8_000_000
 """Tokens an index holds at most (the first ones of a larger corpus): about 70 MB on disk."""
 CONTEXT = 3
 """The candidates are counted after at most this many of the story's last tokens."""
-MAX_RUN = 10_000
-"""The copy meter looks back at most this many tokens."""
+MAX_RUN = 1_000
+"""The copy meter looks back at most this many tokens (a longer copy reads as this long)."""
 LINE_TOKENS = 40
 """A source line longer than this is shown around the match."""
 
@@ -138,25 +138,47 @@ class CorpusIndex:
         tail = self.ids_of(story[-MAX_RUN:])
         found, step = 0, 1
         # Galloping, then halving: a run found means every shorter one is found too.
-        while found + step <= len(tail) and self._occurs(tail[len(tail) - found - step :]):
+        while found + step <= len(tail) and self.occurs(tail[len(tail) - found - step :]):
             found += step
             step *= 2
         while step > 1:
             step //= 2
-            if found + step <= len(tail) and self._occurs(tail[len(tail) - found - step :]):
+            if found + step <= len(tail) and self.occurs(tail[len(tail) - found - step :]):
                 found += step
         return found
 
-    def _occurs(self, pattern: list[int]) -> bool:
+    def occurs(self, pattern: list[int]) -> bool:
+        """Whether ``pattern`` (ids) is in the corpus; an empty one always is."""
+        if not pattern:
+            return True
         lo, hi = self._range(pattern)
         return hi > lo
 
-    def longest_from(self, tokens: list[int], start: int, at_least: int = 0) -> int:
-        """The longest run of ``tokens`` from ``start`` found in the corpus (``at_least`` is known)."""
-        found = at_least
-        while start + found < len(tokens) and self._occurs(tokens[start : start + found + 1]):
-            found += 1
+    def longest_from(self, tokens: list[int], start: int) -> int:
+        """The longest run of ``tokens`` from ``start`` found in the corpus: the suffixes that match
+        so far are narrowed one token at a time, each step a binary search on one token."""
+        lo, hi, found = 0, len(self.suffixes), 0
+        while start + found < len(tokens) and tokens[start + found] >= 0:
+            token = tokens[start + found]
+            first = self._bound_at(found, token, lo, hi)
+            last = self._bound_at(found, token + 1, first, hi)
+            if first == last:
+                break
+            lo, hi, found = first, last, found + 1
         return found
+
+    def _bound_at(self, offset: int, token: int, lo: int, hi: int) -> int:
+        """In a range of suffixes that agree on their first ``offset`` tokens, the first whose next
+        token is not less than ``token`` (a suffix that ends there counts as less than any)."""
+        ids, suffixes, size = self.ids, self.suffixes, len(self.ids)
+        while lo < hi:
+            middle = (lo + hi) // 2
+            at = int(suffixes[middle]) + offset
+            if (int(ids[at]) if at < size else -1) < token:
+                lo = middle + 1
+            else:
+                hi = middle
+        return lo
 
     def found_tail(self, tokens: list[str]) -> list[str]:
         """The longest tail of ``tokens`` found in the corpus (empty if not even the last one is)."""

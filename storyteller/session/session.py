@@ -23,6 +23,7 @@ from ..engine.files import write_atomically
 from ..engine.page import LOOKBACK, typed_forms, written
 from ..engine.story import Author, Story, Word
 from ..engine.tokenizer import Typed, tokenize_typed
+from .aids import Aids
 from .autosave import Autosave, Claim, claim
 from .models import Models
 from .reading import Analysis, AnalysisRequest, ModelWord, Reader, TurnRequest
@@ -91,6 +92,8 @@ class WritingSession(Models):
         """The first of the writer's words the model has not scored yet."""
         self.unknown: list[str] = []
         """The writer's latest words that the model does not know."""
+        self.aids = Aids()
+        """The corpus index's counts, copy meter and sources, and the story under two models."""
 
     # -- telling the screens -----------------------------------------------------------
 

@@ -141,6 +141,16 @@ class WriterSettings:
             shown="Colour by probability on|Colour by probability off",
         ),
     )
+    copy_threshold: int = setting(
+        12,
+        Spec(
+            "the copy meter turns red when more of the story's last words than this are the corpus's, "
+            "word for word",
+            int,
+            1,
+            10_000,
+        ),
+    )
     seed: int | None = setting(
         None,
         Spec("fixes the model's choices: the same story and seed give the same words", int, 0, 2**31 - 1),

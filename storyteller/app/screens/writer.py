@@ -27,10 +27,10 @@ from ..widgets.notice_bar import NoticeBar
 from ..widgets.status_bar import StatusBar
 from ..widgets.story_view import StoryView
 from ..widgets.writer_input import PARAGRAPH_MARK, WriterInput
-from .writer_dialogs import Dialogs
+from .writer_aids import Aided
 
 
-class WriterScreen(Dialogs):
+class WriterScreen(Aided):
     """Write with the model, word by word."""
 
     BINDINGS = list(KEYS)
@@ -80,7 +80,7 @@ class WriterScreen(Dialogs):
             return
         self._show_status()
         if change.story or change.model:
-            self.query_one(StoryView).show(session.story, session.cursor, session.settings.colour)
+            self._show_story()
             self._show_unknown()
             if not session.writing:
                 self._analyse_now()
@@ -95,11 +95,13 @@ class WriterScreen(Dialogs):
             session.story.word_count(),
             session.writing,
             self.training.status(),
+            self.aids_text(),
         )
 
     def _show_candidates(self) -> None:
         session = self.session
         self.query_one(CandidatesPanel).show(session.candidates, session.entropy, session.cursor_label())
+        self._look_up()
 
     def _show_unknown(self) -> None:
         bar = self.query_one(NoticeBar)
@@ -137,8 +139,7 @@ class WriterScreen(Dialogs):
         if not self.session.apply_analysis(analysis):
             return  # the story moved on; a newer analysis is on its way
         if scored:
-            session = self.session
-            self.query_one(StoryView).show(session.story, session.cursor, session.settings.colour)
+            self._show_story()
         self._show_candidates()
 
     def _start(self, request: TurnRequest | str) -> None:
@@ -211,9 +212,8 @@ class WriterScreen(Dialogs):
 
     def action_scroll(self, pages: int) -> None:
         view = self.query_one(StoryView)
-        session = self.session
         if pages < 0 and view.scroll_y == 0 and view.show_more():
-            view.show(session.story, session.cursor, session.settings.colour)
+            self._show_story()
         else:
             view.page(pages)
 

@@ -1,4 +1,5 @@
-"""The status bar: whether the model is writing, a model in training, the model, word count and settings."""
+"""The status bar: whether the model is writing, a model in training, the model, word count, the
+copy meter and perplexities (``writer_aids``), and settings."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from ...text import visible
 
 class StatusBar(Static):
     def show(
-        self, model: str, settings: WriterSettings, words: int, writing: bool, training: str | None = None
+        self,
+        model: str,
+        settings: WriterSettings,
+        words: int,
+        writing: bool,
+        training: str | None = None,
+        aids: Text | None = None,
     ) -> None:
         # Most important first: a narrow terminal cuts the end of the line.
         text = Text()
@@ -20,7 +27,10 @@ class StatusBar(Static):
         if training:
             text.append(f" {visible(training)} ", style="bold")
         text.append(f" {visible(model)} ", style="reverse")
-        text.append(f" {words:,} words · {settings.describe()}")
+        text.append(f" {words:,} words ")
+        if aids:
+            text.append_text(aids)  # the copy meter and the perplexities, before what is cut first
+        text.append(f"· {settings.describe()}")
         if settings.colour:
             text.append(" · colours")
         self.update(text)

@@ -24,6 +24,17 @@ UNKNOWN_STYLE = "bold red underline"
 CURSOR_STYLE = "reverse"
 
 
+# Colouring by the change a new model brings: (log2 of new / old probability above, style).
+CHANGE_BANDS = ((3.0, "bold green"), (1.0, "green"), (-1.0, ""), (-3.0, "red"))
+
+
+def change_style(change: float | None) -> str:
+    """A word's style by how much more (green) or less (red) the new model expects it."""
+    if change is None:
+        return ""
+    return next((style for floor, style in CHANGE_BANDS if change > floor), "bold red")
+
+
 def word_style(word: Word, known: bool, colour: bool) -> str:
     if not known:
         return UNKNOWN_STYLE
@@ -96,7 +107,14 @@ class StoryView(VerticalScroll, can_focus=False):
         self._story, self._pieces, self._checkpoints = None, [], []
         self._drawn = [(view, None) for view, _ in self._drawn]
 
-    def show(self, story: Story, cursor: int | None = None, colour: bool = False) -> None:
+    def show(
+        self,
+        story: Story,
+        cursor: int | None = None,
+        colour: bool = False,
+        changes: Sequence[float | None] | None = None,
+    ) -> None:
+        """Draw ``story``; ``changes`` (one per word) colours by what a new model thinks instead."""
         self._update_pieces(story)
         self.query_one(Greeting).display = not story.words
         follow = self.following
@@ -116,16 +134,18 @@ class StoryView(VerticalScroll, can_focus=False):
             mark = (
                 cursor if cursor is not None and turn.start <= cursor < turn.start + len(turn.words) else None
             )
-            signature = (turn.side, turn.words, mark, colour)
+            end = turn.start + len(turn.words)
+            changed = None if changes is None else tuple(changes[turn.start : end])
+            signature = (turn.side, turn.words, mark, colour, changed)
             if kept < len(drawn) and drawn[kept][0].start == turn.start:
                 view, before = drawn[kept]
                 kept += 1
                 if before != signature:
                     view.set_classes(turn.side)
                     view.border_title = _title(turn.side)
-                    view.update(self._turn_text(turn, mark, colour))
+                    view.update(self._turn_text(turn, mark, colour, changed))
             else:
-                view = TurnView(turn.start, self._turn_text(turn, mark, colour), classes=turn.side)
+                view = TurnView(turn.start, self._turn_text(turn, mark, colour, changed), classes=turn.side)
                 view.border_title = _title(turn.side)
                 self.mount(view, before=drawn[kept][0] if kept < len(drawn) else None)
             self._drawn.append((view, signature))
@@ -198,7 +218,9 @@ class StoryView(VerticalScroll, can_focus=False):
             shown = self._speller.push(word.token, word.form, word.space)
             self._pieces.append(visible(shown, keep_newlines=word.token == PARAGRAPH))
 
-    def _turn_text(self, turn: Turn, cursor: int | None, colour: bool) -> Text:
+    def _turn_text(
+        self, turn: Turn, cursor: int | None, colour: bool, changes: Sequence[float | None] | None = None
+    ) -> Text:
         text = Text()
         for offset, word in enumerate(turn.words):
             index = turn.start + offset
@@ -208,6 +230,8 @@ class StoryView(VerticalScroll, can_focus=False):
             spaces = len(piece) - len(piece.lstrip())
             text.append(piece[:spaces])
             style = word_style(word, self._known(word.token), colour)
+            if changes is not None and colour and style != UNKNOWN_STYLE:
+                style = change_style(changes[offset])
             if index == cursor:
                 style = f"{style} {CURSOR_STYLE}".strip()
                 if not piece.strip():  # a paragraph break under the cursor: show a mark
