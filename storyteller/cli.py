@@ -12,7 +12,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from . import __version__, cli_sources
 from .engine import (
     PARAGRAPH,
     Detokenizer,
@@ -32,6 +32,7 @@ from .engine.model import ModelError
 from .engine.page import resume
 from .engine.registry import resolve_name
 from .engine.replay import replay
+from .engine.rescore import Rescorer
 from .engine.sampling import entropy_bits
 from .engine.scoring import score_ids
 from .engine.story import load_story
@@ -111,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     _model_argument(candidates)
     _window_argument(candidates)
     _memory_argument(candidates)
+    cli_sources.add_sources_flag(candidates)
 
     bridge = commands.add_parser("bridge", help="the likeliest ways from a prompt to a word you name")
     bridge.add_argument("prompt", help="the words so far")
@@ -136,6 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("text", type=Path, help="a text file (or a folder of .txt files)")
     _model_argument(score)
     _memory_argument(score)
+    score.add_argument(
+        "--copies", action="store_true", help="list the longest runs found word for word in the corpus"
+    )
+    score.add_argument(
+        "--against",
+        metavar="MODEL",
+        help="score it under this model too: both perplexities, and the words that changed most",
+    )
+    cli_sources.add_commands(commands, "a model's name or path (default: the shipped default model)")
 
     train = commands.add_parser(
         "train", help="train a model from a text file or folder (needs the train extra)"
@@ -289,6 +300,8 @@ def candidates(args: argparse.Namespace) -> int:
             bar = f"| {following_text(phrase, model.card.tokenizer)}"
         print(visible(f"{rank:3}. {_shown(candidate.token):<16} {candidate.probability:7.2%} {bar}{mark}"))
     print(f"uncertainty: {entropy:.2f} bits (as unsure as a choice among {2**entropy:,.1f} words)")
+    if args.sources:
+        cli_sources.print_sources(model, tokens, predictor.candidates(args.k))
     return 0
 
 
@@ -385,7 +398,10 @@ def replay_story(args: argparse.Namespace) -> int:
 def score(args: argparse.Namespace) -> int:
     """One table: the network alone and with the story's memory, side by side."""
     model = _load_model(args.model)
-    tokens = tokenize(read_corpus(args.text).text, model.card.tokenizer)
+    if args.text.suffix == ".json":  # a story file saved by the writer
+        tokens = cli_sources.story_tokens(args.text, model)
+    else:
+        tokens = tokenize(read_corpus(args.text).text, model.card.tokenizer)
     if not tokens:
         raise StorytellerError(f"'{args.text}' holds no words to score.")
     memory = _memory(args, model)
@@ -415,6 +431,13 @@ def score(args: argparse.Namespace) -> int:
             f"({source});\nwindowed accuracy reads {model.card.window} words from a fresh state, "
             "so the memory has no part in it"
         )
+    if args.against or args.copies:
+        scorer = Rescorer(model)
+        scorer.update(tokens)
+        if args.against:
+            cli_sources.print_comparison(_load_model(args.against), scorer, tokens)
+        if args.copies:
+            cli_sources.print_copies(cli_sources.model_index(model), tokens)
     return 0
 
 
@@ -431,4 +454,5 @@ COMMANDS = {
     "models": models,
     "replay": replay_story,
     "score": score,
+    "index": cli_sources.index_command,
 }

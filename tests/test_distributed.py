@@ -65,7 +65,9 @@ def test_two_processes_train_the_model_one_process_trains(
     for out, processes in ((alone, 1), (together, 2)):
         done = _train(out, corpus, processes, *options)
         assert done.returncode == 0, done.stderr[-2000:]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["alone.onnx", "together.onnx"]
+    # Each run leaves its model and the model's corpus index, written once (by the first process).
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == ["alone.index", "alone.onnx", "together.index", "together.onnx"]
     cards = [load(path).card for path in (alone, together)]
     assert cards[0].vocabulary == cards[1].vocabulary
     assert cards[1].metrics["model"]["perplexity"] == pytest.approx(

@@ -127,6 +127,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="quantise the weights to int8 (several times faster, a quarter of the size; "
         "refused unless it agrees with fp32 on 99%% of next words)",
     )
+    parser.add_argument(
+        "--no-index",
+        dest="index",
+        action="store_false",
+        help="leave out the corpus index beside the model (where suggestions come from, the copy meter)",
+    )
     parser.add_argument("--checkpoint", type=Path, help="save a checkpoint here after every epoch")
     parser.add_argument("--resume", type=Path, metavar="CHECKPOINT", help="continue from a checkpoint")
     parser.add_argument(
@@ -323,6 +329,14 @@ def _train_and_export(
             ),
             file=sys.stderr,
         )
+    from .index import drop_index, write_index
+
+    if not getattr(args, "index", True):
+        drop_index(out)
+        return 0
+    written = write_index(corpus, result.tokenizer, Path(args.corpus), out)
+    if args.progress != "jsonl":
+        print(visible(written), file=sys.stderr)
     return 0
 
 

@@ -89,6 +89,14 @@ ROWS: tuple[Row, ...] = (
         (_b("ctrl+k", "loops", "Fix a loop", True),),
     ),
     Row(
+        "Ctrl+F",
+        "where the top candidate comes from: a few lines of the corpus that have it after the "
+        "story's last words (the panel counts each candidate there; the status bar's copy meter turns "
+        "red when the story's last words are the corpus's, word for word)",
+        "Writing",
+        (_b("ctrl+f", "sources", "Sources", True),),
+    ),
+    Row(
         "Ctrl+Z / Ctrl+Y",
         "undo / redo one word, whoever wrote it",
         "History",
@@ -140,9 +148,13 @@ ROWS: tuple[Row, ...] = (
         (_b("f7", "setting('window')", "Window"),),
     ),
     Row(
-        *_setting("colour", "colour every word by the probability the model gave it"),
+        *_setting(
+            "colour",
+            "colour every word by the probability the model gave it; after a model switch, again: "
+            "by the change (green: the new model expects it more, red: less)",
+        ),
         "Settings",
-        (_b("f8", "setting('colour')", "Colour"),),
+        (_b("f8", "colour", "Colour"),),
     ),
     Row(
         *_setting("pace", "how fast the model's words appear"),

@@ -25,6 +25,7 @@ from ..engine.story import Author, Story, Word
 from ..engine.tokenizer import Typed, tokenize_typed
 from .aids import Aids
 from .autosave import Autosave, Claim, claim
+from .corpus_aids import CorpusAids
 from .models import Models
 from .reading import Reader, TurnRequest
 from .settings import CONFIG_FILE, WriterSettings, persist
@@ -96,6 +97,8 @@ class WritingSession(Models, ModelWork, Aids):
         """The first of the writer's words the model has not scored yet."""
         self.unknown: list[str] = []
         """The writer's latest words that the model does not know."""
+        self.aids = CorpusAids()
+        """The corpus index's counts, copy meter and sources, and the story under two models."""
 
     # -- telling the screens -----------------------------------------------------------
 

@@ -172,6 +172,16 @@ class WriterSettings:
     bridge_beam: int = setting(
         16, Spec("paths a bridge to a word (Ctrl+E) follows side by side (the beam width)", int, 1, MAX_BEAM)
     )
+    copy_threshold: int = setting(
+        12,
+        Spec(
+            "the copy meter turns red when more of the story's last words than this are the corpus's, "
+            "word for word",
+            int,
+            1,
+            10_000,
+        ),
+    )
     seed: int | None = setting(
         None,
         Spec("fixes the model's choices: the same story and seed give the same words", int, 0, 2**31 - 1),

@@ -8,6 +8,7 @@ clearly.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...engine import ModelEntry, ModelError, find_models, load, user_models_dir
+from ...engine.corpus_index import index_path
 from ...engine.registry import MODEL_NAME, MODEL_SUFFIX
 from ...figures import count, figures_table, weights_line
 from ...text import visible
@@ -176,6 +178,8 @@ class ModelsScreen(ModalScreen[Path | None]):
         except OSError as error:
             self.notify(f"Could not rename it ({error.strerror}).", severity="error", markup=False)
             return
+        with contextlib.suppress(OSError):  # its corpus index goes with it, if it has one
+            index_path(entry.path).rename(index_path(target))
         self.session.model_renamed(entry.path, target)
         self.refresh_list()
 
@@ -193,6 +197,8 @@ class ModelsScreen(ModalScreen[Path | None]):
             except OSError as error:
                 self.notify(f"Could not delete it ({error.strerror}).", severity="error", markup=False)
             else:
+                with contextlib.suppress(OSError):
+                    index_path(entry.path).unlink(missing_ok=True)
                 self.session.model_deleted(entry.path)
             self.refresh_list()
 

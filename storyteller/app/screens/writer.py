@@ -27,10 +27,10 @@ from ..widgets.notice_bar import NoticeBar
 from ..widgets.status_bar import StatusBar
 from ..widgets.story_view import StoryView
 from ..widgets.writer_input import PARAGRAPH_MARK, WriterInput
-from .writer_dialogs import Dialogs
+from .writer_aids import Aided
 
 
-class WriterScreen(Dialogs):
+class WriterScreen(Aided):
     """Write with the model, word by word."""
 
     BINDINGS = list(KEYS)
@@ -89,8 +89,9 @@ class WriterScreen(Dialogs):
 
     def _show_story(self) -> None:
         session = self.session
+        changes = session.aids.changes(len(session.story.words))  # what a new model thinks (F8)
         self.query_one(StoryView).show(
-            session.story, session.cursor, session.settings.colour, session.loop_span()
+            session.story, session.cursor, session.settings.colour, session.loop_span(), changes
         )
 
     def _show_status(self) -> None:
@@ -102,12 +103,14 @@ class WriterScreen(Dialogs):
             session.writing,
             "restoring the last session's story…" if session.files.restoring else self.training.status(),
             session.quote_open,
+            self.aids_text(),
         )
 
     def _show_candidates(self) -> None:
         session = self.session
         panel = self.query_one(CandidatesPanel)
         panel.show(session.candidates, session.entropy, session.cursor_label(), session.following_texts())
+        self._look_up()
 
     def _show_unknown(self) -> None:
         bar = self.query_one(NoticeBar)

@@ -20,6 +20,8 @@ MIN_BAR = 3
 """A bar shorter than this says too little to be worth its room."""
 MEMORY_MARK = "↺"
 """Before a word offered from the story's own memory rather than by the network."""
+COUNT_WIDTH = 5
+"""Cells of a candidate's count in the corpus (a space, then up to four)."""
 
 
 def bar(probability: float, width: int = BAR_WIDTH) -> str:
@@ -33,13 +35,34 @@ def shown(token: str) -> str:
     return "¶" if token == PARAGRAPH else visible(token)
 
 
+def count_label(count: int) -> str:
+    """A corpus count in four cells at most: 7, 512, 12k, 3M."""
+    if count < 1000:
+        return str(count)
+    if count < 1_000_000:
+        return f"{count // 1000}k"
+    return f"{min(count // 1_000_000, 999)}M"
+
+
 def candidate_lines(
-    candidates: list[Candidate], width: int, following: list[str] | None = None
+    candidates: list[Candidate],
+    width: int,
+    following: list[str] | None = None,
+    counts: list[int] | None = None,
 ) -> list[Text]:
     """One line per candidate, ``width`` cells at most: key, word, bar (if it fits), probability.
-    With ``following`` (each candidate's likeliest next words), those take the bar's place."""
-    if following:
-        return _phrase_lines(candidates, width, following)
+    With ``following`` (each candidate's likeliest next words), those take the bar's place; with
+    ``counts``, each line ends with the candidate's count in the corpus."""
+    if counts is not None:
+        width -= COUNT_WIDTH
+    lines = _phrase_lines(candidates, width, following) if following else _bar_lines(candidates, width)
+    for number, line in enumerate(lines, 1):
+        if counts is not None and number <= len(counts):
+            line.append(f" {count_label(counts[number - 1]):>{COUNT_WIDTH - 1}}", style="dim")
+    return lines
+
+
+def _bar_lines(candidates: list[Candidate], width: int) -> list[Text]:
     wide = width >= 2 + WORD_WIDTH + 1 + BAR_WIDTH + 7
     percent, decimals = (6, 1) if wide else (4, 0)  # " 12.3%" with room to spare, or " 12%"
     word = WORD_WIDTH if wide else max(4, min(12, width - 2 - 1 - percent))
@@ -95,6 +118,7 @@ class CandidatesPanel(Static):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._shown: tuple[list[Candidate], float | None, str, list[str] | None] | None = None
+        self._counts: tuple[list[int], list[str] | None] | None = None
 
     def show(
         self,
@@ -103,21 +127,34 @@ class CandidatesPanel(Static):
         heading: str,
         following: list[str] | None = None,
     ) -> None:
+        if self._shown is None or self._shown[0] != candidates:
+            self._counts = None  # counted for other candidates
         self._shown = (candidates, entropy, heading, following)
         text = Text(heading + "\n", style="bold")
         width = self.content_size.width or BAR_WIDTH + WORD_WIDTH + 9  # 0 before the first layout
-        for line in candidate_lines(candidates, width, following):
+        counts, context = self._counts or (None, None)
+        for line in candidate_lines(candidates, width, following, counts):
             text.append_text(line)
             text.append("\n")
         if any(c.from_memory for c in candidates):
             text.append(f"{MEMORY_MARK} from the story's memory\n", style="dim green")
+        if counts is not None:
+            after = f"after “{visible(' '.join(context))}”" if context else "(the last word is not in it)"
+            text.append(f"right: times in the corpus {after}\n", style="dim")
         if entropy is not None:
             text.append(f"\nuncertainty {entropy:.1f} bits\n", style="dim")
             text.append(f"≈ a choice among {2**entropy:,.0f} words", style="dim")
         self.update(text)
 
+    def counts(self, counts: list[int], context: list[str] | None) -> None:
+        """Each candidate's count in the corpus after ``context`` (None: the story's last word is
+        not there)."""
+        self._counts = (counts, context)
+        if self._shown is not None:
+            self.show(*self._shown)
+
     def waiting(self, heading: str) -> None:
-        self._shown = None
+        self._shown = self._counts = None
         self.update(Text(heading + "\n…", style="dim"))
 
     def on_resize(self, event: events.Resize) -> None:

@@ -1,5 +1,5 @@
-"""The status bar: whether the model is writing (or left a quote open), a model in training, the model,
-word count and settings."""
+"""The status bar: whether the model is writing (or left a quote open), a model in training,
+the model, word count, the copy meter and perplexities (``writer_aids``), and settings."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class StatusBar(Static):
         writing: bool,
         training: str | None = None,
         quote_open: bool = False,
+        aids: Text | None = None,
     ) -> None:
         # Most important first: a narrow terminal cuts the end of the line.
         text = Text()
@@ -29,7 +30,10 @@ class StatusBar(Static):
         if training:
             text.append(f" {visible(training)} ", style="bold")
         text.append(f" {visible(model)} ", style="reverse")
-        text.append(f" {words:,} words · {settings.describe()}")
+        text.append(f" {words:,} words ")
+        if aids:
+            text.append_text(aids)  # the copy meter and the perplexities, before what is cut first
+        text.append(f"· {settings.describe()}")
         if settings.colour:
             text.append(" · colours")
         self.update(text)

@@ -26,6 +26,17 @@ LOOP_STYLE = "dim underline"
 """Words that repeat an earlier phrase: the model went round in a loop (Ctrl+K fixes it)."""
 
 
+# Colouring by the change a new model brings: (log2 of new / old probability above, style).
+CHANGE_BANDS = ((3.0, "bold green"), (1.0, "green"), (-1.0, ""), (-3.0, "red"))
+
+
+def change_style(change: float | None) -> str:
+    """A word's style by how much more (green) or less (red) the new model expects it."""
+    if change is None:
+        return ""
+    return next((style for floor, style in CHANGE_BANDS if change > floor), "bold red")
+
+
 def word_style(word: Word, known: bool, colour: bool) -> str:
     if not known:
         return UNKNOWN_STYLE
@@ -99,8 +110,15 @@ class StoryView(VerticalScroll, can_focus=False):
         self._drawn = [(view, None) for view, _ in self._drawn]
 
     def show(
-        self, story: Story, cursor: int | None = None, colour: bool = False, marked: range | None = None
+        self,
+        story: Story,
+        cursor: int | None = None,
+        colour: bool = False,
+        marked: range | None = None,
+        changes: Sequence[float | None] | None = None,
     ) -> None:
+        """Draw ``story``; ``marked`` words are a loop's; ``changes`` (one per word) colours by what
+        a new model thinks instead."""
         self._update_pieces(story)
         self.query_one(Greeting).display = not story.words
         follow = self.following
@@ -123,16 +141,19 @@ class StoryView(VerticalScroll, can_focus=False):
             end = turn.start + len(turn.words)
             looped = range(max(turn.start, marked.start), min(end, marked.stop)) if marked else None
             looped = looped or None
-            signature = (turn.side, turn.words, mark, colour, looped)
+            changed = None if changes is None else tuple(changes[turn.start : end])
+            signature = (turn.side, turn.words, mark, colour, looped, changed)
             if kept < len(drawn) and drawn[kept][0].start == turn.start:
                 view, before = drawn[kept]
                 kept += 1
                 if before != signature:
                     view.set_classes(turn.side)
                     view.border_title = _title(turn.side)
-                    view.update(self._turn_text(turn, mark, colour, looped))
+                    view.update(self._turn_text(turn, mark, colour, looped, changed))
             else:
-                view = TurnView(turn.start, self._turn_text(turn, mark, colour, looped), classes=turn.side)
+                view = TurnView(
+                    turn.start, self._turn_text(turn, mark, colour, looped, changed), classes=turn.side
+                )
                 view.border_title = _title(turn.side)
                 self.mount(view, before=drawn[kept][0] if kept < len(drawn) else None)
             self._drawn.append((view, signature))
@@ -205,7 +226,14 @@ class StoryView(VerticalScroll, can_focus=False):
             shown = self._speller.push(word.token, word.form, word.space)
             self._pieces.append(visible(shown, keep_newlines=word.token == PARAGRAPH))
 
-    def _turn_text(self, turn: Turn, cursor: int | None, colour: bool, looped: range | None = None) -> Text:
+    def _turn_text(
+        self,
+        turn: Turn,
+        cursor: int | None,
+        colour: bool,
+        looped: range | None = None,
+        changes: Sequence[float | None] | None = None,
+    ) -> Text:
         text = Text()
         for offset, word in enumerate(turn.words):
             index = turn.start + offset
@@ -215,6 +243,8 @@ class StoryView(VerticalScroll, can_focus=False):
             spaces = len(piece) - len(piece.lstrip())
             text.append(piece[:spaces])
             style = word_style(word, self._known(word.token), colour)
+            if changes is not None and colour and style != UNKNOWN_STYLE:
+                style = change_style(changes[offset])
             if looped is not None and index in looped:
                 style = f"{style} {LOOP_STYLE}".strip()
             if index == cursor:
