@@ -177,7 +177,8 @@ def _memory_argument(
 
 
 def _memory(args: argparse.Namespace, model: Model) -> Memory | None:
-    return None if args.no_cache else memory_for(model.card.cache)
+    """The story's memory for a command that has ``--no-cache`` (``bridge`` reads the network alone)."""
+    return None if getattr(args, "no_cache", True) else memory_for(model.card.cache)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

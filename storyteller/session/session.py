@@ -228,10 +228,14 @@ class WritingSession(Models, ModelWork, Aids):
         if self.cursor is not None:
             self.story.cut(self.cursor)
             self.cursor = None
-        chosen = [(candidate.token, candidate.probability, number)]
+        # The candidate's probability is the one shown (with the story's memory, if on); its next
+        # words' are the network's own, as the lookahead reads them.
+        chosen = [(candidate.token, candidate.probability, number, self.candidates_memory)]
         if following is not None:
-            chosen += [(t, p, 1) for t, p in zip(following.following, following.probabilities, strict=True)]
-        for token, probability, rank in chosen:
+            chosen += [
+                (t, p, 1, None) for t, p in zip(following.following, following.probabilities, strict=True)
+            ]
+        for token, probability, rank, memory in chosen:
             form = self._unknown_forms().get(token) or self._written(len(self.story.words), token)
             word = Word(
                 token,
@@ -240,7 +244,7 @@ class WritingSession(Models, ModelWork, Aids):
                 rank,
                 window=self.candidates_window,
                 form=form,
-                memory=self.candidates_memory,
+                memory=memory,
             )
             self.story.add([word])
         self.unknown = []
