@@ -32,6 +32,7 @@ from storyteller.engine import load
 from storyteller.engine.story import load_story
 
 from .conftest import FABLE, TINY_MODEL
+from .tmux import status_words
 
 TRIALS = 10
 
@@ -215,13 +216,6 @@ class Terminal:
         return self.wait_for(
             session, lambda s: "Next word" in s and re.search(r"\d%", s) is not None, "the candidates panel"
         )
-
-
-def status_words(shown: str) -> int | None:
-    """The story's word count on the status bar (None while there is no status bar)."""
-    status = next((line for line in shown.splitlines() if "words/turn" in line), None)
-    match = re.search(r"([\d,]+) words ·", status or "")
-    return int(match.group(1).replace(",", "")) if match else None
 
 
 def kill(pid: int) -> None:

@@ -101,7 +101,7 @@ class Terminal:
         """Wait for the writer's first screen, whole: its candidates worked out and its status bar drawn
         (a terminal can show the candidates of a first frame whose lower lines are still to come)."""
         return self.wait_for(
-            lambda s: "Next word" in s and re.search(r"\d%", s) is not None and "words/turn" in s,
+            lambda s: "Next word" in s and re.search(r"\d%", s) is not None and status_words(s) is not None,
             "the candidates panel and the status bar",
         )
 
@@ -115,10 +115,18 @@ class Terminal:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, env=ENVIRONMENT)
 
 
+STATUS_WORDS = re.compile(r"^ [^│╭╰▊]*? ([\d,]+) words[ ·]", flags=re.MULTILINE)
+
+
+def status_words(shown: str) -> int | None:
+    """The story's word count on the status bar, None while there is none. Only the bar's left end
+    is read: a notice (a toast) can cover its right end for a few seconds at 80 columns."""
+    counts = STATUS_WORDS.findall(shown)
+    return int(counts[-1].replace(",", "")) if counts else None
+
+
 def word_count(shown: str) -> int:
     """The story's word count, from the status bar."""
-    status = next((line for line in shown.splitlines() if "words/turn" in line), None)
-    assert status is not None, f"no status bar on the screen:\n{shown}"
-    match = re.search(r"([\d,]+) words ·", status)
-    assert match, status
-    return int(match.group(1).replace(",", ""))
+    words = status_words(shown)
+    assert words is not None, f"no status bar on the screen:\n{shown}"
+    return words
