@@ -27,6 +27,7 @@ import torch
 
 from storyteller.engine import load, resolve
 from storyteller.engine.model import OUTPUTS, ModelCard, session_options
+from storyteller.figures import weights_line
 from training.config import TrainConfig
 from training.export import quantize, to_onnx_bytes
 from training.network import LanguageModel
@@ -137,9 +138,8 @@ def main() -> None:
     quantization = card.training.get("quantization")
     if quantization:
         print(
-            f"shipped default model: {quantization['weights']}, next-word agreement with fp32 "
-            f"{quantization['top1_agreement']:.2%}, largest probability difference "
-            f"{quantization['largest_difference']}"
+            f"shipped default model: {weights_line(card.training).removeprefix('weights: ')}, "
+            f"largest probability difference {quantization['largest_difference']}"
         )
     print()
     print("| network | engine | µs/word | words/s | speed-up vs ort fp32 | memory floor µs | ÷ floor |")

@@ -9,16 +9,23 @@ ROWS = ("model", "unigram", "bigram")
 
 
 def weights_line(training: Mapping[str, Any]) -> str:
-    """What a model's weights are: fp32, or int8 with its measured agreement with fp32."""
+    """What a model's weights are: fp32, or int8 with what quantising cost, measured at export."""
     quantization = training.get("quantization")
     if not isinstance(quantization, Mapping):
         return "weights: fp32"
+    kind = quantization.get("weights", "?")
     try:
         agreed = float(quantization["top1_agreement"])
     except (KeyError, TypeError, ValueError, OverflowError):
-        return f"weights: {quantization.get('weights', '?')}"
-    kind = quantization.get("weights", "?")
-    return f"weights: {kind} (same next word as fp32 on {agreed:.1%} of the held-out text)"
+        return f"weights: {kind}"
+    try:
+        fp32, quantised = (float(p) for p in quantization["perplexity"])
+    except (KeyError, TypeError, ValueError, OverflowError):  # exported before perplexity was kept
+        return f"weights: {kind} (same next word as fp32 on {agreed:.1%} of the held-out text)"
+    return (
+        f"weights: {kind} (perplexity {quantised:.2f} against fp32's {fp32:.2f}, "
+        f"same next word on {agreed:.1%} of the held-out text)"
+    )
 
 
 def figures_table(metrics: Mapping[str, Any]) -> list[str]:

@@ -15,6 +15,7 @@ import pytest
 
 from storyteller.cli import main
 from storyteller.engine import Predictor, TokenizerConfig, events, load, read_corpus, report
+from storyteller.figures import weights_line
 
 from .conftest import FABLE
 
@@ -327,27 +328,36 @@ def test_invalid_configuration_is_refused(corpus) -> None:  # type: ignore[no-un
         train(TrainConfig(window=0), corpus)
 
 
-def test_an_int8_export_records_its_agreement_and_is_smaller(result, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(export_module, "INT8_AGREEMENT", 0.0)  # the tiny model is too small to agree well
+def test_an_int8_export_records_what_quantising_cost_and_is_smaller(result, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     fp32, int8 = tmp_path / "fp32.onnx", tmp_path / "int8.onnx"
     export(result, fp32)
     export(result, int8, int8=True)
     card = load(int8).card
     quantization = card.training["quantization"]
-    assert quantization["weights"] == "int8" and 0 <= quantization["top1_agreement"] <= 1
-    agreed, largest = export_module.agreement(fp32.read_bytes(), int8.read_bytes(), result.check_text)
-    assert agreed == pytest.approx(quantization["top1_agreement"], abs=1e-4)
-    assert largest == pytest.approx(quantization["largest_difference"], abs=1e-4)
+    assert quantization["weights"] == "int8"
+    comparison = export_module.compare(fp32.read_bytes(), int8.read_bytes(), result.check_text)
+    assert comparison.refusal() is None
+    assert quantization["perplexity"] == pytest.approx(list(comparison.perplexity), abs=1e-3)
+    assert quantization["top1"] == pytest.approx(list(comparison.top1), abs=1e-4)
+    assert quantization["top1_agreement"] == pytest.approx(comparison.agreement, abs=1e-4)
+    assert quantization["largest_difference"] == pytest.approx(comparison.largest_difference, abs=1e-4)
+    fp32_card = load(fp32).card.metrics["model"]
+    assert comparison.perplexity[0] == pytest.approx(fp32_card["perplexity"], rel=1e-3)
     assert int8.stat().st_size < fp32.stat().st_size
+    assert "perplexity" in weights_line(card.training) and "fp32" in weights_line(card.training)
     predictor = Predictor(load(int8))
     predictor.feed(["the"])
     assert len(predictor.candidates(3)) == 3
 
 
-def test_an_int8_export_that_disagrees_too_often_is_refused(result, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(export_module, "INT8_AGREEMENT", 1.01)
+def test_an_int8_export_that_reads_the_text_worse_is_refused(result, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "int8.onnx"
+    monkeypatch.setattr(export_module, "INT8_PERPLEXITY", 0.99)  # int8 must now beat fp32 by 1%
     with pytest.raises(ExportError, match="export it without int8"):
+        export(result, path, int8=True)
+    monkeypatch.setattr(export_module, "INT8_PERPLEXITY", 10.0)
+    monkeypatch.setattr(export_module, "INT8_TOP1", -0.5)  # int8 must now be right 50 points more often
+    with pytest.raises(ExportError, match="top-1"):
         export(result, path, int8=True)
     assert not path.exists()
 
