@@ -11,7 +11,7 @@ from storyteller.engine import Model
 from storyteller.engine.bridge import BridgeError
 from storyteller.engine.replay import replay
 from storyteller.engine.story import Author
-from storyteller.session import TurnRequest, WritingSession
+from storyteller.session import ModelWord, TurnRequest, WritingSession
 
 from .test_session import model_turn, read, session_in
 
@@ -84,6 +84,27 @@ def test_a_loop_is_found_after_the_turn_and_forgotten_once_the_story_changes(
     session.add_text("and then")
     assert session.current_loop() is None and session.loop_span() is None
     assert isinstance(session.fix_loop("forbid"), str)
+
+
+def test_a_loop_is_found_when_the_writer_stops_the_turn(tiny_model: Model, tmp_path: Path) -> None:
+    session = session_in(tmp_path, tiny_model, **LOOPING)
+    session.settings = replace(session.settings, length=40)
+    session.add_text("the hedgehog")
+    read(session)
+    notices: list[str] = []
+    session.listener = lambda change: notices.append(change.notice) if change.notice else None
+    request = session.start_turn()
+    assert isinstance(request, TurnRequest)
+    written: list[ModelWord] = []
+    session.reader.write(session.model, request, written.append)
+    for word in written[:20]:  # Esc comes while the model is still writing
+        session.model_wrote(word)
+    session.stop()
+    loop = session.current_loop()
+    assert not session.writing and loop is not None and loop.start >= len(request.tokens)
+    assert notices and "Ctrl+K" in notices[-1]
+    session.stop()  # a second Esc (nothing is being written) finds nothing more
+    assert len(notices) == 1
 
 
 @pytest.mark.parametrize("fix", ["forbid", "warmer", "second"])

@@ -102,8 +102,7 @@ class ModelWork:
         """The model's turn ended: done, stopped, or failed (``problem`` says why, in one sentence)."""
         if turn == self.turn and self.writing:
             self.writing = False
-            start = len(self._request.tokens) if self._request is not None else len(self.story.words)
-            self.changed(notice=self.look_for_loop(start))
+            self.changed(notice=self.look_for_loop(self._turn_start()))
         if problem:
             self.say(problem)
 
@@ -117,10 +116,16 @@ class ModelWork:
         self.writing = False
         return True
 
+    def _turn_start(self) -> int:
+        """Where the model's current (or last) turn began, in words."""
+        return len(self._request.tokens) if self._request is not None else len(self.story.words)
+
     def stop(self) -> None:
-        """Esc: stop the model (keeping its words), or leave the word cursor."""
+        """Esc: stop the model (keeping its words; a writer often stops it because it went round
+        in a loop, so the loop is looked for as when a turn ends), or leave the word cursor."""
+        start = self._turn_start()
         if self.halt():
-            self.changed()
+            self.changed(notice=self.look_for_loop(start))
         else:
             self.leave_cursor()
 
