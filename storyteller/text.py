@@ -24,6 +24,13 @@ def visible(text: object, keep_newlines: bool = False) -> str:
     return pattern.sub(_escape, str(text))
 
 
+def one_line(prose: str) -> str:
+    """The model's own prose (a training sample) on one line: its paragraph breaks shown as ``¶``,
+    any other line break as a space, everything else as ``visible`` shows it."""
+    paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", prose))
+    return visible(" ¶ ".join(p for p in paragraphs if p))
+
+
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"

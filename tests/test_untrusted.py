@@ -477,6 +477,15 @@ def test_visible_keeps_every_line_break_of_a_stranger_on_one_line() -> None:
     assert visible("one\r\u2028two", keep_newlines=True) == "one\\x0d\\u2028two"
 
 
+def test_a_training_sample_is_shown_on_one_line_with_its_paragraphs_marked() -> None:
+    from storyteller.text import one_line
+
+    assert one_line('"Me?"\n\n"I am frightened," she said.\nThen\x1b[2J quiet.') == (
+        '"Me?" ¶ "I am frightened," she said. Then\\x1b[2J quiet.'
+    )
+    assert one_line("\n\n\nalone\n\n") == "alone"
+
+
 def test_a_token_with_a_line_break_never_splits_the_candidate_list(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -24,7 +24,7 @@ from storyteller.engine.presets import PRESETS
 from storyteller.engine.registry import MODEL_SUFFIX, user_models_dir
 from storyteller.errors import INSTALL_HINT, StorytellerError
 from storyteller.figures import figures_table
-from storyteller.text import visible
+from storyteller.text import one_line, visible
 
 from .config import TrainConfig
 
@@ -205,7 +205,7 @@ class BarReporter:
                 f"top-5 {m['top5']:.1%}, windowed {m['windowed']:.1%}" + (" *" if event.best else "")
             )
         elif isinstance(event, events.Sample):
-            self.line(f"  sample: {event.text}")
+            self.line(f"  sample: {one_line(event.text)}")
         elif isinstance(event, events.Done):
             self.line(f"stopped: {event.stopped} after {event.epochs:.2f} epochs, {event.seconds:.1f} s")
             metrics = {"held_out": event.held_out, "model": event.metrics, **event.baselines}

@@ -25,7 +25,7 @@ from ...engine.presets import PRESETS, preset_for
 from ...engine.registry import MODEL_NAME
 from ...errors import INSTALL_HINT
 from ...figures import figures_table
-from ...text import visible
+from ...text import one_line, visible
 from ..trainer import TRAINER, Outcome, TrainingRun, training_available
 from ..training import Ended, Heard, Training, time_left
 from .retrain_form import FIELDS, PathInput, PathSuggester, free_path, options_from
@@ -262,7 +262,7 @@ class RetrainScreen(Screen[Path | None]):
                 f"top-1 {figures.get('top1', 0):.1%}, windowed {figures.get('windowed', 0):.1%}"
             )
         elif isinstance(event, events.Sample):
-            log.write_line(f"  “{event.text}”")
+            log.write_line(f"  “{one_line(event.text)}”")
         elif isinstance(event, events.Done):
             metrics = {"held_out": event.held_out, "model": event.metrics, **event.baselines}
             self.query_one("#figures", Static).update(Text("\n".join(figures_table(metrics))))
