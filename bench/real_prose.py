@@ -13,8 +13,9 @@ chunk from a fresh state:
   ``time_budget`` (which counts its reading of the text too), or a variant of them
   (``--variant NAME key=value ...``) to measure one lever at a time.
 
-Perplexity counts every target; "known" leaves out the targets that are <unk>. Each run
-has a fresh process, OMP_WAIT_POLICY=PASSIVE and the same threads.
+Perplexity counts every target; "known" leaves out the targets that are <unk>. storyteller is
+also scored with the story's memory mixed in, as the app reads (the textbook loop has none).
+Each run has a fresh process, OMP_WAIT_POLICY=PASSIVE and the same threads.
 
     python bench/real_prose.py [--words 50000 250000 1000000] [--budgets 60 300] [--repeats 1]
     python bench/real_prose.py --words 250000 --budgets 60 --sides ours \\
@@ -46,13 +47,15 @@ import torch
 from big_corpus import code_version
 
 from storyteller.engine import events
+from storyteller.engine.cache import DEFAULT_SCALE, DEFAULT_WEIGHT
 from storyteller.engine.corpus import read_corpus
 from storyteller.engine.tokenizer import TokenizerConfig
 from storyteller.engine.vocab import UNKNOWN_ID
+from training import memory_fit
 from training.config import TrainConfig
 from training.data import build_dataset
 from training.evaluate import evaluate_baselines
-from training.train import train
+from training.train import TrainResult, train
 
 CACHE = prose_corpus.CACHE
 
@@ -88,6 +91,7 @@ def run_ours(
             epochs.append(event)
 
     result = train(ours(budget, threads, overrides), read_corpus(corpus), on_progress=watch)
+    memory = memory_figures(result)
     if "min_count" not in overrides and "max_vocab" not in overrides and len(result.vocabulary) != vocab:
         raise SystemExit(
             f"storyteller's vocabulary ({len(result.vocabulary)}) is not the dataset's ({vocab})"
@@ -101,6 +105,23 @@ def run_ours(
         "eval_seconds": sum(e.eval_seconds for e in epochs),
         "unknown_share": result.metrics["unknown_share"],
         "stopped": result.stopped,
+        **memory,
+    }
+
+
+def memory_figures(result: TrainResult) -> dict[str, float]:
+    """Perplexity on the same held-out targets with the story's memory mixed in, as the app and
+    ``storyteller score`` read: at the engine's default λ and θ (nothing fitted on the test text),
+    and at the pair the export would fit on it (two numbers chosen on the test text: a bound)."""
+    memory_fit.FIT_TOKENS = sys.maxsize  # every held-out target, not the export's sample
+    fit = memory_fit.fit_memory(result.model, result.check_text)
+    grid = fit["grid"]
+    row, column = grid["scales"].index(DEFAULT_SCALE), grid["weights"].index(DEFAULT_WEIGHT)
+    return {
+        "memory_perplexity": grid["perplexity"][row][column],
+        "fitted_perplexity": fit["perplexity"]["with"],
+        "fitted_weight": fit["weight"],
+        "fitted_scale": fit["scale"],
     }
 
 
@@ -169,7 +190,7 @@ def main() -> None:
     for words in args.words:
         corpus = prose_corpus.prose_file(words)
         data = build_dataset(
-            read_corpus(corpus).blocks(), TokenizerConfig(lowercase=True), 3, 0.1, None, 30_000
+            read_corpus(corpus).blocks(), TokenizerConfig(lowercase=True, quotes=True), 3, 0.1, None, 30_000
         )
         vocab = len(data.vocabulary)
         held_out = np.concatenate(data.held_out)
@@ -203,9 +224,10 @@ def main() -> None:
         print()
         print(
             "| budget s | system | test perplexity | known-word perplexity | ÷ textbook | epochs | words/s "
-            "| judging epochs, % of the run |"
+            "| judging epochs, % of the run | with the story's memory (λ 0.1, θ 0.3) | ÷ textbook "
+            "| memory fitted on the test text (λ, θ) |"
         )
-        print("|---:|---|---:|---:|---:|---:|---:|---:|")
+        print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         plain = {budget: figures for name, budget, figures in rows if name == "textbook loop" and figures}
         for name, budget, figures in rows:
             if figures is None:
@@ -216,10 +238,20 @@ def main() -> None:
             judging = f"{figures['eval_seconds'] / figures['seconds']:.1%}" if name != "textbook loop" else ""
             print(
                 f"| {budget} | {name} | {perplexities} | {ratio} "
-                f"| {figures['epochs']:.1f} | {figures['words_per_s']:,.0f} | {judging} |"
+                f"| {figures['epochs']:.1f} | {figures['words_per_s']:,.0f} | {judging} "
+                f"| {with_memory(figures, plain.get(budget))}"
             )
         for name in ("unigram", "bigram"):
-            print(f"| | {name} baseline | {baselines[name]['perplexity']:.1f} | | | | | |")
+            print(f"| | {name} baseline | {baselines[name]['perplexity']:.1f} | | | | | | | | |")
+
+
+def with_memory(figures: dict[str, Any], plain: dict[str, Any] | None) -> str:
+    """The memory's three columns of a row (empty for the textbook loop, which has none)."""
+    if "memory_perplexity" not in figures:
+        return " | | |"
+    ratio = f"{figures['memory_perplexity'] / plain['perplexity']:.2f}" if plain else ""
+    fitted = f"{figures['fitted_perplexity']:.1f} ({figures['fitted_weight']:g}, {figures['fitted_scale']:g})"
+    return f"{figures['memory_perplexity']:.1f} | {ratio} | {fitted} |"
 
 
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
