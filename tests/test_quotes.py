@@ -291,6 +291,27 @@ def test_the_model_never_writes_an_empty_pair_nor_an_unbalanced_quote(quote_mode
     assert opened_and_closed > 0  # the test saw quotes closed, not only forbidden
 
 
+def test_the_model_never_doubles_a_mark_of_punctuation(quote_model: Model) -> None:
+    marks = {",", ".", ";", ":", "!", "?"}
+    doubled = 0
+    for seed in range(30):
+        predictor = Predictor(quote_model)
+        predictor.feed(tokenize("the hedgehog filled the kettle .", Q))
+        sampling = SamplingConfig(seed=seed, temperature=3.0, top_k=None, top_p=1.0)
+        written = [".", *(g.token for g in predictor.generate(40, sampling))]
+        for before, token in itertools.pairwise(written):
+            assert not (before in marks and token in {",", ".", ";", ":"}), written
+            doubled += before in marks and token in marks
+    plain = Predictor(load(TINY_MODEL))  # a format 1 model writes as it always did
+    plain.feed(tokenize("the hedgehog filled the kettle .", Q))
+    assert "." in [c.token for c in plain.candidates(len(plain.model.vocabulary))]
+    after_stop = Predictor(quote_model)
+    after_stop.feed(tokenize("the hedgehog filled the kettle .", Q))
+    listed = [c.token for c in after_stop.candidates(len(quote_model.vocabulary))]
+    assert not {",", ".", ";", ":"} & set(listed) and "the" in listed
+    assert doubled < 30  # "!" and "?" may still follow a mark, rarely
+
+
 def test_candidates_leave_out_what_may_not_come_next(quote_model: Model) -> None:
     predictor = Predictor(quote_model)
     predictor.feed(tokenize("the cat yawned .", Q))

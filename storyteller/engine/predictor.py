@@ -21,7 +21,7 @@ from .loops import forbid, repeated_endings
 from .model import Model, State
 from .quotes import as_read, not_next
 from .sampling import SamplingConfig, choose, shape, softmax
-from .tokenizer import UNKNOWN
+from .tokenizer import UNKNOWN, marks_not_next
 from .vocab import PARAGRAPH_ID, UNKNOWN_ID, is_word
 
 CHECKPOINT_EVERY = 64
@@ -234,12 +234,15 @@ class Predictor:
         ][:k]
 
     def forbidden(self) -> list[int]:
-        """Ids that may not come next (for a model with opening and closing quotes, see
-        ``quotes.not_next``): generation never draws them and candidates leave them out."""
+        """Ids that may not come next: generation never draws them and candidates leave them out.
+        For a model of format 2 on (opening and closing quotes), the quote rules of
+        ``quotes.not_next`` and no mark of punctuation doubled (``tokenizer.marks_not_next``);
+        older models write exactly as they always did."""
         if not self.model.card.tokenizer.quotes:
             return []
         vocabulary = self.model.vocabulary
-        return [vocabulary.id(t) for t in not_next(self.tokens) if t in vocabulary]
+        banned = (*not_next(self.tokens), *marks_not_next(self.tokens))
+        return [vocabulary.id(t) for t in banned if t in vocabulary]
 
     def _token(self, mixed: Mixed, index: int) -> str:
         tokens = self.model.vocabulary.tokens

@@ -21,7 +21,7 @@ import copy
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 PARAGRAPH = "<p>"
@@ -78,6 +78,16 @@ _NO_SPACE_BEFORE = frozenset({",", ".", ";", ":", "!", "?", ")", "]", "}", "%", 
 # Marks after which the next token follows with no space.
 _NO_SPACE_AFTER = frozenset({"(", "[", "{", "$", "#"})
 _SENTENCE_END = frozenset({".", "!", "?"})
+_MARKS = frozenset({",", ".", ";", ":", "!", "?", ELLIPSIS})
+_NOT_AFTER_A_MARK = (",", ".", ";", ":")
+
+
+def marks_not_next(tokens: Sequence[str]) -> tuple[str, ...]:
+    """The marks that may not follow ``tokens``: after a mark of punctuation, neither a comma, a
+    full stop, a semicolon nor a colon (no ". ." or ", ."); "!" and "?" may follow one ("?!")."""
+    return _NOT_AFTER_A_MARK if tokens and tokens[-1] in _MARKS else ()
+
+
 _I_FORMS = {"i": "I", "i'm": "I'm", "i'll": "I'll", "i've": "I've", "i'd": "I'd"}
 
 
