@@ -298,7 +298,7 @@ def candidates(args: argparse.Namespace) -> int:
         bar = "█" * round(candidate.probability * 40)
         mark = "  (from the story's memory)" if candidate.from_memory else ""
         if phrase.following:
-            bar = f"| {following_text(phrase, model.card.tokenizer)}"
+            bar = f"| {following_text(phrase, model.card.tokenizer, tokens)}"
         print(visible(f"{rank:3}. {_shown(candidate.token):<16} {candidate.probability:7.2%} {bar}{mark}"))
     print(f"uncertainty: {entropy:.2f} bits (as unsure as a choice among {2**entropy:,.1f} words)")
     if args.sources:

@@ -81,3 +81,14 @@ def test_a_phrase_reads_as_text_after_its_candidate(tiny_model) -> None:  # type
     tokenizer = tiny_model.card.tokenizer
     phrase = Phrase(Candidate("kettle", 0.5, 3), (".", "<p>", "the", "cat"), (0.5, 0.5, 0.5, 0.5))
     assert following_text(phrase, tokenizer) == ". ¶ The cat"
+
+
+def test_a_phrase_after_a_closing_quote_reads_on_from_the_story() -> None:
+    from storyteller.engine.tokenizer import CLOSE_QUOTE, OPEN_QUOTE, TokenizerConfig
+
+    tokenizer = TokenizerConfig(lowercase=True, quotes=True)
+    phrase = Phrase(Candidate(",", 0.5, 3), (CLOSE_QUOTE, "said", "the", "fox"), (0.5, 0.5, 0.5, 0.5))
+    story = ["the", "fox", "looked", "up", ".", OPEN_QUOTE, "then", "the", "village"]
+    assert following_text(phrase, tokenizer, story) == '" said the fox'
+    ended = Phrase(Candidate(".", 0.5, 3), (CLOSE_QUOTE, "then", "she", "left"), (0.5, 0.5, 0.5, 0.5))
+    assert following_text(ended, tokenizer, story) == '" Then she left'

@@ -10,7 +10,7 @@ from textual.widgets._footer import FooterKey
 
 from storyteller.app import StorytellerApp, make_app
 from storyteller.app.settings import WriterSettings
-from storyteller.app.widgets.candidates import BLOCKS, CandidatesPanel, candidate_lines
+from storyteller.app.widgets.candidates import BLOCKS, CandidatesPanel, candidate_lines, counts_fit
 from storyteller.app.widgets.story_view import TurnView
 from storyteller.engine import Candidate
 
@@ -44,6 +44,22 @@ def test_candidate_lines_fit_any_width() -> None:
         for line in candidate_lines(candidates, width):
             assert line.cell_len <= width, (width, line.plain)
     assert any(block in candidate_lines(candidates, 25)[0].plain for block in BLOCKS[1:])  # room for a bar
+
+
+def test_on_a_narrow_panel_the_corpus_counts_give_way_to_the_next_words() -> None:
+    candidates = [Candidate("the", 0.3, 1), Candidate("there", 0.1, 2)]
+    following = ["old man was", "was a small"]
+    for width in range(12, 60):
+        lines = candidate_lines(candidates, width, following, counts=[512, 7])
+        assert all(line.cell_len <= width for line in lines), (width, [line.plain for line in lines])
+        counted = lines[0].plain.rstrip().endswith("512")
+        phrase = lines[0].plain.split("│")[1] if "│" in lines[0].plain else ""
+        assert counted == counts_fit(candidates, width, following)
+        if width >= 30:  # room for a whole phrase: the counts never cost it its words
+            assert "old man" in phrase, (width, lines[0].plain)
+    assert candidate_lines(candidates, 24, following, [512, 7])[0].plain.split("│")[1].startswith(" old man")
+    assert not counts_fit(candidates, 24, following) and counts_fit(candidates, 24, None)
+    assert counts_fit(candidates, 30, following)  # the panel's width at 80 columns
 
 
 async def test_the_footer_fits_120_columns(app: StorytellerApp) -> None:

@@ -77,6 +77,7 @@ def continuation_text(before: Sequence[str], tokens: Sequence[str], tokenizer: T
     return " ".join("".join(pieces).split())  # one line
 
 
-def following_text(phrase: Phrase, tokenizer: TokenizerConfig) -> str:
-    """The continuation as it reads after its candidate."""
-    return continuation_text([phrase.candidate.token], phrase.following, tokenizer)
+def following_text(phrase: Phrase, tokenizer: TokenizerConfig, before: Sequence[str] = ()) -> str:
+    """The continuation as it reads after the story's tokens ``before`` and its candidate (which
+    decide, say, that a word after a closing quote is a speech tag and keeps its small letter)."""
+    return continuation_text([*before[-8:], phrase.candidate.token], phrase.following, tokenizer)

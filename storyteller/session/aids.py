@@ -59,7 +59,8 @@ class Aids:
         """Each candidate's likeliest next words as they read, or None when there are none."""
         if not self.phrases:
             return None
-        return [following_text(p, self.model.card.tokenizer) for p in self.phrases]
+        before = self.story.tokens if self.cursor is None else self.story.tokens[: self.cursor]
+        return [following_text(p, self.model.card.tokenizer, before) for p in self.phrases]
 
     # -- a bridge to a word ------------------------------------------------------------
 

@@ -22,6 +22,9 @@ MEMORY_MARK = "↺"
 """Before a word offered from the story's own memory rather than by the network."""
 COUNT_WIDTH = 5
 """Cells of a candidate's count in the corpus (a space, then up to four)."""
+PHRASE_ROOM = 8
+"""The fewest cells a candidate's next words keep: on a panel too narrow for both, the counts
+in the corpus give way (a phrase cut to "I am…" says nothing)."""
 
 
 def bar(probability: float, width: int = BAR_WIDTH) -> str:
@@ -53,13 +56,31 @@ def candidate_lines(
     """One line per candidate, ``width`` cells at most: key, word, bar (if it fits), probability.
     With ``following`` (each candidate's likeliest next words), those take the bar's place; with
     ``counts``, each line ends with the candidate's count in the corpus."""
-    if counts is not None:
+    if counts is not None and counts_fit(candidates, width, following):
         width -= COUNT_WIDTH
+    else:
+        counts = None
     lines = _phrase_lines(candidates, width, following) if following else _bar_lines(candidates, width)
     for number, line in enumerate(lines, 1):
         if counts is not None and number <= len(counts):
             line.append(f" {count_label(counts[number - 1]):>{COUNT_WIDTH - 1}}", style="dim")
     return lines
+
+
+def counts_fit(candidates: list[Candidate], width: int, following: list[str] | None) -> bool:
+    """Whether the corpus counts fit beside the rest: always beside bars (which shorten, then
+    go), beside next words only while those keep ``PHRASE_ROOM`` cells."""
+    return not following or _phrase_room(candidates, width - COUNT_WIDTH) >= PHRASE_ROOM
+
+
+def _word_room(candidates: list[Candidate], width: int) -> int:
+    longest = max((len(shown(c.token)) for c in candidates), default=1)
+    return max(3, min(longest, 10, width // 3))
+
+
+def _phrase_room(candidates: list[Candidate], width: int) -> int:
+    """Cells for a candidate's next words: what key, word, " │ " and " 12%" leave."""
+    return max(0, width - 2 - _word_room(candidates, width) - 3 - 4)
 
 
 def _bar_lines(candidates: list[Candidate], width: int) -> list[Text]:
@@ -90,9 +111,7 @@ def _start(number: int, remembered: bool = False) -> Text:
 
 def _phrase_lines(candidates: list[Candidate], width: int, following: list[str]) -> list[Text]:
     """key, word, "│", its next words (cut with … to fit), probability."""
-    longest = max((len(shown(c.token)) for c in candidates), default=1)
-    word = max(3, min(longest, 10, width // 3))
-    rest = max(0, width - 2 - word - 3 - 4)  # the phrase's room, beside " 12%"
+    word, rest = _word_room(candidates, width), _phrase_room(candidates, width)
     lines = []
     for number, candidate in enumerate(candidates, 1):
         line = _start(number, candidate.from_memory)
@@ -105,8 +124,8 @@ def _phrase_lines(candidates: list[Candidate], width: int, following: list[str])
         if rest >= 3:
             line.append(" │ ", style="dim")
             line.append(f"{phrase:<{rest}}", style="italic")
-        else:
-            line.append(" " * (rest + 3))
+        else:  # no room for the next words
+            line.append(" ")
         line.append(f"{candidate.probability:4.0%}")
         lines.append(line)
     return lines
@@ -133,6 +152,8 @@ class CandidatesPanel(Static):
         text = Text(heading + "\n", style="bold")
         width = self.content_size.width or BAR_WIDTH + WORD_WIDTH + 9  # 0 before the first layout
         counts, context = self._counts or (None, None)
+        if not counts_fit(candidates, width, following):
+            counts = None
         for line in candidate_lines(candidates, width, following, counts):
             text.append_text(line)
             text.append("\n")
