@@ -1,5 +1,5 @@
 """The command line's corpus aids: ``index``, ``candidates --sources`` and ``score`` (``--copies``,
-``--against``). ``cli.py`` adds these commands and calls these functions.
+``--against``). ``cli.py`` adds ``index``; ``cli_predict`` and ``cli_measure`` call the rest.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from .engine import Model, load, read_corpus, resolve, tokenize
+from .cli_common import load_model, model_argument
+from .engine import Model, read_corpus, tokenize
 from .engine.corpus_index import CorpusIndex, index_path
 from .engine.files import NotAFile, TooLarge, read_regular
 from .engine.index_build import build_index
@@ -27,12 +28,12 @@ SHOWN_RUNS = 10
 SHOWN_CHANGES = 5
 
 
-def add_commands(commands: argparse._SubParsersAction, model_help: str) -> None:  # type: ignore[type-arg]
+def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     index = commands.add_parser(
         "index", help="index a model's corpus beside it (where suggestions come from, the copy meter)"
     )
     index.add_argument("corpus", type=Path, help="the .txt file or folder the model was trained on")
-    index.add_argument("--model", help=model_help)
+    model_argument(index)
 
 
 def add_sources_flag(parser: argparse.ArgumentParser) -> None:
@@ -76,7 +77,7 @@ def show_places(index: CorpusIndex, pattern: list[str]) -> None:
 
 
 def index_command(args: argparse.Namespace) -> int:
-    model = load(resolve(args.model))
+    model = load_model(args.model)
     if model.path is None:
         raise StorytellerError("The model has no file to put an index beside.")
     corpus = read_corpus(args.corpus)
