@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train", help="train a model from a text file or folder (needs the train extra)"
     )
-    from training.cli import add_arguments  # torch-free at import
+    from training.flags import add_arguments  # torch-free at import
 
     add_arguments(train)
     return parser
