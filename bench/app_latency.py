@@ -28,10 +28,10 @@ import time
 from pathlib import Path
 
 from storyteller.app import make_app
-from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.writer_input import WriterInput
 from storyteller.engine import load, resolve
 from storyteller.engine.story import Author, Story, Word
+from storyteller.session import WriterSettings
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model", dest="app_model", help="the writer's model: a name or a path (default: the shipped model)"
     )
-    from .session.settings import add_flags
+    from .session.setting_flags import add_flags
 
     add_flags(parser.add_argument_group("the writer's settings (kept in <data dir>/config.toml)"))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -76,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def write(model_spec: str | None, flags: argparse.Namespace | None = None) -> int:
     """Open the writer's app, with the settings of ``<data dir>/config.toml`` and the flags given."""
     from .engine import data_dir
-    from .session.settings import CONFIG_FILE, from_flags, load_settings
+    from .session.config_file import CONFIG_FILE, load_settings
+    from .session.setting_flags import from_flags
 
     folder = data_dir()
     settings, problem = load_settings(folder / CONFIG_FILE)

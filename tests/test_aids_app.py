@@ -16,10 +16,10 @@ from storyteller.app import StorytellerApp, make_app
 from storyteller.app.screens.bridge import BridgeScreen
 from storyteller.app.screens.help import HelpScreen
 from storyteller.app.screens.loops import LoopScreen
-from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.candidates import CandidatesPanel
 from storyteller.app.widgets.story_view import LOOP_STYLE, TurnView
 from storyteller.engine.story import Author
+from storyteller.session import WriterSettings
 
 from .test_app import settle, write
 

@@ -14,11 +14,11 @@ from textual.widgets import Input, OptionList
 from storyteller.app import StorytellerApp, make_app
 from storyteller.app.screens.help import HelpScreen
 from storyteller.app.screens.restore import RestoreScreen
-from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.notice_bar import NoticeBar
 from storyteller.app.widgets.story_view import TurnView
 from storyteller.app.widgets.writer_input import WriterInput
 from storyteller.engine.story import Author, Story, Word, save_story
+from storyteller.session import WriterSettings
 
 SIZE = (110, 36)
 

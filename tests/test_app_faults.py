@@ -9,8 +9,8 @@ import pytest
 from textual.widgets import Input
 
 from storyteller.app import StorytellerApp, make_app
-from storyteller.app.settings import WriterSettings
 from storyteller.engine.story import Author, Story, Word, save_story
+from storyteller.session import WriterSettings
 
 from .test_app import SIZE, settle, tokens, write
 

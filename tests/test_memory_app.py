@@ -6,9 +6,9 @@ import dataclasses
 from pathlib import Path
 
 from storyteller.app import make_app
-from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.candidates import MEMORY_MARK, CandidatesPanel
 from storyteller.engine import Model
+from storyteller.session import WriterSettings
 
 from .test_app import SIZE, settle, write
 

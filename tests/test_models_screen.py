@@ -11,9 +11,9 @@ from textual.widgets import Input, OptionList
 from storyteller.app import StorytellerApp, make_app
 from storyteller.app.screens.confirm import ConfirmScreen
 from storyteller.app.screens.models import ModelsScreen
-from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.status_bar import StatusBar
 from storyteller.engine import Model, load
+from storyteller.session import WriterSettings
 
 from .conftest import TINY_MODEL
 from .test_app import settle

@@ -13,7 +13,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from storyteller.app import make_app
-from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.candidates import candidate_lines
 from storyteller.cli import main
 from storyteller.engine import Candidate, Model, Predictor, SamplingConfig, load
@@ -35,6 +34,7 @@ from storyteller.engine.tokenizer import (
     tokenize_typed,
 )
 from storyteller.engine.vocab import Vocabulary
+from storyteller.session import WriterSettings
 
 from .conftest import TINY_MODEL
 from .test_app import SIZE, settle, write

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from storyteller.app import make_app
-from storyteller.app.settings import WriterSettings
 from storyteller.cli import main
 from storyteller.engine.cache import DEFAULT_WORDS
 from storyteller.engine.replay import replay
 from storyteller.engine.story import load_story
+from storyteller.session import WriterSettings
 
 from .conftest import TINY_MODEL
 from .test_app import SIZE, settle, write

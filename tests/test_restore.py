@@ -9,12 +9,11 @@ import pytest
 
 from storyteller.app import make_app
 from storyteller.app.screens.restore import RestoreScreen
-from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.status_bar import StatusBar
 from storyteller.app.widgets.writer_input import WriterInput
 from storyteller.engine import Model
 from storyteller.engine.story import Author, Story, Word, load_story, save_story
-from storyteller.session import shelf
+from storyteller.session import WriterSettings, shelf
 
 from .test_app import SIZE, settle
 from .test_session import session_in

@@ -17,8 +17,8 @@ from storyteller.app.screens.compare import CompareScreen
 from storyteller.app.screens.confirm import ConfirmScreen
 from storyteller.app.screens.models import ModelsScreen
 from storyteller.app.screens.retrain import PathSuggester, RetrainScreen
-from storyteller.app.settings import WriterSettings
 from storyteller.engine import load
+from storyteller.session import WriterSettings
 
 from .conftest import FABLE, TINY_MODEL, farm_stories
 from .test_app import settle, write

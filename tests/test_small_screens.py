@@ -9,10 +9,10 @@ from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 from storyteller.app import StorytellerApp, make_app
-from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.candidates import BLOCKS, CandidatesPanel, candidate_lines
 from storyteller.app.widgets.story_view import TurnView
 from storyteller.engine import Candidate
+from storyteller.session import WriterSettings
 
 from .test_app import settle, write
 

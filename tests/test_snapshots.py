@@ -13,8 +13,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from storyteller.app import make_app
-from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.writer_input import WriterInput
+from storyteller.session import WriterSettings
 
 from .conftest import TINY_MODEL
 from .test_app import settle, write

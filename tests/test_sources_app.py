@@ -11,7 +11,6 @@ from textual.content import Content
 
 from storyteller.app import StorytellerApp, make_app
 from storyteller.app.screens.sources import SourcesScreen
-from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.candidates import CandidatesPanel
 from storyteller.app.widgets.status_bar import StatusBar
 from storyteller.app.widgets.story_view import TurnView, change_style
@@ -19,6 +18,7 @@ from storyteller.engine import load, read_corpus
 from storyteller.engine.corpus_index import index_path
 from storyteller.engine.index_build import build_index
 from storyteller.engine.index_file import load_index
+from storyteller.session import WriterSettings
 
 from .conftest import FABLE, TINY_MODEL
 from .test_app import SIZE, settle, write

@@ -11,11 +11,11 @@ from unittest import mock
 from hypothesis import given, settings
 
 from storyteller.app import StorytellerApp, make_app
-from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets import story_view
 from storyteller.app.widgets.story_view import TURNS_SHOWN, StoryView, TurnView
 from storyteller.engine import Model, TokenizerConfig, detokenize
 from storyteller.engine.story import Author, Story, Word
+from storyteller.session import WriterSettings
 
 from .test_app import SIZE, settle, write
 from .test_story import change, changes

@@ -10,12 +10,12 @@ from textual.widgets import Input, ProgressBar, Sparkline, Static
 from storyteller.app import StorytellerApp, make_app
 from storyteller.app.screens.confirm import ConfirmScreen
 from storyteller.app.screens.retrain import RetrainScreen
-from storyteller.app.settings import WriterSettings
 from storyteller.app.trainer import Outcome, TrainingRun
 from storyteller.app.training import Training
 from storyteller.app.widgets.status_bar import StatusBar
 from storyteller.app.widgets.writer_input import WriterInput
 from storyteller.engine import events
+from storyteller.session import WriterSettings
 
 from .test_app import settle
 from .test_retrain import BIG, assert_gone, open_panel, run_to_end, scripted, wait_for_the_end

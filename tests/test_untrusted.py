@@ -21,13 +21,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from storyteller.app import make_app
-from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.candidates import CandidatesPanel
 from storyteller.cli import main
 from storyteller.engine import Model, ModelCard, ModelError, Predictor, load
 from storyteller.engine.model import METADATA_KEY
 from storyteller.engine.story import Story, StoryError, load_story
-from storyteller.session.settings import load_settings
+from storyteller.session import WriterSettings
+from storyteller.session.config_file import load_settings
 
 from .conftest import TINY_MODEL
 from .test_app import SIZE, settle, write
