@@ -119,7 +119,7 @@ def score(args: argparse.Namespace) -> int:
     """One table: the network alone and with the story's memory, side by side."""
     model = load_model(args.model)
     if args.text.suffix == ".json":  # a story file saved by the writer
-        tokens = cli_sources.story_tokens(args.text, model)
+        tokens = list(load_story(args.text).tokens)
     else:
         tokens = tokenize(read_corpus(args.text).text, model.card.tokenizer)
     if not tokens:

@@ -10,19 +10,15 @@ import time
 from pathlib import Path
 
 from .cli_common import load_model, model_argument
-from .engine import Model, read_corpus, tokenize
+from .engine import Model, read_corpus
 from .engine.corpus_index import CorpusIndex, index_path
-from .engine.files import NotAFile, TooLarge, read_regular
 from .engine.index_build import build_index
 from .engine.index_file import index_for
 from .engine.predictor import Candidate, is_word
 from .engine.rescore import Rescorer, compare
-from .engine.story import load_story
 from .errors import StorytellerError
 from .text import visible
 
-MAX_TEXT_BYTES = 64 * 2**20
-"""A plain-text story scored from the command line is read up to this size."""
 SHOWN_PLACES = 3
 SHOWN_RUNS = 10
 SHOWN_CHANGES = 5
@@ -105,23 +101,6 @@ def index_command(args: argparse.Namespace) -> int:
 
 def _files(count: int) -> str:
     return "1 file" if count == 1 else f"{count:,} files"
-
-
-def story_tokens(path: Path, model: Model) -> list[str]:
-    """A story file's tokens, or a plain-text file's as the model reads them."""
-    if path.suffix == ".json":
-        return list(load_story(path).tokens)
-    try:
-        data = read_regular(path, MAX_TEXT_BYTES)
-    except NotAFile as error:
-        raise StorytellerError(f"'{path}' is {error.kind}, not a story.") from None
-    except TooLarge:
-        raise StorytellerError(f"'{path}' is larger than {MAX_TEXT_BYTES // 2**20} MB.") from None
-    except FileNotFoundError:
-        raise StorytellerError(f"'{path}' does not exist.") from None
-    except OSError as error:
-        raise StorytellerError(f"'{path}' cannot be read ({error.strerror}).") from None
-    return tokenize(data.decode("utf-8", errors="replace"), model.card.tokenizer)
 
 
 def print_comparison(other: Model, scorer: Rescorer, tokens: list[str]) -> None:
