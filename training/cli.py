@@ -17,13 +17,13 @@ from typing import Any
 
 from storyteller.engine import events
 from storyteller.engine.corpus import read_corpus
-from storyteller.engine.files import kind_of
+from storyteller.engine.files import FileProblem, check_untrusted
 from storyteller.engine.limits import check_training
 from storyteller.engine.registry import MODEL_SUFFIX, user_models_dir
 from storyteller.errors import INSTALL_HINT, StorytellerError
 from storyteller.text import visible
 
-from .config import TrainConfig
+from .config import MAX_CHECKPOINT_BYTES, TrainConfig
 from .flags import add_arguments, config_from
 from .progress import BarReporter, JsonReporter, Reporter
 from .stopping import ABANDONED, install_stop_handler
@@ -146,13 +146,9 @@ def _check_checkpoint_paths(checkpoint: Path | None, resume: Path | None) -> Non
             raise StorytellerError(f"The checkpoint's folder '{folder}' cannot be written to.")
     if resume is not None:
         try:
-            kind = kind_of(resume.stat().st_mode)
-        except FileNotFoundError:
-            raise StorytellerError(f"Checkpoint '{resume}' does not exist.") from None
-        except OSError as error:
-            raise StorytellerError(f"Checkpoint '{resume}' cannot be read ({error.strerror}).") from None
-        if kind is not None:
-            raise StorytellerError(f"Checkpoint '{resume}' is {kind}, not a checkpoint file.")
+            check_untrusted(resume, MAX_CHECKPOINT_BYTES, "Checkpoint")
+        except FileProblem as error:
+            raise StorytellerError(str(error)) from None
 
 
 def _stem(path: Path) -> str:

@@ -14,6 +14,8 @@ DEFAULT_LR = 1e-2
 the rate falls along the schedule and halves on a plateau, so the last steps are small."""
 ADAPTIVE_FROM = 10_000
 """With 'auto', vocabularies this large get the adaptive softmax."""
+MAX_CHECKPOINT_BYTES = 64 * 2**30
+"""Larger than the largest model the limits allow, with its optimiser state and best copy."""
 
 
 class TrainingError(Exception):

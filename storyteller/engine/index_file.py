@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .corpus_index import FORMAT_VERSION, MAGIC, MAX_INDEX_TOKENS, CorpusIndex, IndexFileError, index_path
-from .files import NotAFile, TooDeep, TooLarge, loads_json, read_regular
+from .files import FileProblem, TooDeep, loads_json, read_untrusted
 from .limits import MAX_VOCABULARY
 from .model import Model
 from .tokenizer import TokenizerConfig
@@ -26,15 +26,9 @@ def load_index(path: Path) -> CorpusIndex:
     """Read and check an index file; every problem becomes one ``IndexFileError`` sentence."""
     shown = f"'{path}'"
     try:
-        data = read_regular(path, MAX_INDEX_BYTES)
-    except NotAFile as error:
-        raise IndexFileError(f"Corpus index {shown} is {error.kind}, not a file.") from None
-    except TooLarge as error:
-        raise IndexFileError(f"Corpus index {shown} is too large ({error.size:,} bytes).") from None
-    except FileNotFoundError:
-        raise IndexFileError(f"Corpus index {shown} does not exist.") from None
-    except OSError as error:
-        raise IndexFileError(f"Corpus index {shown} cannot be read ({error.strerror}).") from None
+        data = read_untrusted(path, MAX_INDEX_BYTES, "Corpus index")
+    except FileProblem as error:
+        raise IndexFileError(str(error)) from None
     try:
         return _parse(data)
     except ValueError as error:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..engine.files import NotAFile, TooLarge, read_regular, write_atomically
+from ..engine.files import FileProblem, read_untrusted, write_atomically
 from .autosave import set_aside
 from .settings import DEFAULTS, SPECS, WriterSettings, check
 
@@ -25,24 +25,22 @@ class Unreadable(Exception):
 def _writer_table(path: Path) -> dict[str, Any] | None:
     """The ``[writer]`` table of a config file (None when there is no file); ``Unreadable`` when the
     file cannot be read as a whole."""
+    shown = f"Config file '{path}'"  # as read_untrusted names it
     try:
-        data = tomllib.loads(read_regular(path, MAX_CONFIG_BYTES).decode("utf-8"))
-    except FileNotFoundError:
-        return None
-    except NotAFile as error:
-        raise Unreadable(f"{path} is {error.kind}, not a file") from None
-    except TooLarge:
-        raise Unreadable(f"{path} is too large to be a config file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8"
-        raise Unreadable(f"{path} cannot be read ({reason})") from None
+        data = tomllib.loads(read_untrusted(path, MAX_CONFIG_BYTES, "Config file").decode("utf-8"))
+    except FileProblem as error:
+        if error.missing:
+            return None
+        raise Unreadable(str(error).removesuffix(".")) from None
+    except UnicodeDecodeError:
+        raise Unreadable(f"{shown} cannot be read (not UTF-8)") from None
     except tomllib.TOMLDecodeError as error:
-        raise Unreadable(f"{path} is not valid TOML ({error})") from None
+        raise Unreadable(f"{shown} is not valid TOML ({error})") from None
     except RecursionError:  # tomllib parses nested arrays and tables by recursion
-        raise Unreadable(f"{path} is nested too deeply") from None
+        raise Unreadable(f"{shown} is nested too deeply") from None
     writer = data.get("writer", {})
     if not isinstance(writer, dict):
-        raise Unreadable(f"In {path}, [writer] must be a table")
+        raise Unreadable(f"In {shown}, [writer] must be a table")
     return writer
 
 
