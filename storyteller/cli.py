@@ -87,9 +87,9 @@ def write(model_spec: str | None, flags: argparse.Namespace | None = None) -> in
         except ValueError as error:
             raise StorytellerError(f"{error}.") from None
     model = load_model(model_spec)
-    from .app import make_app  # textual loads only for the app
+    from .app import StorytellerApp  # textual loads only for the app
 
-    make_app(model, folder, settings, notice=problem).run()
+    StorytellerApp(model, folder, settings, notice=problem).run()
     return 0
 
 

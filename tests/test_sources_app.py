@@ -9,7 +9,7 @@ import pytest
 from rich.text import Text
 from textual.content import Content
 
-from storyteller.app import StorytellerApp, make_app
+from storyteller.app import StorytellerApp
 from storyteller.app.screens.sources import SourcesScreen
 from storyteller.app.widgets.candidates import CandidatesPanel
 from storyteller.app.widgets.status_bar import StatusBar
@@ -36,7 +36,9 @@ def indexed(tmp_path: Path) -> Path:
 
 
 def _app(model: Path, tmp_path: Path, **settings: object) -> StorytellerApp:
-    return make_app(load(model), tmp_path / "data", WriterSettings(pace=0, seed=3, length=6, **settings))  # type: ignore[arg-type]
+    return StorytellerApp(
+        load(model), tmp_path / "data", WriterSettings(pace=0, seed=3, length=6, **settings)
+    )  # type: ignore[arg-type]
 
 
 def _status(app: StorytellerApp) -> str:

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storyteller.app import make_app
+from storyteller.app import StorytellerApp
 from storyteller.app.widgets.candidates import CandidatesPanel
 from storyteller.cli import main
 from storyteller.engine import Model, ModelCard, ModelError, Predictor, load
@@ -177,7 +177,7 @@ def test_the_command_line_prints_escapes_literally(hostile_model: Path, capsys) 
 
 async def test_the_app_shows_escapes_and_markup_literally(hostile_model: Path, tmp_path: Path) -> None:
     model: Model = load(hostile_model)
-    app = make_app(model, tmp_path, WriterSettings(pace=0, seed=2, length=20, top_k=5))
+    app = StorytellerApp(model, tmp_path, WriterSettings(pace=0, seed=2, length=20, top_k=5))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await write(pilot, "the hedgehog")
@@ -450,7 +450,7 @@ def test_a_crafted_model_passes_the_load_check_but_every_command_says_one_senten
 
 async def test_a_crafted_model_in_the_app_says_so_and_the_turn_ends(tmp_path: Path) -> None:
     path, word = crafted_model(tmp_path)
-    app = make_app(load(path), tmp_path, WriterSettings(pace=0, seed=2, length=5))
+    app = StorytellerApp(load(path), tmp_path, WriterSettings(pace=0, seed=2, length=5))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await write(pilot, f"a {word}")
