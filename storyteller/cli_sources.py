@@ -14,8 +14,9 @@ from .engine import Model, read_corpus
 from .engine.corpus_index import CorpusIndex, index_path
 from .engine.index_build import build_index
 from .engine.index_file import index_for
-from .engine.predictor import Candidate, is_word
+from .engine.predictor import Candidate
 from .engine.rescore import Rescorer, compare
+from .engine.vocab import is_word
 from .errors import StorytellerError
 from .text import visible
 

@@ -17,9 +17,8 @@ from pathlib import Path
 
 from ..errors import StorytellerError
 from .files import kind_of, open_regular, problem_sentence
-from .predictor import is_word
 from .tokenizer import PARAGRAPH, TokenizerConfig, iter_tokens
-from .vocab import SPECIALS, auto_min_count
+from .vocab import SPECIALS, auto_min_count, is_word
 
 FALLBACK_ENCODING = "cp1252"
 """Used, and reported, for a file that is not valid UTF-8."""
