@@ -272,7 +272,7 @@ def _file_blocks(file: Path, encoding: str, size: int) -> Iterator[str]:
     except FileNotFoundError:
         raise CorpusError(f"Corpus file '{file}' was removed while it was being read.") from None
     except OSError as error:
-        raise CorpusError(f"Corpus file '{file}' cannot be read ({error.strerror or error}).") from None
+        raise CorpusError(problem_sentence("Corpus file", file, error)) from None
     with io.TextIOWrapper(binary, encoding=encoding, errors="replace", newline="") as stream:
         buffer = ""
         while chunk := stream.read(size):
