@@ -20,7 +20,7 @@ from storyteller.engine.corpus import read_corpus
 from storyteller.engine.files import FileProblem, check_untrusted
 from storyteller.engine.limits import check_training
 from storyteller.engine.registry import MODEL_SUFFIX, user_models_dir
-from storyteller.errors import INSTALL_HINT, StorytellerError
+from storyteller.errors import StorytellerError, training_missing
 from storyteller.text import visible
 
 from .config import MAX_CHECKPOINT_BYTES, TrainConfig
@@ -73,9 +73,7 @@ def _run(args: argparse.Namespace, report: Reporter) -> int:
         from . import export as _export  # noqa: F401
         from . import train as _train  # noqa: F401
     except ImportError as error:
-        raise StorytellerError(
-            f"Training needs torch and onnx ({error.name} is missing): {INSTALL_HINT}."
-        ) from None
+        raise StorytellerError(training_missing(error.name)) from None
 
     stop = threading.Event()
     restore = install_stop_handler(stop)
