@@ -36,6 +36,46 @@ def load_index(path: Path) -> CorpusIndex:
 
 
 def _parse(data: bytes) -> CorpusIndex:
+    header, offset = _header(data)
+    tokens = _number(header, "tokens", MAX_INDEX_TOKENS)
+    total = _number(header, "total", 2**62)
+    marks = _number(header, "marks", tokens)
+    id_bytes = header.get("id_bytes")
+    if id_bytes not in (2, 4):
+        raise ValueError("its token ids are of an unknown width")
+    vocabulary = _vocabulary(header, tokens)
+    tokenizer_data = header.get("tokenizer")
+    if not isinstance(tokenizer_data, dict):
+        raise ValueError("it does not say how its text was tokenised")
+    tokenizer = TokenizerConfig.from_dict(tokenizer_data)
+    files = _files(header, tokens)
+    expected = offset + tokens * (id_bytes + 4) + marks * 8
+    if len(data) != expected:
+        raise ValueError(f"it holds {len(data):,} bytes where its header describes {expected:,}")
+    ids = np.frombuffer(data, "<u2" if id_bytes == 2 else "<u4", tokens, offset).astype(np.uint32)
+    offset += tokens * id_bytes
+    suffixes = np.frombuffer(data, "<u4", tokens, offset).copy()
+    offset += tokens * 4
+    mark_tokens = np.frombuffer(data, "<u4", marks, offset).copy()
+    mark_lines = np.frombuffer(data, "<u4", marks, offset + marks * 4).copy()
+    _check_arrays(ids, suffixes, mark_tokens, len(vocabulary))
+    sha = header.get("corpus_sha256", "")
+    return CorpusIndex(
+        vocabulary=vocabulary,
+        tokenizer=tokenizer,
+        ids=ids,
+        suffixes=suffixes,
+        files=files,
+        mark_tokens=mark_tokens,
+        mark_lines=mark_lines,
+        corpus_sha256=sha if isinstance(sha, str) else "",
+        total=max(total, tokens),
+    )
+
+
+def _header(data: bytes) -> tuple[dict[str, object], int]:
+    """The file's JSON header, checked to describe a corpus index this storyteller reads, and where
+    the arrays after it begin."""
     if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 4:
         raise ValueError("it is not a storyteller corpus index")
     (size,) = struct.unpack_from("<I", data, len(MAGIC))
@@ -51,12 +91,10 @@ def _parse(data: bytes) -> CorpusIndex:
     version = header.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ValueError(f"it was made by a newer storyteller (format {version!r})")
-    tokens = _number(header, "tokens", MAX_INDEX_TOKENS)
-    total = _number(header, "total", 2**62)
-    marks = _number(header, "marks", tokens)
-    id_bytes = header.get("id_bytes")
-    if id_bytes not in (2, 4):
-        raise ValueError("its token ids are of an unknown width")
+    return header, body + size
+
+
+def _vocabulary(header: dict[str, object], tokens: int) -> list[str]:
     vocabulary = header.get("vocabulary")
     if (
         not isinstance(vocabulary, list)
@@ -65,10 +103,11 @@ def _parse(data: bytes) -> CorpusIndex:
         or (tokens and not vocabulary)
     ):
         raise ValueError("its vocabulary is not a list of at most a million words")
-    tokenizer_data = header.get("tokenizer")
-    if not isinstance(tokenizer_data, dict):
-        raise ValueError("it does not say how its text was tokenised")
-    tokenizer = TokenizerConfig.from_dict(tokenizer_data)
+    return vocabulary
+
+
+def _files(header: dict[str, object], tokens: int) -> list[tuple[str, int]]:
+    """The corpus's files and the token each starts at, checked to divide the tokens."""
     files = header.get("files")
     if (
         not isinstance(files, list)
@@ -83,29 +122,7 @@ def _parse(data: bytes) -> CorpusIndex:
         raise ValueError("its files do not divide its tokens")
     if starts and starts[-1] >= max(tokens, 1):
         raise ValueError("its files do not divide its tokens")
-    expected = body + size + tokens * (id_bytes + 4) + marks * 8
-    if len(data) != expected:
-        raise ValueError(f"it holds {len(data):,} bytes where its header describes {expected:,}")
-    offset = body + size
-    ids = np.frombuffer(data, "<u2" if id_bytes == 2 else "<u4", tokens, offset).astype(np.uint32)
-    offset += tokens * id_bytes
-    suffixes = np.frombuffer(data, "<u4", tokens, offset).copy()
-    offset += tokens * 4
-    mark_tokens = np.frombuffer(data, "<u4", marks, offset).copy()
-    mark_lines = np.frombuffer(data, "<u4", marks, offset + marks * 4).copy()
-    _check_arrays(ids, suffixes, mark_tokens, len(vocabulary))
-    sha = header.get("corpus_sha256", "")
-    return CorpusIndex(
-        vocabulary=vocabulary,
-        tokenizer=tokenizer,
-        ids=ids,
-        suffixes=suffixes,
-        files=[(f[0], f[1]) for f in files],
-        mark_tokens=mark_tokens,
-        mark_lines=mark_lines,
-        corpus_sha256=sha if isinstance(sha, str) else "",
-        total=max(total, tokens),
-    )
+    return [(f[0], f[1]) for f in files]
 
 
 def _number(header: dict[str, object], key: str, limit: int) -> int:
