@@ -8,15 +8,11 @@ Expected problems print one sentence to stderr and exit with status 2, never a t
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 from . import __version__, cli_measure, cli_predict, cli_sources
 from .cli_common import load_model
-from .errors import StorytellerError
-from .text import visible
-
-EXIT_USAGE = 2
+from .errors import EXIT_USAGE, StorytellerError, say_error
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,8 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run(args)
         return COMMANDS[args.command](args)
     except StorytellerError as error:
-        print(f"storyteller: error: {visible(error)}", file=sys.stderr)
-        return EXIT_USAGE
+        return say_error(error)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

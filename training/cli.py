@@ -20,7 +20,7 @@ from storyteller.engine.corpus import read_corpus
 from storyteller.engine.files import FileProblem, check_untrusted
 from storyteller.engine.limits import check_training
 from storyteller.engine.registry import MODEL_SUFFIX, user_models_dir
-from storyteller.errors import StorytellerError, training_missing
+from storyteller.errors import StorytellerError, say_error, training_missing
 from storyteller.text import visible
 
 from .config import MAX_CHECKPOINT_BYTES, TrainConfig
@@ -43,8 +43,7 @@ def run(args: argparse.Namespace) -> int:
     except StorytellerError as error:
         if args.progress == "jsonl":
             report(events.Error(message=str(error)))
-        print(f"storyteller: error: {visible(error)}", file=sys.stderr)
-        return 2
+        return say_error(error)
 
 
 def _run(args: argparse.Namespace, report: Reporter) -> int:
