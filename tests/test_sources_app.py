@@ -36,9 +36,8 @@ def indexed(tmp_path: Path) -> Path:
 
 
 def _app(model: Path, tmp_path: Path, **settings: object) -> StorytellerApp:
-    return StorytellerApp(
-        load(model), tmp_path / "data", WriterSettings(pace=0, seed=3, length=6, **settings)
-    )  # type: ignore[arg-type]
+    settings_ = WriterSettings(pace=0, seed=3, length=6, **settings)  # type: ignore[arg-type]
+    return StorytellerApp(load(model), tmp_path / "data", settings_)
 
 
 def _status(app: StorytellerApp) -> str:
