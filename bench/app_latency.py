@@ -27,11 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from storyteller.app import make_app
-from storyteller.app.settings import WriterSettings
+from storyteller.app import StorytellerApp
 from storyteller.app.widgets.writer_input import WriterInput
 from storyteller.engine import load, resolve
 from storyteller.engine.story import Author, Story, Word
+from storyteller.session import WriterSettings
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -72,7 +72,7 @@ async def key_times(presses: int) -> dict[str, list[float]]:
     model = load(resolve("default"))
     results: dict[str, list[float]] = {"Tab (accept a word)": [], "Enter (add a typed word)": []}
     with tempfile.TemporaryDirectory() as data:
-        app = make_app(model, Path(data), WriterSettings(pace=0))
+        app = StorytellerApp(model, Path(data), WriterSettings(pace=0))
         async with app.run_test(size=(120, 36)) as pilot:
             writer = app.writer
 
@@ -110,7 +110,7 @@ async def under_load(presses: int) -> dict[str, list[float]]:
         "PageUp on a 100,000-word story → scrolled": [],
     }
     with tempfile.TemporaryDirectory() as data:
-        app = make_app(model, Path(data), WriterSettings(pace=0, length=100_000))
+        app = StorytellerApp(model, Path(data), WriterSettings(pace=0, length=100_000))
         async with app.run_test(size=(120, 36)) as pilot:
             writer = app.writer
             prompt = writer.query_one(WriterInput)
@@ -189,7 +189,7 @@ async def model_word_times(presses: int) -> dict[str, list[float]]:
     model = load(resolve("default"))
     results: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as data:
-        app = make_app(model, Path(data), WriterSettings(pace=0))
+        app = StorytellerApp(model, Path(data), WriterSettings(pace=0))
         async with app.run_test(size=(120, 36)) as pilot:
             writer = app.writer
             for words in (1_000, 10_000, 100_000):

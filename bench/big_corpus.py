@@ -151,20 +151,7 @@ def code_version() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=float, default=300, help="wall-clock seconds per run")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="the plain loop's")
-    parser.add_argument("--ours-threads", type=int, nargs="+", default=[2], help="storyteller's")
-    parser.add_argument("--sides", nargs="+", choices=list(SIDES), default=list(SIDES))
-    parser.add_argument("--repeats", type=int, default=1, help="runs of each row (the table shows medians)")
-    parser.add_argument("--words", type=int, default=2_000_000)
-    parser.add_argument("--vocab", type=int, default=33_000)
-    parser.add_argument("--seed", type=int, default=0, help="the corpus's seed")
-    parser.add_argument("--run", choices=sorted(SIDES), help=argparse.SUPPRESS)
-    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--dataset", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-
+    args = _arguments()
     if args.run:
         if args.run == "plain":
             figures = run_plain(args.dataset, args.budget, args.threads[0])
@@ -190,12 +177,6 @@ def main() -> None:
                     runs.setdefault((side, threads), [])
                     if run is not None:
                         runs[side, threads].append(run)
-
-    def median(side: str, threads: int, key: str) -> float:
-        return statistics.median(r[key] for r in runs[side, threads])
-
-    plain_rates = [median("plain", t, "words_per_s") for t in args.threads if runs.get(("plain", t))]
-    plain_best = max(plain_rates, default=None)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()}; "
         f"torch {torch.__version__}, numpy {np.__version__}; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}"
@@ -208,6 +189,35 @@ def main() -> None:
         f"budget: {args.budget:g} s wall clock per run, each in a fresh process; medians of {args.repeats}; "
         f"code {version}"
     )
+    _print_table(args, runs, baselines)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=300, help="wall-clock seconds per run")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="the plain loop's")
+    parser.add_argument("--ours-threads", type=int, nargs="+", default=[2], help="storyteller's")
+    parser.add_argument("--sides", nargs="+", choices=list(SIDES), default=list(SIDES))
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each row (the table shows medians)")
+    parser.add_argument("--words", type=int, default=2_000_000)
+    parser.add_argument("--vocab", type=int, default=33_000)
+    parser.add_argument("--seed", type=int, default=0, help="the corpus's seed")
+    parser.add_argument("--run", choices=sorted(SIDES), help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--dataset", type=Path, help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def _print_table(
+    args: argparse.Namespace, runs: dict[tuple[str, int], list[dict[str, Any]]], baselines: dict[str, Any]
+) -> None:
+    """The runs' medians side by side, the plain loop's best rate the yardstick."""
+
+    def median(side: str, threads: int, key: str) -> float:
+        return statistics.median(r[key] for r in runs[side, threads])
+
+    plain_rates = [median("plain", t, "words_per_s") for t in args.threads if runs.get(("plain", t))]
+    plain_best = max(plain_rates, default=None)
     print()
     print("| run | threads | words/s | held-out perplexity | words/s ÷ plain loop | epochs |")
     print("|---|---:|---:|---:|---:|---:|")

@@ -24,7 +24,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from storyteller.engine import Predictor, SamplingConfig, load, read_corpus, resolve, tokenize
 from storyteller.engine.cache import DEFAULT_WORDS, memory_for
-from storyteller.engine.predictor import is_word
+from storyteller.engine.vocab import is_word
 
 CORPUS = Path(__file__).parent.parent / "training" / "corpus"
 STORY_WORDS = 2_000

@@ -153,6 +153,30 @@ def parse_variant(words: list[str]) -> tuple[str, dict[str, Any]]:
 
 
 def main() -> None:
+    args = _arguments()
+    if args.run:
+        if args.run == "plain":
+            figures = run_plain(args.dataset, args.budget, args.threads)
+        else:
+            figures = run_ours(args.corpus, args.budget, args.threads, json.loads(args.overrides), args.vocab)
+        print(json.dumps(figures))
+        return
+
+    systems = [("textbook loop", "plain", {})] if "plain" in args.sides else []
+    if "ours" in args.sides:
+        systems.append(("storyteller, defaults", "ours", {}))
+    systems += [(name, "ours", overrides) for name, overrides in map(parse_variant, args.variant)]
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores; torch {torch.__version__}, "
+        f"{args.threads} threads each, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}; "
+        f"medians of {args.repeats}; code {code_version()}"
+    )
+    tables = [_measure(words, args, systems) for words in args.words]
+    for table in tables:
+        _print_table(*table)
+
+
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--words", type=int, nargs="+", default=[50_000, 250_000, 1_000_000])
     parser.add_argument("--budgets", type=float, nargs="+", default=[60, 300])
@@ -166,83 +190,73 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--overrides", default="{}", help=argparse.SUPPRESS)
     parser.add_argument("--vocab", type=int, default=0, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    if args.run:
-        if args.run == "plain":
-            figures = run_plain(args.dataset, args.budget, args.threads)
-        else:
-            figures = run_ours(args.corpus, args.budget, args.threads, json.loads(args.overrides), args.vocab)
-        print(json.dumps(figures))
-        return
 
-    rows: list[tuple[str, str, dict[str, Any] | None]] = []  # (name, budget, figures)
-    systems = [("textbook loop", "plain", {})] if "plain" in args.sides else []
-    if "ours" in args.sides:
-        systems.append(("storyteller, defaults", "ours", {}))
-    systems += [(name, "ours", overrides) for name, overrides in map(parse_variant, args.variant)]
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores; torch {torch.__version__}, "
-        f"{args.threads} threads each, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}; "
-        f"medians of {args.repeats}; code {code_version()}"
+Row = tuple[str, str, dict[str, Any] | None]
+"""A table's row: the system's name, the budget, its figures (None: every run failed)."""
+
+
+def _measure(
+    words: int, args: argparse.Namespace, systems: list[tuple[str, str, dict[str, Any]]]
+) -> tuple[int, int, dict[str, dict[str, float]], list[Row]]:
+    """Every system under every budget on a text of ``words`` words, each run in a fresh process."""
+    corpus = prose_corpus.prose_file(words)
+    data = build_dataset(
+        read_corpus(corpus).blocks(), TokenizerConfig(lowercase=True, quotes=True), 3, 0.1, None, 30_000
     )
-    tables = []
-    for words in args.words:
-        corpus = prose_corpus.prose_file(words)
-        data = build_dataset(
-            read_corpus(corpus).blocks(), TokenizerConfig(lowercase=True, quotes=True), 3, 0.1, None, 30_000
-        )
-        vocab = len(data.vocabulary)
-        held_out = np.concatenate(data.held_out)
-        baselines = evaluate_baselines(data.train, data.held_out, vocab, 3)
-        print(
-            f"{prose_corpus.describe(corpus)}; vocabulary {vocab:,}; train tokens {len(data.train):,}; "
-            f"held-out targets {len(held_out) - len(data.held_out):,}, "
-            f"{np.mean(held_out == UNKNOWN_ID):.1%} of them <unk>"
-        )
-        CACHE.mkdir(exist_ok=True)
-        rows = []
-        with tempfile.TemporaryDirectory(dir=CACHE) as folder:
-            dataset = Path(folder) / "dataset.npz"
-            np.savez(dataset, train=data.train, held_out=np.stack(data.held_out), vocab_size=vocab)
-            for budget in args.budgets:
-                for name, side, overrides in systems:
-                    runs = []
-                    for _ in range(args.repeats):
-                        command = ["--run", side, "--budget", str(budget), "--threads", str(args.threads)]
-                        command += ["--corpus", str(corpus), "--dataset", str(dataset)]
-                        command += ["--overrides", json.dumps(overrides), "--vocab", str(vocab)]
-                        figures = child(command)
-                        if figures is not None:
-                            runs.append(figures)
-                    rows.append((name, f"{budget:g}", median_of(runs)))
-        tables.append((words, vocab, baselines, rows))
+    vocab = len(data.vocabulary)
+    held_out = np.concatenate(data.held_out)
+    baselines = evaluate_baselines(data.train, data.held_out, vocab, 3)
+    print(
+        f"{prose_corpus.describe(corpus)}; vocabulary {vocab:,}; train tokens {len(data.train):,}; "
+        f"held-out targets {len(held_out) - len(data.held_out):,}, "
+        f"{np.mean(held_out == UNKNOWN_ID):.1%} of them <unk>"
+    )
+    CACHE.mkdir(exist_ok=True)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(dir=CACHE) as folder:
+        dataset = Path(folder) / "dataset.npz"
+        np.savez(dataset, train=data.train, held_out=np.stack(data.held_out), vocab_size=vocab)
+        for budget in args.budgets:
+            for name, side, overrides in systems:
+                runs = []
+                for _ in range(args.repeats):
+                    command = ["--run", side, "--budget", str(budget), "--threads", str(args.threads)]
+                    command += ["--corpus", str(corpus), "--dataset", str(dataset)]
+                    command += ["--overrides", json.dumps(overrides), "--vocab", str(vocab)]
+                    figures = child(command)
+                    if figures is not None:
+                        runs.append(figures)
+                rows.append((name, f"{budget:g}", median_of(runs)))
+    return words, vocab, baselines, rows
 
-    for words, vocab, baselines, rows in tables:
-        print()
-        print(f"**{words:,} words** (vocabulary {vocab:,})")
-        print()
+
+def _print_table(words: int, vocab: int, baselines: dict[str, dict[str, float]], rows: list[Row]) -> None:
+    print()
+    print(f"**{words:,} words** (vocabulary {vocab:,})")
+    print()
+    print(
+        "| budget s | system | test perplexity | known-word perplexity | ÷ textbook | epochs | words/s "
+        "| judging epochs, % of the run | with the story's memory (λ 0.1, θ 0.3) | ÷ textbook "
+        "| memory fitted on the test text (λ, θ) |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    plain = {budget: figures for name, budget, figures in rows if name == "textbook loop" and figures}
+    for name, budget, figures in rows:
+        if figures is None:
+            print(f"| {budget} | {name} | failed | | | | | |")
+            continue
+        ratio = f"{figures['perplexity'] / plain[budget]['perplexity']:.2f}" if budget in plain else ""
+        perplexities = f"{figures['perplexity']:.1f} | {figures['known_perplexity']:.1f}"
+        judging = f"{figures['eval_seconds'] / figures['seconds']:.1%}" if name != "textbook loop" else ""
         print(
-            "| budget s | system | test perplexity | known-word perplexity | ÷ textbook | epochs | words/s "
-            "| judging epochs, % of the run | with the story's memory (λ 0.1, θ 0.3) | ÷ textbook "
-            "| memory fitted on the test text (λ, θ) |"
+            f"| {budget} | {name} | {perplexities} | {ratio} "
+            f"| {figures['epochs']:.1f} | {figures['words_per_s']:,.0f} | {judging} "
+            f"| {with_memory(figures, plain.get(budget))}"
         )
-        print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-        plain = {budget: figures for name, budget, figures in rows if name == "textbook loop" and figures}
-        for name, budget, figures in rows:
-            if figures is None:
-                print(f"| {budget} | {name} | failed | | | | | |")
-                continue
-            ratio = f"{figures['perplexity'] / plain[budget]['perplexity']:.2f}" if budget in plain else ""
-            perplexities = f"{figures['perplexity']:.1f} | {figures['known_perplexity']:.1f}"
-            judging = f"{figures['eval_seconds'] / figures['seconds']:.1%}" if name != "textbook loop" else ""
-            print(
-                f"| {budget} | {name} | {perplexities} | {ratio} "
-                f"| {figures['epochs']:.1f} | {figures['words_per_s']:,.0f} | {judging} "
-                f"| {with_memory(figures, plain.get(budget))}"
-            )
-        for name in ("unigram", "bigram"):
-            print(f"| | {name} baseline | {baselines[name]['perplexity']:.1f} | | | | | | | | |")
+    for name in ("unigram", "bigram"):
+        print(f"| | {name} baseline | {baselines[name]['perplexity']:.1f} | | | | | | | | |")
 
 
 def with_memory(figures: dict[str, Any], plain: dict[str, Any] | None) -> str:

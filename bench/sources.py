@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from storyteller.cli_sources import shared_runs
-from storyteller.engine import Predictor, SamplingConfig, load, read_corpus, resolve, tokenize
-from storyteller.engine.corpus_index import index_path
+from storyteller.engine import Model, Predictor, SamplingConfig, load, read_corpus, resolve, tokenize
+from storyteller.engine.corpus_index import CorpusIndex, index_path
 from storyteller.engine.index_build import build_index
 from storyteller.engine.index_file import load_index
 from storyteller.engine.rescore import Rescorer, compare
@@ -41,13 +41,21 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
     model = load(resolve(args.model))
-    corpus = read_corpus(args.corpus)
     machine = f"{platform.machine()}, {platform.processor() or 'cpu'}"
     print(f"machine: {machine}; model {model.name}; corpus {args.corpus}")
+    index = _building(model, args.corpus)
+    words = [index.vocabulary[i] for i in index.ids.tolist()]
+    written = _key_presses(model, index, words, args.repeat)
+    _whole_stories(model, index, words, written)
+
+
+def _building(model: Model, corpus_path: Path) -> CorpusIndex:
+    """Building the corpus's index, saving it and loading it back."""
+    corpus = read_corpus(corpus_path)
     builds = []
     for _ in range(3):
         start = time.perf_counter()
-        index = build_index(corpus, model.card.tokenizer, args.corpus)
+        index = build_index(corpus, model.card.tokenizer, corpus_path)
         builds.append(time.perf_counter() - start)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "x.index"
@@ -57,14 +65,18 @@ def main() -> None:
     print("\n| index | tokens | files | vocabulary | bytes | build (median of 3) | load and check |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     print(
-        f"| {args.corpus} | {index.tokens:,} | {len(index.files)} | {len(index.vocabulary):,} | {size:,} | "
+        f"| {corpus_path} | {index.tokens:,} | {len(index.files)} | {len(index.vocabulary):,} | {size:,} | "
         f"{statistics.median(builds):.2f} s | {statistics.median(loads):.1f} ms |"
     )
     shipped = index_path(model.path) if model.path else None
     if shipped and shipped.exists():
         print(f"\nshipped beside the model: {shipped.name}, {shipped.stat().st_size:,} bytes")
+    return index
 
-    words = [index.vocabulary[i] for i in index.ids.tolist()]
+
+def _key_presses(model: Model, index: CorpusIndex, words: list[str], repeat: int) -> list[str]:
+    """The look-ups a key press makes, on a story copied from the corpus and on the model's own;
+    returns the model's own."""
     predictor = Predictor(model)
     predictor.feed(tokenize("The old hen looked at the fox and said", model.card.tokenizer))
     written = [g.token for g in predictor.generate(300, SamplingConfig(seed=1))]
@@ -78,18 +90,22 @@ def main() -> None:
         reader = Predictor(model)
         reader.feed(story)
         top = [c.token for c in reader.candidates(10)]
-        counts = median_ms(lambda s=story, c=top: index.following(s, c), args.repeat)
-        meter = median_ms(lambda s=story: index.copied(s), args.repeat)
-        both = median_ms(lambda s=story, c=top: (index.following(s, c), index.copied(s)), args.repeat)
+        counts = median_ms(lambda s=story, c=top: index.following(s, c), repeat)
+        meter = median_ms(lambda s=story: index.copied(s), repeat)
+        both = median_ms(lambda s=story, c=top: (index.following(s, c), index.copied(s)), repeat)
 
         def sources(s: list[str] = story, c: list[str] = top) -> None:
             found = index.found_tail([*s[-3:], c[0]])
             for place in index.places(found, 5):
                 index.source(place, len(found))
 
-        lines = median_ms(sources, args.repeat)
+        lines = median_ms(sources, repeat)
         print(f"| {label} | {counts:.2f} ms | {meter:.2f} ms | {both:.2f} ms | {lines:.2f} ms |")
+    return written
 
+
+def _whole_stories(model: Model, index: CorpusIndex, words: list[str], written: list[str]) -> None:
+    """``score --copies`` and the rescoring under two models, on stories of growing length."""
     print("\n| whole-story work | tokens | time |")
     print("|---|---:|---:|")
     for length in (1_000, 10_000):

@@ -103,30 +103,7 @@ def main() -> None:
         (f"default shape ({card.layers}×{card.units}, vocab {vocab:,})", card.layers, card.units),
         (f"seed's 2×512 (vocab {vocab:,})", 2, 512),
     ):
-        net = LanguageModel(vocab, TrainConfig(layers=layers, units=units, dropout=0)).eval()
-        fp32 = to_onnx_bytes(net, ModelCard(name, card.vocabulary, card.tokenizer, layers, units, 3))
-        int8 = quantize(fp32)
-        steppers = {
-            "onnxruntime fp32": onnx_stepper(fp32, layers, units),
-            "onnxruntime int8": onnx_stepper(int8, layers, units),
-            "torch eager fp32": torch_stepper(net),
-        }
-        for step in steppers.values():
-            time_steps(step, 50)
-        times: dict[str, list[float]] = {engine: [] for engine in steppers}
-        for _ in range(args.rounds):
-            for engine, step in steppers.items():
-                times[engine].append(time_steps(step, args.steps))
-        medians = {engine: statistics.median(values) for engine, values in times.items()}
-        fp32_bytes = weight_bytes(net)
-        floors = {
-            "onnxruntime fp32": fp32_bytes,
-            "onnxruntime int8": fp32_bytes / 4,
-            "torch eager fp32": fp32_bytes,
-        }
-        for engine, seconds in medians.items():
-            floor = floors[engine] / bandwidth
-            rows.append((name, engine, seconds, medians["onnxruntime fp32"] / seconds, floor))
+        rows += _time_shape(card, name, layers, units, args, bandwidth)
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or platform.system()}"
@@ -149,6 +126,39 @@ def main() -> None:
             f"| {name} | {engine} | {seconds * 1e6:.0f} | {1 / seconds:,.0f} | {speedup:.2f} | "
             f"{floor * 1e6:.0f} | {seconds / floor:.1f} |"
         )
+
+
+def _time_shape(
+    card: ModelCard, name: str, layers: int, units: int, args: argparse.Namespace, bandwidth: float
+) -> list[tuple[str, str, float, float, float]]:
+    """Each engine's median seconds a step for one network shape: a table row each."""
+    vocab = len(card.vocabulary)
+    net = LanguageModel(vocab, TrainConfig(layers=layers, units=units, dropout=0)).eval()
+    fp32 = to_onnx_bytes(net, ModelCard(name, card.vocabulary, card.tokenizer, layers, units, 3))
+    int8 = quantize(fp32)
+    steppers = {
+        "onnxruntime fp32": onnx_stepper(fp32, layers, units),
+        "onnxruntime int8": onnx_stepper(int8, layers, units),
+        "torch eager fp32": torch_stepper(net),
+    }
+    for step in steppers.values():
+        time_steps(step, 50)
+    times: dict[str, list[float]] = {engine: [] for engine in steppers}
+    for _ in range(args.rounds):
+        for engine, step in steppers.items():
+            times[engine].append(time_steps(step, args.steps))
+    medians = {engine: statistics.median(values) for engine, values in times.items()}
+    fp32_bytes = weight_bytes(net)
+    floors = {
+        "onnxruntime fp32": fp32_bytes,
+        "onnxruntime int8": fp32_bytes / 4,
+        "torch eager fp32": fp32_bytes,
+    }
+    rows = []
+    for engine, seconds in medians.items():
+        floor = floors[engine] / bandwidth
+        rows.append((name, engine, seconds, medians["onnxruntime fp32"] / seconds, floor))
+    return rows
 
 
 if __name__ == "__main__":

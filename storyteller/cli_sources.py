@@ -1,5 +1,5 @@
 """The command line's corpus aids: ``index``, ``candidates --sources`` and ``score`` (``--copies``,
-``--against``). ``cli.py`` adds these commands and calls these functions.
+``--against``). ``cli.py`` adds ``index``; ``cli_predict`` and ``cli_measure`` call the rest.
 """
 
 from __future__ import annotations
@@ -9,30 +9,28 @@ import sys
 import time
 from pathlib import Path
 
-from .engine import Model, load, read_corpus, resolve, tokenize
+from .cli_common import load_model, model_argument
+from .engine import Model, read_corpus
 from .engine.corpus_index import CorpusIndex, index_path
-from .engine.files import NotAFile, TooLarge, read_regular
 from .engine.index_build import build_index
 from .engine.index_file import index_for
-from .engine.predictor import Candidate, is_word
+from .engine.predictor import Candidate
 from .engine.rescore import Rescorer, compare
-from .engine.story import load_story
+from .engine.vocab import is_word
 from .errors import StorytellerError
 from .text import visible
 
-MAX_TEXT_BYTES = 64 * 2**20
-"""A plain-text story scored from the command line is read up to this size."""
 SHOWN_PLACES = 3
 SHOWN_RUNS = 10
 SHOWN_CHANGES = 5
 
 
-def add_commands(commands: argparse._SubParsersAction, model_help: str) -> None:  # type: ignore[type-arg]
+def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     index = commands.add_parser(
         "index", help="index a model's corpus beside it (where suggestions come from, the copy meter)"
     )
     index.add_argument("corpus", type=Path, help="the .txt file or folder the model was trained on")
-    index.add_argument("--model", help=model_help)
+    model_argument(index)
 
 
 def add_sources_flag(parser: argparse.ArgumentParser) -> None:
@@ -76,7 +74,7 @@ def show_places(index: CorpusIndex, pattern: list[str]) -> None:
 
 
 def index_command(args: argparse.Namespace) -> int:
-    model = load(resolve(args.model))
+    model = load_model(args.model)
     if model.path is None:
         raise StorytellerError("The model has no file to put an index beside.")
     corpus = read_corpus(args.corpus)
@@ -104,23 +102,6 @@ def index_command(args: argparse.Namespace) -> int:
 
 def _files(count: int) -> str:
     return "1 file" if count == 1 else f"{count:,} files"
-
-
-def story_tokens(path: Path, model: Model) -> list[str]:
-    """A story file's tokens, or a plain-text file's as the model reads them."""
-    if path.suffix == ".json":
-        return list(load_story(path).tokens)
-    try:
-        data = read_regular(path, MAX_TEXT_BYTES)
-    except NotAFile as error:
-        raise StorytellerError(f"'{path}' is {error.kind}, not a story.") from None
-    except TooLarge:
-        raise StorytellerError(f"'{path}' is larger than {MAX_TEXT_BYTES // 2**20} MB.") from None
-    except FileNotFoundError:
-        raise StorytellerError(f"'{path}' does not exist.") from None
-    except OSError as error:
-        raise StorytellerError(f"'{path}' cannot be read ({error.strerror}).") from None
-    return tokenize(data.decode("utf-8", errors="replace"), model.card.tokenizer)
 
 
 def print_comparison(other: Model, scorer: Rescorer, tokens: list[str]) -> None:

@@ -12,14 +12,14 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
-from storyteller.app import StorytellerApp, make_app
+from storyteller.app import StorytellerApp
 from storyteller.app.screens.bridge import BridgeScreen
 from storyteller.app.screens.help import HelpScreen
 from storyteller.app.screens.loops import LoopScreen
-from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.candidates import CandidatesPanel
 from storyteller.app.widgets.story_view import LOOP_STYLE, TurnView
 from storyteller.engine.story import Author
+from storyteller.session import WriterSettings
 
 from .test_app import settle, write
 
@@ -27,7 +27,7 @@ SIZES = [(110, 36), (80, 24)]
 
 
 def _app(model, folder: Path, **settings: object) -> StorytellerApp:  # type: ignore[no-untyped-def]
-    return make_app(model, folder, WriterSettings(pace=0, seed=3, length=6, **settings))  # type: ignore[arg-type]
+    return StorytellerApp(model, folder, WriterSettings(pace=0, seed=3, length=6, **settings))  # type: ignore[arg-type]
 
 
 def _notices(app: StorytellerApp) -> list[str]:

@@ -11,21 +11,21 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
-from storyteller.app import StorytellerApp, make_app
+from storyteller.app import StorytellerApp
 from storyteller.app.screens.help import HelpScreen
 from storyteller.app.screens.restore import RestoreScreen
-from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.notice_bar import NoticeBar
 from storyteller.app.widgets.story_view import TurnView
 from storyteller.app.widgets.writer_input import WriterInput
 from storyteller.engine.story import Author, Story, Word, save_story
+from storyteller.session import WriterSettings
 
 SIZE = (110, 36)
 
 
 @pytest.fixture
 def app(tiny_model, tmp_path: Path) -> StorytellerApp:  # type: ignore[no-untyped-def]
-    return make_app(tiny_model, tmp_path, WriterSettings(pace=0, seed=3, length=6))
+    return StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0, seed=3, length=6))
 
 
 async def settle(pilot: Pilot) -> None:  # type: ignore[type-arg]
@@ -76,7 +76,7 @@ async def test_enter_on_an_empty_line_lets_the_model_write_a_turn(app: Storytell
 
 async def test_the_same_seed_writes_the_same_words(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     async def run(folder: Path) -> list[str]:
-        app = make_app(tiny_model, folder, WriterSettings(pace=0, seed=11, length=8))
+        app = StorytellerApp(tiny_model, folder, WriterSettings(pace=0, seed=11, length=8))
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             await write(pilot, "the kettle")
@@ -88,7 +88,7 @@ async def test_the_same_seed_writes_the_same_words(tiny_model, tmp_path: Path) -
 
 
 async def test_escape_stops_the_model_and_keeps_its_words(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0.05, seed=1, length=100))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0.05, seed=1, length=100))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("enter")
@@ -241,7 +241,7 @@ async def test_settings_keys(app: StorytellerApp) -> None:
 
 
 async def test_greedy_and_window_settings_reach_the_model(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0, length=3, repetition_penalty=1))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0, length=3, repetition_penalty=1))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f6", "f7")
@@ -389,7 +389,7 @@ async def test_restore_after_a_crash(tiny_model, tmp_path: Path) -> None:  # typ
     crashed = Story()
     crashed.add(Word(t, Author.WRITER) for t in ["the", "kettle", "sang"])
     save_story(crashed, tmp_path / "autosave.json")
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, RestoreScreen)
@@ -402,7 +402,7 @@ async def test_declining_a_restore_keeps_the_story_in_the_list(tiny_model, tmp_p
     crashed = Story()
     crashed.add(Word(t, Author.WRITER) for t in ["the", "kettle"])
     save_story(crashed, tmp_path / "autosave.json")
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("n")
@@ -417,7 +417,7 @@ async def test_an_unreadable_autosave_is_set_aside_untouched_with_a_notice(
 ) -> None:  # type: ignore[no-untyped-def]
     cut = '{"format": "storyteller-story", "version": 1, "words": ['
     (tmp_path / "autosave.json").write_text(cut)
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert not isinstance(app.screen, RestoreScreen)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from storyteller.app import StorytellerApp, make_app
-from storyteller.app.settings import WriterSettings
+from storyteller.app import StorytellerApp
 from storyteller.engine.story import Author, Story, Word, save_story
+from storyteller.session import WriterSettings
 
 from .test_app import SIZE, settle, tokens, write
 
@@ -21,7 +21,7 @@ def notices(app: StorytellerApp) -> list[str]:
 
 @pytest.fixture
 def app(tiny_model, tmp_path: Path) -> StorytellerApp:  # type: ignore[no-untyped-def]
-    return make_app(tiny_model, tmp_path, WriterSettings(pace=0, seed=1, length=4))
+    return StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0, seed=1, length=4))
 
 
 async def test_a_truncated_story_in_the_list_is_refused_and_the_open_story_kept(
@@ -45,7 +45,7 @@ async def test_a_truncated_story_in_the_list_is_refused_and_the_open_story_kept(
 
 
 async def test_a_config_problem_is_shown_at_start(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(tiny_model, tmp_path, notice="In config.toml: 'temperature' must be a number.")
+    app = StorytellerApp(tiny_model, tmp_path, notice="In config.toml: 'temperature' must be a number.")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert any("'temperature' must be a number" in n for n in notices(app))

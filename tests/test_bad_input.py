@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from storyteller.app.settings import WriterSettings, load_settings
 from storyteller.cli import main
 from storyteller.engine.model import FORMAT_VERSION, METADATA_KEY
+from storyteller.session import WriterSettings, load_settings
 
 from .conftest import FABLE, TINY_MODEL
 

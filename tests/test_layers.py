@@ -17,7 +17,7 @@ def _modules_after_import(module: str) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "module", ["storyteller.engine", "storyteller.app", "storyteller.cli", "training.cli"]
+    "module", ["storyteller.engine", "storyteller.app", "storyteller.cli", "training.cli", "training.flags"]
 )
 def test_no_torch_on_the_inference_path(module: str) -> None:
     assert "torch" not in _modules_after_import(module)

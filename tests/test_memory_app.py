@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from storyteller.app import make_app
-from storyteller.app.settings import WriterSettings
+from storyteller.app import StorytellerApp
 from storyteller.app.widgets.candidates import MEMORY_MARK, CandidatesPanel
 from storyteller.engine import Model
+from storyteller.session import WriterSettings
 
 from .test_app import SIZE, settle, write
 
@@ -22,7 +22,7 @@ def _remembering(tiny_model: Model) -> Model:
 
 
 async def test_a_name_typed_once_is_later_offered_from_the_storys_memory(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(_remembering(tiny_model), tmp_path, WriterSettings(pace=0, seed=3))
+    app = StorytellerApp(_remembering(tiny_model), tmp_path, WriterSettings(pace=0, seed=3))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await write(pilot, "the hedgehog said to Quillibet . the hedgehog said to")
@@ -40,7 +40,7 @@ async def test_a_name_typed_once_is_later_offered_from_the_storys_memory(tiny_mo
 
 
 async def test_with_the_memory_off_the_name_is_never_offered(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(_remembering(tiny_model), tmp_path, WriterSettings(pace=0, seed=3, cache=False))
+    app = StorytellerApp(_remembering(tiny_model), tmp_path, WriterSettings(pace=0, seed=3, cache=False))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await write(pilot, "the hedgehog said to Quillibet . the hedgehog said to")

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from textual.widgets import Input, OptionList
 
-from storyteller.app import StorytellerApp, make_app
+from storyteller.app import StorytellerApp
 from storyteller.app.screens.confirm import ConfirmScreen
 from storyteller.app.screens.models import ModelsScreen
-from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.status_bar import StatusBar
 from storyteller.engine import Model, load
+from storyteller.session import WriterSettings
 
 from .conftest import TINY_MODEL
 from .test_app import settle
@@ -47,7 +47,7 @@ def status(app: StorytellerApp) -> str:
 
 
 async def test_renaming_the_model_in_use_renames_it_everywhere(tmp_path: Path) -> None:
-    app = make_app(own_model(tmp_path), tmp_path, WriterSettings(pace=0))
+    app = StorytellerApp(own_model(tmp_path), tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=BIG) as pilot:
         screen = await open_models(pilot)
         assert " mine " in status(app) and listed(screen)[0].startswith("● mine")
@@ -67,7 +67,7 @@ async def test_renaming_the_model_in_use_renames_it_everywhere(tmp_path: Path) -
 
 
 async def test_the_model_in_use_is_deleted_only_after_a_warning(tmp_path: Path) -> None:
-    app = make_app(own_model(tmp_path), tmp_path, WriterSettings(pace=0))
+    app = StorytellerApp(own_model(tmp_path), tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=BIG) as pilot:
         await open_models(pilot)
         await pilot.press("d")
@@ -86,7 +86,7 @@ async def test_the_model_in_use_is_deleted_only_after_a_warning(tmp_path: Path) 
 
 
 async def test_ctrl_g_never_goes_back_to_a_deleted_model(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(own_model(tmp_path), tmp_path, WriterSettings(pace=0))
+    app = StorytellerApp(own_model(tmp_path), tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=BIG) as pilot:
         await settle(pilot)
         app.session.switch_model(tiny_model)

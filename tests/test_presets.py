@@ -7,8 +7,8 @@ import argparse
 import pytest
 
 from storyteller.engine.presets import PRESETS, preset_for, preset_named
-from training.cli import add_arguments, config_from
 from training.config import TrainConfig
+from training.flags import add_arguments, config_from
 
 
 def parsed(*argv: str) -> TrainConfig:

@@ -12,8 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from storyteller.app import make_app
-from storyteller.app.settings import WriterSettings
+from storyteller.app import StorytellerApp
 from storyteller.app.widgets.candidates import candidate_lines
 from storyteller.cli import main
 from storyteller.engine import Candidate, Model, Predictor, SamplingConfig, load
@@ -35,6 +34,7 @@ from storyteller.engine.tokenizer import (
     tokenize_typed,
 )
 from storyteller.engine.vocab import Vocabulary
+from storyteller.session import WriterSettings
 
 from .conftest import TINY_MODEL
 from .test_app import SIZE, settle, write
@@ -378,7 +378,7 @@ def test_a_format_1_model_never_says_a_quote_is_open(tiny_model: Model, tmp_path
 async def test_when_the_models_turn_ends_inside_a_quote_the_status_bar_says_so(
     quote_model: Model, tmp_path: Path
 ) -> None:
-    app = make_app(quote_model, tmp_path, WriterSettings(pace=0, seed=3, length=2, greedy=True))
+    app = StorytellerApp(quote_model, tmp_path, WriterSettings(pace=0, seed=3, length=2, greedy=True))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from storyteller.app import make_app
-from storyteller.app.settings import WriterSettings
+from storyteller.app import StorytellerApp
 from storyteller.cli import main
 from storyteller.engine.cache import DEFAULT_WORDS
 from storyteller.engine.replay import replay
 from storyteller.engine.story import load_story
+from storyteller.session import WriterSettings
 
 from .conftest import TINY_MODEL
 from .test_app import SIZE, settle, write
@@ -21,7 +21,7 @@ from .test_app import SIZE, settle, write
 @pytest.fixture
 async def written_story(tiny_model, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
     """A story with typed, picked and model words, in both the stateful and the windowed mode."""
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0, seed=5, length=5))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0, seed=5, length=5))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await write(pilot, "the hedgehog filled the kettle")

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from storyteller.app import make_app
+from storyteller.app import StorytellerApp
 from storyteller.app.screens.restore import RestoreScreen
-from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.status_bar import StatusBar
 from storyteller.app.widgets.writer_input import WriterInput
 from storyteller.engine import Model
 from storyteller.engine.story import Author, Story, Word, load_story, save_story
-from storyteller.session import shelf
+from storyteller.session import WriterSettings, shelf
 
 from .test_app import SIZE, settle
 from .test_session import session_in
@@ -94,7 +93,7 @@ async def test_a_large_autosave_is_read_while_the_writer_writes(
         return real(path, tokenizer)
 
     monkeypatch.setattr(shelf, "load_story", held_back)
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert "restoring the last session's story…" in str(app.writer.query_one(StatusBar).render())

@@ -12,13 +12,13 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Log, Static
 
-from storyteller.app import StorytellerApp, make_app
+from storyteller.app import StorytellerApp
 from storyteller.app.screens.compare import CompareScreen
 from storyteller.app.screens.confirm import ConfirmScreen
 from storyteller.app.screens.models import ModelsScreen
 from storyteller.app.screens.retrain import PathSuggester, RetrainScreen
-from storyteller.app.settings import WriterSettings
 from storyteller.engine import load
+from storyteller.session import WriterSettings
 
 from .conftest import FABLE, TINY_MODEL, farm_stories
 from .test_app import settle, write
@@ -57,7 +57,7 @@ async def run_to_end(pilot: Pilot, screen: RetrainScreen, timeout: float = 120) 
 
 async def test_a_real_tiny_run_then_use_it_compare_and_roll_back(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("torch")
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=BIG) as pilot:
         await settle(pilot)
         await write(pilot, "the hedgehog")
@@ -95,7 +95,7 @@ async def test_a_real_tiny_run_then_use_it_compare_and_roll_back(tiny_model, tmp
 
 
 async def test_a_second_run_never_replaces_the_first_model(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0), trainer_command=scripted("ok"))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0), trainer_command=scripted("ok"))
     async with app.run_test(size=BIG) as pilot:
         screen = await open_panel(pilot)
         await run_to_end(pilot, screen)
@@ -115,7 +115,7 @@ async def test_a_second_run_never_replaces_the_first_model(tiny_model, tmp_path:
 async def test_a_failed_run_says_why_and_leaves_the_model_alone(
     tiny_model, tmp_path: Path, mode: str, says: str
 ) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0), trainer_command=scripted(mode))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0), trainer_command=scripted(mode))
     async with app.run_test(size=BIG) as pilot:
         screen = await open_panel(pilot)
         log = await run_to_end(pilot, screen, timeout=30)
@@ -129,7 +129,7 @@ async def test_a_failed_run_says_why_and_leaves_the_model_alone(
 
 
 async def test_a_trainer_speaking_a_newer_event_schema_is_one_sentence(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0), trainer_command=scripted("newer"))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0), trainer_command=scripted("newer"))
     async with app.run_test(size=BIG) as pilot:
         screen = await open_panel(pilot)
         log = await run_to_end(pilot, screen, timeout=30)
@@ -164,7 +164,7 @@ def assert_gone(process: asyncio.subprocess.Process) -> None:
 
 # Speed is bench/app_latency.py's business; these tests check what no load can change.
 async def test_cancel_ends_the_child_and_writes_nothing(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0), trainer_command=scripted("slow"))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0), trainer_command=scripted("slow"))
     async with app.run_test(size=BIG) as pilot:
         screen = await open_panel(pilot)
         await pilot.press("ctrl+t")
@@ -188,7 +188,7 @@ async def test_cancelling_a_real_run_writes_nothing(tiny_model, tmp_path: Path) 
     # itself soon after the first (the fable is learnt by heart in seconds and stops on its own;
     # text with nothing to learn stops as soon as patience runs out).
     text = farm_stories(tmp_path / "corpus")
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=BIG) as pilot:
         screen = await open_panel(pilot, text)
         screen.query_one("#epochs", Input).value = "500"
@@ -228,7 +228,7 @@ async def test_paths_complete_as_they_are_typed(tmp_path: Path) -> None:
 async def test_a_rejected_corpus_is_one_sentence_before_training(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     empty = tmp_path / "empty.txt"
     empty.write_text("  \n")
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=BIG) as pilot:
         screen = await open_panel(pilot, empty)
         assert "holds no text" in str(screen.query_one("#report", Static).render())
@@ -239,7 +239,7 @@ async def test_a_rejected_corpus_is_one_sentence_before_training(tiny_model, tmp
 
 async def test_without_torch_the_panel_says_what_to_install(tiny_model, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr("storyteller.app.screens.retrain.training_available", lambda: False)
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=BIG) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+t")
@@ -255,7 +255,7 @@ async def test_models_screen_switches_renames_and_deletes_only_the_writers_own(
     own = tmp_path / "models"
     own.mkdir()
     shutil.copyfile(TINY_MODEL, own / "mine.onnx")
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=BIG) as pilot:
         await settle(pilot)
         await pilot.press("f10")

@@ -89,7 +89,9 @@ def test_no_cache_switches_the_memory_off_on_the_commands_that_predict(capsys) -
 
 def test_the_memory_is_a_setting_of_the_config_file_and_the_writers_flags(tmp_path: Path) -> None:
     from storyteller.cli import build_parser
-    from storyteller.session.settings import WriterSettings, from_flags, load_settings, to_toml
+    from storyteller.session.config_file import load_settings, to_toml
+    from storyteller.session.setting_flags import from_flags
+    from storyteller.session.settings import WriterSettings
 
     config = tmp_path / "config.toml"
     config.write_text("[writer]\ncache = false\ncache_words = 500\n")

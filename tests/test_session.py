@@ -210,12 +210,12 @@ def test_an_unreadable_config_file_is_set_aside_never_written_over(
 def test_a_config_file_that_cannot_be_set_aside_is_left_alone(
     tiny_model: Model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storyteller.session import settings as settings_module
+    from storyteller.session import config_file as config_file_module
 
     def refuse(path: Path) -> Path:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(settings_module, "set_aside", refuse)
+    monkeypatch.setattr(config_file_module, "set_aside", refuse)
     (tmp_path / CONFIG_FILE).write_bytes(b"[writer\n")
     notices: list[str | None] = []
     session = WritingSession(

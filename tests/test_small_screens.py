@@ -8,18 +8,18 @@ import pytest
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-from storyteller.app import StorytellerApp, make_app
-from storyteller.app.settings import WriterSettings
+from storyteller.app import StorytellerApp
 from storyteller.app.widgets.candidates import BLOCKS, CandidatesPanel, candidate_lines, counts_fit
 from storyteller.app.widgets.story_view import TurnView
 from storyteller.engine import Candidate
+from storyteller.session import WriterSettings
 
 from .test_app import settle, write
 
 
 @pytest.fixture
 def app(tiny_model, tmp_path: Path) -> StorytellerApp:  # type: ignore[no-untyped-def]
-    return make_app(tiny_model, tmp_path, WriterSettings(pace=0, seed=3, length=12))
+    return StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0, seed=3, length=12))
 
 
 @pytest.mark.parametrize(("size", "story_width"), [((80, 24), 40), ((60, 20), 28), ((110, 36), 40)])

@@ -12,9 +12,9 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from storyteller.app import make_app
-from storyteller.app.settings import WriterSettings
+from storyteller.app import StorytellerApp
 from storyteller.app.widgets.writer_input import WriterInput
+from storyteller.session import WriterSettings
 
 from .conftest import TINY_MODEL
 from .test_app import settle, write
@@ -26,7 +26,7 @@ SMALL = (80, 24)
 
 @pytest.fixture
 def writer_app(tiny_model, tmp_path: Path):  # type: ignore[no-untyped-def]
-    return make_app(tiny_model, tmp_path, WriterSettings(pace=0, seed=7, length=12))
+    return StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0, seed=7, length=12))
 
 
 async def _ready(pilot: Pilot) -> None:  # type: ignore[type-arg]

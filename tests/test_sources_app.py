@@ -9,9 +9,8 @@ import pytest
 from rich.text import Text
 from textual.content import Content
 
-from storyteller.app import StorytellerApp, make_app
+from storyteller.app import StorytellerApp
 from storyteller.app.screens.sources import SourcesScreen
-from storyteller.app.settings import WriterSettings
 from storyteller.app.widgets.candidates import CandidatesPanel
 from storyteller.app.widgets.status_bar import StatusBar
 from storyteller.app.widgets.story_view import TurnView, change_style
@@ -19,6 +18,7 @@ from storyteller.engine import load, read_corpus
 from storyteller.engine.corpus_index import index_path
 from storyteller.engine.index_build import build_index
 from storyteller.engine.index_file import load_index
+from storyteller.session import WriterSettings
 
 from .conftest import FABLE, TINY_MODEL
 from .test_app import SIZE, settle, write
@@ -36,7 +36,8 @@ def indexed(tmp_path: Path) -> Path:
 
 
 def _app(model: Path, tmp_path: Path, **settings: object) -> StorytellerApp:
-    return make_app(load(model), tmp_path / "data", WriterSettings(pace=0, seed=3, length=6, **settings))  # type: ignore[arg-type]
+    settings_ = WriterSettings(pace=0, seed=3, length=6, **settings)  # type: ignore[arg-type]
+    return StorytellerApp(load(model), tmp_path / "data", settings_)
 
 
 def _status(app: StorytellerApp) -> str:

@@ -10,12 +10,12 @@ from unittest import mock
 
 from hypothesis import given, settings
 
-from storyteller.app import StorytellerApp, make_app
-from storyteller.app.settings import WriterSettings
+from storyteller.app import StorytellerApp
 from storyteller.app.widgets import story_view
 from storyteller.app.widgets.story_view import TURNS_SHOWN, StoryView, TurnView
 from storyteller.engine import Model, TokenizerConfig, detokenize
 from storyteller.engine.story import Author, Story, Word
+from storyteller.session import WriterSettings
 
 from .test_app import SIZE, settle, write
 from .test_story import change, changes
@@ -56,7 +56,7 @@ def expected_text(story: Story, shown: int = TURNS_SHOWN) -> list[tuple[int, str
 
 
 async def test_the_drawn_turns_follow_the_story(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         writer = app.session  # the screen draws whatever the session says changed
@@ -98,7 +98,7 @@ async def test_the_drawn_turns_follow_the_story(tiny_model, tmp_path: Path) -> N
 async def test_another_model_never_changes_what_the_page_shows(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     names = TokenizerConfig(names=("kettle", "tinker", "bramble", "cat", "the"))
     named = Model(tiny_model.session, replace(tiny_model.card, name="named", tokenizer=names), sha256="n")
-    app = make_app(named, tmp_path, WriterSettings(pace=0, seed=3, length=30))
+    app = StorytellerApp(named, tmp_path, WriterSettings(pace=0, seed=3, length=30))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await write(pilot, "said Pearl to [i]the[/i] cat")
@@ -119,7 +119,7 @@ async def test_another_model_never_changes_what_the_page_shows(tiny_model, tmp_p
 
 
 async def test_a_mark_that_opens_a_turn_is_shown_with_the_turn_before(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         story = Story()
@@ -140,7 +140,7 @@ async def test_the_end_stays_in_view_after_a_model_switch_unless_the_writer_scro
     tiny_model: Model, tmp_path: Path
 ) -> None:
     other = Model(tiny_model.session, replace(tiny_model.card, name="other"), sha256="o")
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0, seed=3, length=30))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0, seed=3, length=30))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         story = Story()

@@ -29,8 +29,9 @@ from training.config import TrainConfig  # noqa: E402
 from training.data import build_dataset  # noqa: E402
 from training.evaluate import window_ceiling  # noqa: E402
 from training.export import ExportError, export  # noqa: E402
-from training.setup import SMALL_TEXT_EPOCH_STEPS  # noqa: E402
-from training.train import LEARNT_BY_HEART, TrainingError, annealed, auto_dropout, load_checkpoint, train  # noqa: E402
+from training.setup import SMALL_TEXT_EPOCH_STEPS, auto_dropout  # noqa: E402
+from training.steps import annealed  # noqa: E402
+from training.train import LEARNT_BY_HEART, TrainingError, load_checkpoint, train  # noqa: E402
 
 pytestmark = pytest.mark.torch
 

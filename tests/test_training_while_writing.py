@@ -7,15 +7,15 @@ from pathlib import Path
 
 from textual.widgets import Input, ProgressBar, Sparkline, Static
 
-from storyteller.app import StorytellerApp, make_app
+from storyteller.app import StorytellerApp
 from storyteller.app.screens.confirm import ConfirmScreen
 from storyteller.app.screens.retrain import RetrainScreen
-from storyteller.app.settings import WriterSettings
 from storyteller.app.trainer import Outcome, TrainingRun
 from storyteller.app.training import Training
 from storyteller.app.widgets.status_bar import StatusBar
 from storyteller.app.widgets.writer_input import WriterInput
 from storyteller.engine import events
+from storyteller.session import WriterSettings
 
 from .test_app import settle
 from .test_retrain import BIG, assert_gone, open_panel, run_to_end, scripted, wait_for_the_end
@@ -97,7 +97,7 @@ async def started(pilot, screen: RetrainScreen) -> None:  # type: ignore[no-unty
 
 
 async def test_leaving_the_panel_never_cancels_and_the_status_bar_follows(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0), trainer_command=scripted("slow"))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0), trainer_command=scripted("slow"))
     async with app.run_test(size=BIG) as pilot:
         screen = await open_panel(pilot)
         bar = screen.query_one(ProgressBar)
@@ -130,7 +130,7 @@ async def test_leaving_the_panel_never_cancels_and_the_status_bar_follows(tiny_m
 
 
 async def test_quitting_while_a_model_trains_asks_first(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0), trainer_command=scripted("slow"))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0), trainer_command=scripted("slow"))
     async with app.run_test(size=BIG) as pilot:
         screen = await open_panel(pilot)
         await started(pilot, screen)
@@ -156,7 +156,7 @@ async def test_quitting_while_a_model_trains_asks_first(tiny_model, tmp_path: Pa
 async def test_the_outcome_is_in_view_at_36_rows_and_short_charts_are_narrow(
     tiny_model, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0), trainer_command=scripted("ok"))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0), trainer_command=scripted("ok"))
     async with app.run_test(size=(100, 36)) as pilot:
         screen = await open_panel(pilot)
         await run_to_end(pilot, screen)
@@ -173,7 +173,7 @@ async def test_the_outcome_is_in_view_at_36_rows_and_short_charts_are_narrow(
 async def test_tab_in_the_path_field_takes_the_completion_shown(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "stories").mkdir()
     (tmp_path / "stories" / "fables.txt").write_text("the fox ran .")
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=BIG) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+t")

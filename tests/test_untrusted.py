@@ -20,14 +20,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storyteller.app import make_app
-from storyteller.app.settings import WriterSettings
+from storyteller.app import StorytellerApp
 from storyteller.app.widgets.candidates import CandidatesPanel
 from storyteller.cli import main
 from storyteller.engine import Model, ModelCard, ModelError, Predictor, load
 from storyteller.engine.model import METADATA_KEY
 from storyteller.engine.story import Story, StoryError, load_story
-from storyteller.session.settings import load_settings
+from storyteller.session import WriterSettings
+from storyteller.session.config_file import load_settings
 
 from .conftest import TINY_MODEL
 from .test_app import SIZE, settle, write
@@ -177,7 +177,7 @@ def test_the_command_line_prints_escapes_literally(hostile_model: Path, capsys) 
 
 async def test_the_app_shows_escapes_and_markup_literally(hostile_model: Path, tmp_path: Path) -> None:
     model: Model = load(hostile_model)
-    app = make_app(model, tmp_path, WriterSettings(pace=0, seed=2, length=20, top_k=5))
+    app = StorytellerApp(model, tmp_path, WriterSettings(pace=0, seed=2, length=20, top_k=5))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await write(pilot, "the hedgehog")
@@ -450,7 +450,7 @@ def test_a_crafted_model_passes_the_load_check_but_every_command_says_one_senten
 
 async def test_a_crafted_model_in_the_app_says_so_and_the_turn_ends(tmp_path: Path) -> None:
     path, word = crafted_model(tmp_path)
-    app = make_app(load(path), tmp_path, WriterSettings(pace=0, seed=2, length=5))
+    app = StorytellerApp(load(path), tmp_path, WriterSettings(pace=0, seed=2, length=5))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await write(pilot, f"a {word}")

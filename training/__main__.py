@@ -3,7 +3,8 @@
 import os
 import sys
 
-from .cli import ABANDONED, main
+from .cli import main
+from .stopping import ABANDONED
 
 status = main()
 if status == ABANDONED:

@@ -9,10 +9,10 @@ from typing import Any
 import torch
 
 from storyteller.engine.corpus import Corpus
-from storyteller.engine.files import write_atomically
+from storyteller.engine.files import FileProblem, check_untrusted, write_atomically
 from storyteller.engine.vocab import Vocabulary
 
-from .config import TrainConfig, TrainingError
+from .config import MAX_CHECKPOINT_BYTES, TrainConfig, TrainingError
 from .network import LanguageModel
 
 CHECKPOINT_FORMAT = "storyteller-checkpoint"
@@ -68,31 +68,17 @@ def save_checkpoint(
     return None
 
 
-MAX_CHECKPOINT_BYTES = 64 * 2**30
-"""Larger than the largest model the limits allow, with its optimiser state and best copy."""
-
-
 def load_checkpoint(path: Path, corpus: Corpus) -> dict[str, Any]:
     """Read a checkpoint without unpickling anything but tensors and plain data, and check all of
     it (types, keys, every tensor's shape against the network its configuration describes) before
     any of it is used: an edited checkpoint is one sentence, never a traceback mid-run."""
-    import stat
     import warnings
 
-    from storyteller.engine.files import kind_of
-
     shown = f"Checkpoint '{path}'"
-    try:
-        status = path.stat()
-    except FileNotFoundError:
-        raise TrainingError(f"{shown} does not exist.") from None
-    except OSError as error:
-        raise TrainingError(f"{shown} cannot be read ({error.strerror}).") from None
-    kind = kind_of(status.st_mode)
-    if kind is not None:  # a named pipe would block torch.load forever
-        raise TrainingError(f"{shown} is {kind}, not a checkpoint file.")
-    if stat.S_ISREG(status.st_mode) and status.st_size > MAX_CHECKPOINT_BYTES:
-        raise TrainingError(f"{shown} is too large ({status.st_size:,} bytes) to be a checkpoint.")
+    try:  # a named pipe would block torch.load forever
+        check_untrusted(path, MAX_CHECKPOINT_BYTES, "Checkpoint")
+    except FileProblem as error:
+        raise TrainingError(str(error)) from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a refused pickle is our sentence, not torch's warning

@@ -7,13 +7,14 @@ from typing import Any
 
 from storyteller.engine.limits import check_training
 from storyteller.engine.presets import preset_named
-from storyteller.engine.vocab import auto_min_count
 
 DEFAULT_LR = 1e-2
 """Large for Adam, and measured best on real prose in CPU budgets of minutes (bench/README.md):
 the rate falls along the schedule and halves on a plateau, so the last steps are small."""
 ADAPTIVE_FROM = 10_000
 """With 'auto', vocabularies this large get the adaptive softmax."""
+MAX_CHECKPOINT_BYTES = 64 * 2**30
+"""Larger than the largest model the limits allow, with its optimiser state and best copy."""
 
 
 class TrainingError(Exception):
@@ -118,10 +119,6 @@ class TrainConfig:
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError("device must be auto, cpu or cuda")
         check_training(self)  # the sizes a model may have: the loader refuses the same
-
-    def min_count_for(self, train_tokens: int) -> int:
-        """The minimum count to use: see ``auto_min_count``."""
-        return self.min_count if self.min_count is not None else auto_min_count(train_tokens)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -21,9 +21,8 @@ from typing import BinaryIO
 import numpy as np
 
 from storyteller.engine.corpus import split
-from storyteller.engine.predictor import is_word
 from storyteller.engine.tokenizer import TokenizerConfig, iter_tokens
-from storyteller.engine.vocab import PARAGRAPH_ID, SPECIALS, Vocabulary, auto_min_count
+from storyteller.engine.vocab import PARAGRAPH_ID, SPECIALS, Vocabulary, auto_min_count, is_word
 
 CHUNK_TOKENS = 1 << 20
 """Token ids are counted, re-encoded and read for the baselines this many at a time."""

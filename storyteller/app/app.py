@@ -1,4 +1,4 @@
-"""The app: built by ``make_app`` from a model, a data folder and settings, around one session.
+"""The app: a ``StorytellerApp`` built from a model, a data folder and settings, around one session.
 
 The ``WritingSession`` (``storyteller.session``) owns the story, the models, the settings,
 the autosave and its lock, and the story files; the app gives it a way to do disk work in
@@ -30,7 +30,9 @@ from .training import Training
 
 
 class StorytellerApp(App[None]):
-    """A story writer driven by a word-level language model."""
+    """A story writer driven by a word-level language model, built with its dependencies: tests pass
+    a tiny model, a temporary folder and, for the retrain panel's edge cases, a scripted trainer.
+    ``notice`` is shown at start."""
 
     CSS_PATH = "storyteller.tcss"
     TITLE = "storyteller"
@@ -183,15 +185,3 @@ class StorytellerApp(App[None]):
             )
         for title, help, action in EXTRA_COMMANDS:
             yield SystemCommand(title, help, lambda action=action: self.run_action(action, screen))
-
-
-def make_app(
-    model: Model,
-    data_dir: Path,
-    settings: WriterSettings | None = None,
-    trainer_command: Sequence[str] = TRAINER,
-    notice: str | None = None,
-) -> StorytellerApp:
-    """Build the app with its dependencies: tests pass a tiny model, a temporary folder and,
-    for the retrain panel's edge cases, a scripted trainer. ``notice`` is shown at start."""
-    return StorytellerApp(model, data_dir, settings, trainer_command, notice)

@@ -117,7 +117,8 @@ class TrainingRun:
         if self.process is None or self.process.returncode is not None:
             return
         self.cancelled = True
-        abandon = getattr(signal, "SIGUSR1", None)  # training.cli.ABANDON_SIGNAL (no import of training here)
+        # training.stopping.ABANDON_SIGNAL (no import of training here)
+        abandon = getattr(signal, "SIGUSR1", None)
         if abandon is not None:
             self._signal(abandon)
         else:

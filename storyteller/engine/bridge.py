@@ -17,9 +17,9 @@ import numpy as np
 
 from ..errors import StorytellerError
 from .branches import Branches
-from .predictor import Predictor, is_word
+from .predictor import Predictor
 from .tokenizer import tokenize
-from .vocab import UNKNOWN_ID
+from .vocab import UNKNOWN_ID, is_word
 
 MAX_WITHIN = 64
 MAX_BEAM = 256

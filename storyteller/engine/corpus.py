@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import StorytellerError
-from .files import NotAFile, kind_of, open_regular
-from .predictor import is_word
+from .files import kind_of, open_regular, problem_sentence
 from .tokenizer import PARAGRAPH, TokenizerConfig, iter_tokens
-from .vocab import SPECIALS, auto_min_count
+from .vocab import SPECIALS, auto_min_count, is_word
 
 FALLBACK_ENCODING = "cp1252"
 """Used, and reported, for a file that is not valid UTF-8."""
@@ -150,21 +149,17 @@ def read_corpus(path: str | Path) -> Corpus:
             raise CorpusError(f"Corpus path '{path}' is {kind}, not a text file or a folder.")
         else:
             files = [path]
-    except FileNotFoundError:
-        raise CorpusError(f"Corpus path '{path}' does not exist.") from None
     except OSError as error:
-        raise CorpusError(f"Corpus path '{path}' cannot be read ({error.strerror}).") from None
+        raise CorpusError(problem_sentence("Corpus path", path, error)) from None
     digest = hashlib.sha256()
     sources: list[tuple[Path, str]] = []
     for file in files:
         try:
             encoding, has_text = _inspect(file, digest, notes)
-        except NotAFile as error:
-            raise CorpusError(f"Corpus file '{file}' is {error.kind}, not a text file.") from None
         except FileNotFoundError:
             raise CorpusError(f"Corpus file '{file}' was removed while it was being read.") from None
         except OSError as error:
-            raise CorpusError(f"Corpus file '{file}' cannot be read ({error.strerror}).") from None
+            raise CorpusError(problem_sentence("Corpus file", file, error)) from None
         if has_text:
             sources.append((file, encoding))
         elif len(files) > 1:
@@ -277,7 +272,7 @@ def _file_blocks(file: Path, encoding: str, size: int) -> Iterator[str]:
     except FileNotFoundError:
         raise CorpusError(f"Corpus file '{file}' was removed while it was being read.") from None
     except OSError as error:
-        raise CorpusError(f"Corpus file '{file}' cannot be read ({error.strerror or error}).") from None
+        raise CorpusError(problem_sentence("Corpus file", file, error)) from None
     with io.TextIOWrapper(binary, encoding=encoding, errors="replace", newline="") as stream:
         buffer = ""
         while chunk := stream.read(size):

@@ -4,7 +4,8 @@ under the name, and reading a stranger's file so that it can neither hang nor fl
 A path from a stranger may name a named pipe (whose open waits for a writer), a device such as
 ``/dev/zero`` (endless), a folder, or a link to any of them; and a JSON or TOML document may
 nest deeper than Python's stack. ``open_regular``, ``read_regular`` and ``loads_json`` turn
-each of these into an exception the caller can put in one sentence.
+each of these into an exception; ``read_untrusted`` (and ``problem_sentence``, for a file read
+some other way) puts it in one sentence naming the file and the cause.
 """
 
 from __future__ import annotations
@@ -76,9 +77,20 @@ class NotAFile(OSError):
 class TooLarge(OSError):
     """The file holds more bytes than the caller reads."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, limit: int) -> None:
         super().__init__(f"{size:,} bytes")
         self.size = size
+        self.limit = limit
+
+
+class FileProblem(OSError):
+    """A stranger's file that is refused or cannot be read; ``str()`` is one sentence naming the
+    file and the cause."""
+
+    def __init__(self, sentence: str, missing: bool) -> None:
+        super().__init__(sentence)
+        self.missing = missing
+        """The file does not exist (where that is no fault: a config file not yet written)."""
 
 
 class TooDeep(ValueError):
@@ -135,11 +147,51 @@ def read_regular(path: Path, limit: int) -> bytes:
     with open_regular(path) as file:
         size = os.fstat(file.fileno()).st_size
         if size > limit:
-            raise TooLarge(size)
+            raise TooLarge(size, limit)
         data = file.read(limit + 1)
     if len(data) > limit:
-        raise TooLarge(len(data))
+        raise TooLarge(len(data), limit)
     return data
+
+
+def problem_sentence(what: str, path: Path, error: OSError) -> str:
+    """One sentence saying why ``path``, a ``what`` ("Model file"), could not be read: the one
+    wording of these problems, wherever a stranger's file is read."""
+    shown = f"{what} '{path}'"
+    if isinstance(error, NotAFile):
+        return f"{shown} is {error.kind}, not a file."
+    if isinstance(error, TooLarge):
+        return f"{shown} is too large ({error.size:,} bytes, more than the {error.limit:,} it may hold)."
+    if isinstance(error, FileNotFoundError):
+        return f"{shown} does not exist."
+    return f"{shown} cannot be read ({error.strerror or error})."
+
+
+def _problem(what: str, path: Path, error: OSError) -> FileProblem:
+    return FileProblem(problem_sentence(what, path, error), isinstance(error, FileNotFoundError))
+
+
+def check_untrusted(path: Path, limit: int, what: str) -> None:
+    """Without opening it (a reader that opens it itself comes next): ``path`` is a regular file of
+    at most ``limit`` bytes, else ``FileProblem``, one sentence as ``read_untrusted`` words it."""
+    try:
+        status = os.stat(path)
+        kind = kind_of(status.st_mode)
+        if kind is not None:
+            raise NotAFile(path, kind)
+        if status.st_size > limit:
+            raise TooLarge(status.st_size, limit)
+    except OSError as error:
+        raise _problem(what, path, error) from None
+
+
+def read_untrusted(path: Path, limit: int, what: str) -> bytes:
+    """``read_regular``: the bytes of a regular file of at most ``limit`` bytes; anything else
+    raises ``FileProblem``, one sentence naming the ``what`` ("Story file") and the cause."""
+    try:
+        return read_regular(path, limit)
+    except OSError as error:
+        raise _problem(what, path, error) from None
 
 
 def loads_json(text: str | bytes) -> Any:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .corpus_index import FORMAT_VERSION, MAGIC, MAX_INDEX_TOKENS, CorpusIndex, IndexFileError, index_path
-from .files import NotAFile, TooDeep, TooLarge, loads_json, read_regular
+from .files import FileProblem, TooDeep, loads_json, read_untrusted
 from .limits import MAX_VOCABULARY
 from .model import Model
 from .tokenizer import TokenizerConfig
@@ -26,15 +26,9 @@ def load_index(path: Path) -> CorpusIndex:
     """Read and check an index file; every problem becomes one ``IndexFileError`` sentence."""
     shown = f"'{path}'"
     try:
-        data = read_regular(path, MAX_INDEX_BYTES)
-    except NotAFile as error:
-        raise IndexFileError(f"Corpus index {shown} is {error.kind}, not a file.") from None
-    except TooLarge as error:
-        raise IndexFileError(f"Corpus index {shown} is too large ({error.size:,} bytes).") from None
-    except FileNotFoundError:
-        raise IndexFileError(f"Corpus index {shown} does not exist.") from None
-    except OSError as error:
-        raise IndexFileError(f"Corpus index {shown} cannot be read ({error.strerror}).") from None
+        data = read_untrusted(path, MAX_INDEX_BYTES, "Corpus index")
+    except FileProblem as error:
+        raise IndexFileError(str(error)) from None
     try:
         return _parse(data)
     except ValueError as error:
@@ -42,6 +36,46 @@ def load_index(path: Path) -> CorpusIndex:
 
 
 def _parse(data: bytes) -> CorpusIndex:
+    header, offset = _header(data)
+    tokens = _number(header, "tokens", MAX_INDEX_TOKENS)
+    total = _number(header, "total", 2**62)
+    marks = _number(header, "marks", tokens)
+    id_bytes = header.get("id_bytes")
+    if id_bytes not in (2, 4):
+        raise ValueError("its token ids are of an unknown width")
+    vocabulary = _vocabulary(header, tokens)
+    tokenizer_data = header.get("tokenizer")
+    if not isinstance(tokenizer_data, dict):
+        raise ValueError("it does not say how its text was tokenised")
+    tokenizer = TokenizerConfig.from_dict(tokenizer_data)
+    files = _files(header, tokens)
+    expected = offset + tokens * (id_bytes + 4) + marks * 8
+    if len(data) != expected:
+        raise ValueError(f"it holds {len(data):,} bytes where its header describes {expected:,}")
+    ids = np.frombuffer(data, "<u2" if id_bytes == 2 else "<u4", tokens, offset).astype(np.uint32)
+    offset += tokens * id_bytes
+    suffixes = np.frombuffer(data, "<u4", tokens, offset).copy()
+    offset += tokens * 4
+    mark_tokens = np.frombuffer(data, "<u4", marks, offset).copy()
+    mark_lines = np.frombuffer(data, "<u4", marks, offset + marks * 4).copy()
+    _check_arrays(ids, suffixes, mark_tokens, len(vocabulary))
+    sha = header.get("corpus_sha256", "")
+    return CorpusIndex(
+        vocabulary=vocabulary,
+        tokenizer=tokenizer,
+        ids=ids,
+        suffixes=suffixes,
+        files=files,
+        mark_tokens=mark_tokens,
+        mark_lines=mark_lines,
+        corpus_sha256=sha if isinstance(sha, str) else "",
+        total=max(total, tokens),
+    )
+
+
+def _header(data: bytes) -> tuple[dict[str, object], int]:
+    """The file's JSON header, checked to describe a corpus index this storyteller reads, and where
+    the arrays after it begin."""
     if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 4:
         raise ValueError("it is not a storyteller corpus index")
     (size,) = struct.unpack_from("<I", data, len(MAGIC))
@@ -57,12 +91,10 @@ def _parse(data: bytes) -> CorpusIndex:
     version = header.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ValueError(f"it was made by a newer storyteller (format {version!r})")
-    tokens = _number(header, "tokens", MAX_INDEX_TOKENS)
-    total = _number(header, "total", 2**62)
-    marks = _number(header, "marks", tokens)
-    id_bytes = header.get("id_bytes")
-    if id_bytes not in (2, 4):
-        raise ValueError("its token ids are of an unknown width")
+    return header, body + size
+
+
+def _vocabulary(header: dict[str, object], tokens: int) -> list[str]:
     vocabulary = header.get("vocabulary")
     if (
         not isinstance(vocabulary, list)
@@ -71,10 +103,11 @@ def _parse(data: bytes) -> CorpusIndex:
         or (tokens and not vocabulary)
     ):
         raise ValueError("its vocabulary is not a list of at most a million words")
-    tokenizer_data = header.get("tokenizer")
-    if not isinstance(tokenizer_data, dict):
-        raise ValueError("it does not say how its text was tokenised")
-    tokenizer = TokenizerConfig.from_dict(tokenizer_data)
+    return vocabulary
+
+
+def _files(header: dict[str, object], tokens: int) -> list[tuple[str, int]]:
+    """The corpus's files and the token each starts at, checked to divide the tokens."""
     files = header.get("files")
     if (
         not isinstance(files, list)
@@ -89,29 +122,7 @@ def _parse(data: bytes) -> CorpusIndex:
         raise ValueError("its files do not divide its tokens")
     if starts and starts[-1] >= max(tokens, 1):
         raise ValueError("its files do not divide its tokens")
-    expected = body + size + tokens * (id_bytes + 4) + marks * 8
-    if len(data) != expected:
-        raise ValueError(f"it holds {len(data):,} bytes where its header describes {expected:,}")
-    offset = body + size
-    ids = np.frombuffer(data, "<u2" if id_bytes == 2 else "<u4", tokens, offset).astype(np.uint32)
-    offset += tokens * id_bytes
-    suffixes = np.frombuffer(data, "<u4", tokens, offset).copy()
-    offset += tokens * 4
-    mark_tokens = np.frombuffer(data, "<u4", marks, offset).copy()
-    mark_lines = np.frombuffer(data, "<u4", marks, offset + marks * 4).copy()
-    _check_arrays(ids, suffixes, mark_tokens, len(vocabulary))
-    sha = header.get("corpus_sha256", "")
-    return CorpusIndex(
-        vocabulary=vocabulary,
-        tokenizer=tokenizer,
-        ids=ids,
-        suffixes=suffixes,
-        files=[(f[0], f[1]) for f in files],
-        mark_tokens=mark_tokens,
-        mark_lines=mark_lines,
-        corpus_sha256=sha if isinstance(sha, str) else "",
-        total=max(total, tokens),
-    )
+    return [(f[0], f[1]) for f in files]
 
 
 def _number(header: dict[str, object], key: str, limit: int) -> int:

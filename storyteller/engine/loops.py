@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .vocab import is_word
+
 LOOKBACK = 300
 """How many tokens back a repeat is looked for (and what the no-repeat rule remembers)."""
 MIN_WORDS = 3
@@ -44,10 +46,6 @@ class Loop:
         return f"The model repeated “{phrase}” from a little earlier."
 
 
-def _is_word(token: str) -> bool:
-    return token[:1].isalnum()
-
-
 def find_loop(tokens: Sequence[str], start: int, lookback: int = LOOKBACK) -> Loop | None:
     """The first loop in ``tokens[start:]`` (a model's turn), looking back ``lookback`` tokens."""
     ping = _ping_pong(tokens, start)
@@ -65,7 +63,7 @@ def find_loop(tokens: Sequence[str], start: int, lookback: int = LOOKBACK) -> Lo
             end = i + 3
             while end < len(tokens) and tokens[end] == tokens[j + end - i]:
                 end += 1
-            if sum(_is_word(t) for t in tokens[i:end]) >= MIN_WORDS:
+            if sum(is_word(t) for t in tokens[i:end]) >= MIN_WORDS:
                 return Loop(i, end, j, "repeat")
         seen.setdefault(key, []).append(i)
     return ping
@@ -77,7 +75,7 @@ def _ping_pong(tokens: Sequence[str], start: int) -> Loop | None:
     run = 0
     for i in range(max(2, start - LOOKBACK), len(tokens)):
         a, b = tokens[i], tokens[i - 1]
-        alternating = a == tokens[i - 2] and a != b and _is_word(a) and _is_word(b)
+        alternating = a == tokens[i - 2] and a != b and is_word(a) and is_word(b)
         run = (run + 1 if run else 3) if alternating else 0
         if run >= PING_PONG and i >= start:
             first = i - run + 1

@@ -19,7 +19,7 @@ import onnxruntime as ort
 
 from ..errors import StorytellerError
 from .card_upgrades import FORMAT_VERSION, upgrade_card
-from .files import NotAFile, TooDeep, TooLarge, check_depth, loads_json, read_regular
+from .files import FileProblem, TooDeep, check_depth, loads_json, read_untrusted
 from .limits import MAX_LAYERS, MAX_UNITS, MAX_VOCABULARY, MAX_WINDOW
 from .tokenizer import TokenizerConfig
 from .upgrades import NewerVersion, NoVersion
@@ -252,15 +252,9 @@ def load(path: str | Path, session: ort.InferenceSession | None = None) -> Model
 
 def _read(path: Path, shown: str) -> bytes:
     try:
-        data = read_regular(path, MAX_FILE_BYTES)
-    except NotAFile as error:
-        raise ModelError(f"Model path {shown} is {error.kind}, not a model file.") from None
-    except TooLarge as error:
-        raise ModelError(f"Model file {shown} is too large ({error.size:,} bytes) to be a model.") from None
-    except FileNotFoundError:
-        raise ModelError(f"Model file {shown} does not exist.") from None
-    except OSError as error:
-        raise ModelError(f"Model file {shown} cannot be read ({error.strerror}).") from None
+        data = read_untrusted(path, MAX_FILE_BYTES, "Model file")
+    except FileProblem as error:
+        raise ModelError(str(error)) from None
     if not data:
         raise ModelError(f"Model file {shown} is empty.")
     return data

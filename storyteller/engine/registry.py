@@ -24,6 +24,13 @@ DEFAULT_MODEL = "default"
 MODEL_SUFFIX = ".onnx"
 MODEL_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 """What a model's name may be: it becomes a file name, so it cannot leave its folder."""
+MODEL_NAME_RULE = "A model's name is letters, digits, '-', '_' or '.', up to 64 characters."
+"""``MODEL_NAME`` in words, for a writer who typed another."""
+
+
+def is_model_name(name: object) -> bool:
+    """Whether ``name`` may be a model's name (``MODEL_NAME``)."""
+    return isinstance(name, str) and re.fullmatch(MODEL_NAME, name) is not None
 
 
 @dataclass(frozen=True)
@@ -77,23 +84,25 @@ def resolve(spec: str | None) -> Path:
     candidate = Path(spec).expanduser()
     if candidate.suffix == MODEL_SUFFIX or os.sep in spec or candidate.exists():
         return candidate
-    for entry in find_models():
-        if entry.name == spec:
-            return entry.path
-    names = ", ".join(e.name for e in find_models()) or "none"
-    raise StorytellerError(f"No model named '{spec}' was found (available: {names}).")
+    return _named(spec)
 
 
 def resolve_name(name: object) -> Path:
     """A model's file from its name alone, on the search path: for names read from a file (a
     story records its model's name), which must never choose a path to open."""
-    if not isinstance(name, str) or not re.fullmatch(MODEL_NAME, name):
+    if not is_model_name(name):
         raise StorytellerError(
             f"The story names its model {str(name)[:80]!r}, which is not a model's name; "
             "choose the model with --model."
         )
-    for entry in find_models():
+    return _named(str(name))
+
+
+def _named(name: str) -> Path:
+    """The file of the model called ``name`` on the search path, or one sentence naming those there are."""
+    models = find_models()
+    for entry in models:
         if entry.name == name:
             return entry.path
-    names = ", ".join(e.name for e in find_models()) or "none"
+    names = ", ".join(e.name for e in models) or "none"
     raise StorytellerError(f"No model named '{name}' was found (available: {names}).")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StorytellerError
-from .files import NotAFile, TooDeep, TooLarge, check_depth, loads_json, read_regular, write_atomically
+from .files import FileProblem, TooDeep, check_depth, loads_json, read_untrusted, write_atomically
 from .page import spell
 from .story_upgrades import STORY_FORMAT, STORY_VERSION, upgrade
 from .tokenizer import TokenizerConfig
@@ -295,15 +295,9 @@ def load_story(path: Path, tokenizer: TokenizerConfig = TokenizerConfig()) -> St
     ``StoryError`` sentence."""
     shown = f"'{path}'"
     try:
-        raw = read_regular(path, MAX_STORY_BYTES)
-    except FileNotFoundError:
-        raise StoryError(f"Story file {shown} does not exist.") from None
-    except NotAFile as error:
-        raise StoryError(f"Story path {shown} is {error.kind}, not a story file.") from None
-    except TooLarge:
-        raise StoryError(f"Story file {shown} is too large to be a story.") from None
-    except OSError as error:
-        raise StoryError(f"Story file {shown} cannot be read ({error.strerror}).") from None
+        raw = read_untrusted(path, MAX_STORY_BYTES, "Story file")
+    except FileProblem as error:
+        raise StoryError(str(error)) from None
     try:
         data = loads_json(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):

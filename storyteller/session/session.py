@@ -25,10 +25,11 @@ from ..engine.story import Author, Story, Word
 from ..engine.tokenizer import Typed, tokenize_typed
 from .aids import Aids
 from .autosave import Autosave, Claim, claim
+from .config_file import CONFIG_FILE, persist
 from .corpus_aids import CorpusAids
 from .models import Models
 from .reading import Reader, TurnRequest
-from .settings import CONFIG_FILE, WriterSettings, persist
+from .settings import WriterSettings
 from .shelf import Shelf
 from .turns import ModelWork
 

@@ -3,29 +3,20 @@
 ``WriterSettings`` is the one definition. Each field's metadata (``Spec``) holds what the
 rest of the program needs to know about it, so the keys that change a setting, the
 config file's checks, the command line's flags and the help screen are all built from it
-and cannot disagree.
+and cannot disagree. The config file is read and written in ``config_file``, the flags are
+``setting_flags``.
 """
 
 from __future__ import annotations
 
-import argparse
-import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
 from ..engine import SamplingConfig
 from ..engine.bridge import MAX_BEAM
 from ..engine.cache import DEFAULT_WORDS, MAX_WORDS
-from ..engine.files import NotAFile, TooLarge, read_regular, write_atomically
 from ..engine.lookahead import MAX_LOOKAHEAD
 from ..engine.loops import MAX_NO_REPEAT
-from .autosave import set_aside
-
-CONFIG_FILE = "config.toml"
-"""In the data folder: the writer's settings, under a ``[writer]`` table."""
-MAX_CONFIG_BYTES = 1 << 20
-"""A config file is a few lines: a larger one is not read."""
 
 
 @dataclass(frozen=True)
@@ -273,146 +264,3 @@ def check(name: str, value: Any) -> tuple[Any, str | None]:
     if spec.none_is_zero and value == 0:
         return None, None
     return spec.kind(value), None
-
-
-class Unreadable(Exception):
-    """A config file that cannot be read as a whole; the message says why, without a full stop."""
-
-
-def _writer_table(path: Path) -> dict[str, Any] | None:
-    """The ``[writer]`` table of a config file (None when there is no file); ``Unreadable`` when the
-    file cannot be read as a whole."""
-    try:
-        data = tomllib.loads(read_regular(path, MAX_CONFIG_BYTES).decode("utf-8"))
-    except FileNotFoundError:
-        return None
-    except NotAFile as error:
-        raise Unreadable(f"{path} is {error.kind}, not a file") from None
-    except TooLarge:
-        raise Unreadable(f"{path} is too large to be a config file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8"
-        raise Unreadable(f"{path} cannot be read ({reason})") from None
-    except tomllib.TOMLDecodeError as error:
-        raise Unreadable(f"{path} is not valid TOML ({error})") from None
-    except RecursionError:  # tomllib parses nested arrays and tables by recursion
-        raise Unreadable(f"{path} is nested too deeply") from None
-    writer = data.get("writer", {})
-    if not isinstance(writer, dict):
-        raise Unreadable(f"In {path}, [writer] must be a table")
-    return writer
-
-
-def load_settings(path: Path) -> tuple[WriterSettings, str | None]:
-    """Settings from a config file, and one sentence about what was wrong with it (if anything).
-
-    A missing file gives the defaults; a bad value is skipped (its default stays) and named.
-    """
-    try:
-        writer = _writer_table(path)
-    except Unreadable as error:
-        return WriterSettings(), f"{error}; the default settings are used."
-    if writer is None:
-        return WriterSettings(), None
-    values: dict[str, Any] = {}
-    problems: list[str] = []
-    for key, value in writer.items():
-        checked, problem = check(key, value)
-        if problem:
-            problems.append(problem)
-        else:
-            values[key] = checked
-    settings = replace(WriterSettings(), **values)
-    if not problems:
-        return settings, None
-    return settings, f"In {path}: {'; '.join(problems)}; their defaults are used."
-
-
-def readable(path: Path) -> str | None:
-    """None when the config file at ``path`` can be read as a whole (or is missing); else why not."""
-    try:
-        _writer_table(path)
-    except Unreadable as error:
-        return str(error)
-    return None
-
-
-def to_toml(settings: WriterSettings) -> str:
-    """The ``[writer]`` table holding every setting that differs from its default."""
-    lines = ["[writer]"]
-    for name, spec in SPECS.items():
-        value = getattr(settings, name)
-        if value == getattr(DEFAULTS, name):
-            continue
-        if value is None:
-            if not spec.none_is_zero:
-                continue  # no seed: leave it out for fresh randomness
-            value = 0
-        text = ("true" if value else "false") if isinstance(value, bool) else repr(value)
-        lines.append(f"{name} = {text}  # {spec.help}")
-    return "\n".join(lines) + "\n"
-
-
-def add_flags(parser: argparse._ActionsContainer, prefix: str = "writer_") -> None:
-    """One ``--name`` flag per setting, checked as the config file is (dest ``prefix + name``)."""
-    for name, spec in SPECS.items():
-        flag = "--" + name.replace("_", "-")
-        dest = prefix + name
-        if spec.kind is bool:
-            parser.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, help=spec.help)
-            continue
-        default = getattr(DEFAULTS, name)
-        shown = 0 if default is None and spec.none_is_zero else default
-        parser.add_argument(
-            flag,
-            dest=dest,
-            type=spec.kind,
-            metavar="N",
-            help=f"{spec.help} ({spec.low:g} to {spec.high:g}; default {_or_random(shown)})",
-        )
-
-
-def _or_random(value: object) -> object:
-    return "random" if value is None else value
-
-
-def from_flags(args: argparse.Namespace, settings: WriterSettings, prefix: str = "writer_") -> WriterSettings:
-    """``settings`` with the flags given on the command line; a bad value raises ``ValueError``."""
-    values: dict[str, Any] = {}
-    for name in SPECS:
-        value = getattr(args, prefix + name, None)
-        if value is None:
-            continue
-        checked, problem = check(name, value)
-        if problem:
-            spec = SPECS[name]  # argparse has checked the type: only the range can be wrong
-            raise ValueError(
-                f"--{name.replace('_', '-')} must be from {spec.low:g} to {spec.high:g} (got {value})"
-            )
-        values[name] = checked
-    return replace(settings, **values)
-
-
-def persist(path: Path, name: str, value: object) -> str | None:
-    """Keep one setting in the config file at ``path``, the file's other values as they are; a
-    file that cannot be read is never written over: it is set aside first (as an unreadable
-    autosave is), or the setting is not kept. One sentence for the writer, if there is one."""
-    notice = None
-    problem = readable(path)
-    if problem is not None:
-        try:
-            kept = set_aside(path)
-        except OSError as error:
-            return (
-                f"{problem}, and it could not be moved aside ({error.strerror or error}), so the "
-                "setting is not kept in it."
-            )
-        notice = (
-            f"{problem}: it is kept, untouched, as '{kept.name}', and a new {CONFIG_FILE} holds the setting."
-        )
-    kept_settings, _ = load_settings(path)  # the file's other values stay as the file has them
-    try:
-        write_atomically(to_toml(replace(kept_settings, **{name: value})).encode(), path)  # type: ignore[arg-type]
-    except OSError as error:
-        return f"The setting could not be kept in {path} ({error.strerror})."
-    return notice

@@ -23,7 +23,7 @@ from textual.widgets.option_list import Option
 
 from ...engine import ModelEntry, ModelError, find_models, load, user_models_dir
 from ...engine.corpus_index import index_path
-from ...engine.registry import MODEL_NAME, MODEL_SUFFIX
+from ...engine.registry import MODEL_NAME_RULE, MODEL_SUFFIX, is_model_name
 from ...figures import count, figures_table, weights_line
 from ...text import visible
 
@@ -159,15 +159,14 @@ class ModelsScreen(ModalScreen[Path | None]):
 
     @on(Input.Submitted, "#rename")
     def _renamed(self, event: Input.Submitted) -> None:
-        import re
 
         entry = self._own(self.selected())
         event.input.add_class("hidden")
         if entry is None:
             return
         name = event.value.strip()
-        if not re.fullmatch(MODEL_NAME, name):
-            self.notify("A name is letters, digits, '-', '_' or '.', up to 64 characters.", markup=False)
+        if not is_model_name(name):
+            self.notify(MODEL_NAME_RULE, markup=False)
             return
         target = entry.path.with_name(name + MODEL_SUFFIX)
         if target.exists():

@@ -22,8 +22,8 @@ from textual.widgets import Button, Footer, Input, Label, Log, ProgressBar, Sele
 from ...engine import Corpus, CorpusError, CorpusReport, events, read_corpus, report, user_models_dir
 from ...engine.corpus import held_out_chunk
 from ...engine.presets import PRESETS, preset_for
-from ...engine.registry import MODEL_NAME
-from ...errors import INSTALL_HINT
+from ...engine.registry import MODEL_NAME_RULE, is_model_name
+from ...errors import training_missing
 from ...figures import figures_table
 from ...text import one_line, visible
 from ..trainer import TRAINER, Outcome, TrainingRun, training_available
@@ -123,10 +123,7 @@ class RetrainScreen(Screen[Path | None]):
         self.query_one("#lr", Input).placeholder = "default"
         self.query_one("#seed", Input).value = "0"
         if not training_available():
-            missing = (
-                f"Training needs torch and onnx, which are not installed. Install them with: {INSTALL_HINT}"
-            )
-            self.query_one("#report", Static).update(Text(missing, style="bold yellow"))
+            self.query_one("#report", Static).update(Text(training_missing(), style="bold yellow"))
             self.query_one("#start", Button).disabled = True
         self.query_one("#corpus", Input).focus()
         self.training.listeners.append(self._progress)
@@ -209,7 +206,7 @@ class RetrainScreen(Screen[Path | None]):
         if self.run is not None:
             return
         if not training_available():
-            self.notify(f"Training needs torch and onnx: {INSTALL_HINT}", severity="error", markup=False)
+            self.notify(training_missing(), severity="error", markup=False)
             return
         if self.corpus is None:
             self.notify("Choose a text first: type its path and press Enter.", markup=False)
@@ -218,8 +215,8 @@ class RetrainScreen(Screen[Path | None]):
         if options is None:
             return
         name = options[1]
-        if not re.fullmatch(MODEL_NAME, name):
-            self.notify("A model's name is letters, digits, '-', '_' or '.', up to 64 characters.")
+        if not is_model_name(name):
+            self.notify(MODEL_NAME_RULE, markup=False)
             return
         out = free_path(user_models_dir(self.data_dir), name)
         corpus_path = Path(self.query_one("#corpus", Input).value.strip()).expanduser()

@@ -1,0 +1,205 @@
+"""A run's steps: the text read as streams and windows, one optimiser step at a time on both
+objectives, the learning rate's schedule, and the progress each step reports."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+from storyteller.engine import events
+
+from .data import stream_batches, windows
+from .evaluate import window_ceiling
+from .setup import DROPOUT_SIZED_AFTER, SetUp, auto_dropout
+
+SHUFFLED_WINDOWS = 1 << 24
+"""Up to this many, each epoch visits the windows in a shuffled order; a larger text samples
+them at random (a shuffled order of 100 million windows alone would take 800 MB)."""
+HALT_NONE, HALT_BUDGET, HALT_INTERRUPTED = 0, 1, 2
+"""Why a step is not taken; several processes stop for the largest reason any of them has."""
+PROGRESS_INTERVAL = 0.5
+"""Seconds between two step reports."""
+LAST_RATE = 0.05
+"""The share of the learning rate left at the end of a run (see ``annealed``)."""
+
+
+def annealed(progress: float) -> float:
+    """The share of the learning rate to use ``progress`` (0 to 1) into a run: a half cosine
+    from 1 down to ``LAST_RATE``. A run that knows its end (a time budget, or its epochs) takes
+    its last steps small, which a fixed rate never does."""
+    progress = min(1.0, max(0.0, progress))
+    return LAST_RATE + (1 - LAST_RATE) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+class Steps(SetUp):
+    """A set-up run that takes its steps: ``announce`` once, then ``train_epoch`` for each epoch
+    (``train._Run`` judges each epoch and gives the result)."""
+
+    def announce(self) -> None:
+        """Say what the run is about to train, then make ready to read the text."""
+        data = self.data
+        self.emit(
+            events.Start(
+                tokens=data.tokens,
+                train_tokens=len(data.train),
+                held_out_tokens=int(sum(len(c) for c in data.held_out)),
+                vocabulary=len(data.vocabulary),
+                parameters=sum(p.numel() for p in self.model.parameters()),
+                device=str(self.device),
+                epochs=self.config.epochs,
+                steps_per_epoch=self.steps_per_epoch,
+                baselines=self.baselines,
+                notes=tuple(self.notes),
+            )
+        )
+        self.stream = self._pieces()
+        if self.every_window:
+            wx, wy = windows(data.train, self.config.window, np.arange(self.n_windows))
+            self.all_windows = (self._to_device(wx), self._to_device(wy))
+        # A small text's windows are learnt first, alone: reading the text whole as well from the
+        # first step took three times the steps to reach them (bench/README.md). The stream joins
+        # once the windows are right as often as the text allows (a resumed run has begun it).
+        self.windows_first = self.every_window and self.start_epoch == 0
+        self.windows_target = (
+            window_ceiling([data.train], self.config.window, self.n_windows) if self.windows_first else 0.0
+        )
+        self.state: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.stopped = "finished"
+        self.step = self.start_epoch * self.steps_per_epoch
+        self.tokens_done = 0  # text read by the stateful objective (the windows re-read the same text)
+        self.loop_started = time.perf_counter()
+        self.last_report = 0.0
+
+    def _pieces(self) -> Iterator[tuple[np.ndarray, np.ndarray, bool]]:
+        """Endless stateful pieces; the flag says a new pass began (state must be reset)."""
+        config, train_ids = self.config, self.data.train
+        while True:
+            offset = int(self.rng.integers(0, config.seq_len)) if len(train_ids) > 4 * config.seq_len else 0
+            fresh = True
+            for x, y in stream_batches(train_ids, config.batch_size, config.seq_len, offset):
+                yield x, y, fresh
+                fresh = False
+
+    def _to_device(self, array: np.ndarray) -> torch.Tensor:
+        # A copy as int64: the ids may be a read-only memory map of 16-bit numbers.
+        return torch.from_numpy(array.astype(np.int64)).to(self.device)
+
+    # -- one epoch -----------------------------------------------------------------------
+
+    def train_epoch(self, epoch: int) -> tuple[torch.Tensor, int]:
+        """Up to an epoch of steps; its summed stream loss and how many steps it took (fewer
+        when a stop or the time budget ends the run, which ``self.stopped`` then says)."""
+        # Summed on the device: reading a loss every step would wait for the GPU every step.
+        epoch_loss, epoch_steps = torch.zeros((), device=self.device), 0
+        order = self.rng.permutation(self.n_windows) if self.n_windows <= SHUFFLED_WINDOWS else None
+        for i in range(self.steps_per_epoch):
+            elapsed = time.perf_counter() - self.started
+            if self._halted(elapsed):
+                break
+            stream_loss, tokens = self._take_step(i, order, elapsed)
+            self.step += 1
+            epoch_steps += 1
+            epoch_loss += stream_loss.detach()
+            self.tokens_done += tokens
+            self._resize_dropout()
+            self._report_step(epoch, stream_loss)
+        return epoch_loss, epoch_steps
+
+    def _halted(self, elapsed: float) -> bool:
+        """Whether the run stops before this step (all processes stop at the same step)."""
+        halt = HALT_NONE
+        if self.stop.is_set():
+            halt = HALT_INTERRUPTED
+        elif self.config.time_budget is not None and elapsed >= self.config.time_budget:
+            halt = HALT_BUDGET
+        if self.group is not None:
+            halt = self.group.agree(halt, self.device)
+        if halt:
+            self.stopped = "interrupted" if halt == HALT_INTERRUPTED else "time budget"
+        return bool(halt)
+
+    def _take_step(self, i: int, order: np.ndarray | None, elapsed: float) -> tuple[torch.Tensor, int]:
+        """One optimiser step on a stateful piece and a batch of windows; its stream loss and tokens."""
+        config, group, model = self.config, self.group, self.model
+        x, y, fresh = next(self.stream)
+        if group is not None:
+            x, y = group.share(x), group.share(y)
+        if fresh or self.state is None or self.state[0].shape[1] != x.shape[0]:
+            self.state = model.zero_state(x.shape[0], self.device)
+        window_batch = None
+        if self.every_window:
+            window_batch = self.all_windows
+        elif config.window_batch:
+            if order is not None:
+                starts = order[
+                    np.arange(i * config.window_batch, (i + 1) * config.window_batch) % self.n_windows
+                ]
+            else:
+                starts = self.rng.integers(0, self.n_windows, config.window_batch)
+            if group is not None:
+                starts = group.share(starts)
+            wx, wy = windows(self.data.train, config.window, starts)
+            window_batch = (self._to_device(wx), self._to_device(wy))
+        with torch.autocast(self.device.type, torch.bfloat16, enabled=config.precision == "bf16"):
+            loss, stream_loss, state, windows_right = self.objective(
+                self._to_device(x), self._to_device(y), self.state, window_batch, not self.windows_first
+            )
+        if windows_right is not None:
+            behind = int(float(windows_right) < self.windows_target)
+            if group is not None:
+                behind = group.agree(behind, self.device)  # every process reads all the windows
+            self.windows_first = bool(behind)
+        self.state = (state[0].detach(), state[1].detach())
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+        rate = config.lr * self.slowdown
+        if config.schedule == "cosine":
+            progress = self.step / self.total_steps
+            if config.time_budget is not None:
+                progress = max(progress, elapsed / config.time_budget)
+            rate *= annealed(progress)
+        for param_group in self.optimizer.param_groups:
+            param_group["lr"] = rate
+        self.optimizer.step()
+        return stream_loss, x.size * (group.world if group else 1)
+
+    def _resize_dropout(self) -> None:
+        """With a time budget, size the dropout once the first steps have shown this machine's pace."""
+        budget = self.config.time_budget
+        if not self.size_dropout_later or budget is None or self.step != DROPOUT_SIZED_AFTER:
+            return
+        reading = self.tokens_done / (time.perf_counter() - self.loop_started)  # tokens per second
+        left = max(0.0, budget - (time.perf_counter() - self.started))
+        epochs_expected = self.step / self.steps_per_epoch + left * reading / max(1, len(self.data.train))
+        dropout = auto_dropout(epochs_expected)
+        self.config = dataclasses.replace(self.config, dropout=dropout)
+        self.model.set_dropout(dropout)
+
+    def _report_step(self, epoch: int, stream_loss: torch.Tensor) -> None:
+        now = time.perf_counter()
+        if now - self.last_report < PROGRESS_INTERVAL and self.step != self.total_steps:
+            return
+        loss_now = stream_loss.item()  # waits for the device: the time below is honest
+        now = self.last_report = time.perf_counter()
+        elapsed = now - self.started
+        done_here = self.step - self.start_epoch * self.steps_per_epoch
+        eta = elapsed / done_here * (self.total_steps - self.step)
+        if self.config.time_budget is not None:
+            eta = min(eta, max(0.0, self.config.time_budget - elapsed))
+        self.emit(
+            events.Step(
+                epoch=epoch + 1,
+                step=self.step,
+                total_steps=self.total_steps,
+                loss=loss_now,
+                tokens_per_s=self.tokens_done / (now - self.loop_started),
+                elapsed=elapsed,
+                eta=eta,
+            )
+        )
