@@ -235,12 +235,11 @@ class StoryView(VerticalScroll, can_focus=False):
         keep = story.unchanged_since(self._revision) if story is self._story else 0
         self._story, self._revision = story, story.revision
         words = story.words
-        stale = keep < self._base + len(self._pieces) and keep < start  # from keep on, spelled again
         if (
             keep < self._base
             or start < self._base
             or not self._checkpoints
-            or (stale and keep < _context_start(words, start))  # starting afresh is shorter
+            or (keep < start and keep < _context_start(words, start))  # starting afresh is shorter
         ):
             self._base = _context_start(words, start)
             self._pieces = []
