@@ -39,6 +39,13 @@ Job = Callable[[], "str | None"]
 """Disk work: returns one sentence for the writer if it failed."""
 
 
+def first_unscored(story: Story) -> int | None:
+    """The first of the writer's words that the model has not scored (a walk through the story)."""
+    return next(
+        (i for i, w in enumerate(story.words) if w.author is Author.WRITER and w.probability is None), None
+    )
+
+
 def run_now(job: Job) -> str | None:
     return job()
 
@@ -127,14 +134,14 @@ class WritingSession(Models, ModelWork, Aids):
 
     # -- the story as a whole ----------------------------------------------------------
 
-    def set_story(self, story: Story, path: Path | None = None, autosave: bool = False) -> None:
-        """Write ``story`` from now on (a restored, opened or new one), filed at ``path``."""
+    def set_story(
+        self, story: Story, path: Path | None = None, autosave: bool = False, unscored: int | None = -1
+    ) -> None:
+        """Write ``story`` from now on (a restored, opened or new one), filed at ``path``; ``unscored``:
+        its ``first_unscored`` if already worked out (in another thread: a restored story is long)."""
         self.halt()
         self.story, self.files.story_file, self.cursor = story, path, None
-        self.unscored_from = next(
-            (i for i, w in enumerate(story.words) if w.author is Author.WRITER and w.probability is None),
-            None,
-        )
+        self.unscored_from = first_unscored(story) if unscored == -1 else unscored
         self.unknown = []
         self.changed(autosave=autosave)
 
