@@ -14,8 +14,11 @@ from collections.abc import Iterable, Sequence
 
 from .tokenizer import CLOSE_QUOTE, OPEN_QUOTE, PARAGRAPH, QUOTE
 
+QUOTE_LOOKBACK = 4096
+"""Tokens read back to tell whether a quote is open: a caller may pass only these many."""
 
-def quote_open(tokens: Sequence[str], lookback: int = 4096) -> bool:
+
+def quote_open(tokens: Sequence[str], lookback: int = QUOTE_LOOKBACK) -> bool:
     """Whether ``tokens`` end inside a double quote: one opened in their last paragraph and not
     closed (looked for in the last ``lookback`` tokens; folded ``"`` count as opening and closing
     in turn)."""

@@ -6,6 +6,7 @@ words as a branch, and so does going back to an earlier word and choosing again.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 from array import array
@@ -34,7 +35,7 @@ class Story:
     """The words of a story, their history and the settings the model wrote them with.
 
     The words change only through the methods below, which log where each change begins;
-    what is worked out from the words (turns, the word count, each word's JSON) is
+    what is worked out from the words (turns, the word count, the tokens, each word's JSON) is
     kept up to date from that point on, so a word added to a long story costs what the word
     costs, not what the story costs. ``unchanged_since`` lets a view do the same.
     """
@@ -60,6 +61,7 @@ class Story:
         self._counts = [0]  # _counts[i]: words among the first i
         self._turns: list[Turn] = []
         self._encoded: list[str] = []  # each word's JSON
+        self._tokens: list[str] = []  # each word's token
 
     def __repr__(self) -> str:
         return f"Story(title={self.title!r}, words={len(self._words)}, branches={len(self.branches)})"
@@ -74,13 +76,34 @@ class Story:
 
     @property
     def tokens(self) -> list[str]:
-        """Each word's token."""
-        return [w.token for w in self._words]
-
-    def turns(self) -> list[Turn]:
-        """Consecutive words grouped by side; a paragraph break does not end a turn (a copy)."""
+        """Each word's token (a copy of a list kept up to date, not worked out word by word)."""
         self._update()
-        return list(self._turns)
+        return list(self._tokens)
+
+    def last_tokens(self, count: int, before: int | None = None) -> list[str]:
+        """The tokens of the last ``count`` words (of the first ``before``, or of the whole story)."""
+        self._update()
+        end = len(self._tokens) if before is None else before
+        return self._tokens[max(0, end - count) : end]
+
+    def turns(self, first: int = 0) -> list[Turn]:
+        """Consecutive words grouped by side; a paragraph break does not end a turn (a copy, of the
+        turns from the ``first`` on: a view of the story's end need not copy them all)."""
+        self._update()
+        return self._turns[first:]
+
+    def last_turn(self) -> Turn | None:
+        self._update()
+        return self._turns[-1] if self._turns else None
+
+    def turn_count(self) -> int:
+        self._update()
+        return len(self._turns)
+
+    def turn_of(self, index: int) -> int:
+        """The number of the turn word ``index`` is in."""
+        self._update()
+        return max(0, bisect.bisect_right(self._turns, index, key=lambda t: t.start) - 1)
 
     def word_count(self, before: int | None = None) -> int:
         """Words, not punctuation or paragraph breaks: what the writer calls the length (of the
@@ -196,7 +219,7 @@ class Story:
         words = self._words
         if keep == len(self._encoded) == len(words):
             return
-        del self._counts[keep + 1 :], self._encoded[keep:]
+        del self._counts[keep + 1 :], self._encoded[keep:], self._tokens[keep:]
         regroup = keep  # the last turn that reaches the change may grow: group it again
         while self._turns and self._turns[-1].start + len(self._turns[-1].words) >= keep:
             regroup = self._turns.pop().start
@@ -205,6 +228,7 @@ class Story:
             count += is_word(word.token)
             self._counts.append(count)
             self._encoded.append(json.dumps(word.to_json(), ensure_ascii=False))
+            self._tokens.append(word.token)
         model = Author.MODEL
         start = regroup
         for by_model, group in itertools.groupby(words[regroup:], key=lambda w: w.author is model):

@@ -123,7 +123,8 @@ class Aids:
             return self.say("No loop to fix: the model's last turn did not repeat itself.")
         if fix not in LOOP_FIXES:
             raise ValueError(f"no loop fix {fix!r}")
-        turn = self.story.turns()[-1]
+        turn = self.story.last_turn()
+        assert turn is not None  # a loop is in the model's last turn
         kept = self.story.word_count(before=loop.start) - self.story.word_count(before=turn.start)
         settings = replace(self.settings, length=max(1, self.settings.length - kept))
         if fix == "forbid":

@@ -20,7 +20,7 @@ from pathlib import Path
 from ..engine import PARAGRAPH, Candidate, Model, is_word
 from ..engine.lookahead import Phrase
 from ..engine.page import LOOKBACK, typed_forms, written
-from ..engine.quotes import quote_open
+from ..engine.quotes import QUOTE_LOOKBACK, quote_open
 from ..engine.story import Author, Story, Word
 from ..engine.tokenizer import Typed, tokenize_typed
 from .aids import Aids
@@ -38,6 +38,13 @@ PARAGRAPH_MARK = "¶"
 
 Job = Callable[[], "str | None"]
 """Disk work: returns one sentence for the writer if it failed."""
+
+
+def first_unscored(story: Story) -> int | None:
+    """The first of the writer's words that the model has not scored (a walk through the story)."""
+    return next(
+        (i for i, w in enumerate(story.words) if w.author is Author.WRITER and w.probability is None), None
+    )
 
 
 def run_now(job: Job) -> str | None:
@@ -128,14 +135,14 @@ class WritingSession(Models, ModelWork, Aids):
 
     # -- the story as a whole ----------------------------------------------------------
 
-    def set_story(self, story: Story, path: Path | None = None, autosave: bool = False) -> None:
-        """Write ``story`` from now on (a restored, opened or new one), filed at ``path``."""
+    def set_story(
+        self, story: Story, path: Path | None = None, autosave: bool = False, unscored: int | None = -1
+    ) -> None:
+        """Write ``story`` from now on (a restored, opened or new one), filed at ``path``; ``unscored``:
+        its ``first_unscored`` if already worked out (in another thread: a restored story is long)."""
         self.halt()
         self.story, self.files.story_file, self.cursor = story, path, None
-        self.unscored_from = next(
-            (i for i, w in enumerate(story.words) if w.author is Author.WRITER and w.probability is None),
-            None,
-        )
+        self.unscored_from = first_unscored(story) if unscored == -1 else unscored
         self.unknown = []
         self.changed(autosave=autosave)
 
@@ -146,7 +153,7 @@ class WritingSession(Models, ModelWork, Aids):
         tokenizer = self.model.card.tokenizer
         at = len(self.story.words) if self.cursor is None else self.cursor
         # A straight quote typed first closes a quote the story left open there.
-        open_quote = tokenizer.quotes and quote_open(self.story.tokens[:at])
+        open_quote = tokenizer.quotes and quote_open(self.story.last_tokens(QUOTE_LOOKBACK, before=at))
         typed = tokenize_typed(text.replace(PARAGRAPH_MARK, "\n\n"), tokenizer, open_quote)
         if text.lstrip().startswith(PARAGRAPH_MARK):
             typed.insert(0, Typed(PARAGRAPH, PARAGRAPH, None))  # the tokenizer drops a break before any text
@@ -265,10 +272,10 @@ class WritingSession(Models, ModelWork, Aids):
         """Take back the whole last turn (the writer's or the model's); redo brings it back word by word."""
         self.halt()
         self.cursor = None
-        turns = self.story.turns()
-        if not turns:
+        last = self.story.last_turn()
+        if last is None:
             return self.say("Nothing to undo.")
-        for _ in range(len(self.story.words) - turns[-1].start):
+        for _ in range(len(self.story.words) - last.start):
             self.story.undo()
         self.changed()
         return None
@@ -309,7 +316,7 @@ class WritingSession(Models, ModelWork, Aids):
     def quote_open(self) -> bool:
         """Whether the story ends inside a double quote (for a model that tells opening from
         closing quotes): the writer is shown it, so a turn never leaves one open unseen."""
-        return self.model.card.tokenizer.quotes and quote_open(self.story.tokens)
+        return self.model.card.tokenizer.quotes and quote_open(self.story.last_tokens(QUOTE_LOOKBACK))
 
     def cursor_label(self) -> str:
         """What the candidates panel's heading says."""

@@ -38,6 +38,8 @@ class Crashed:
     story: Story
     words: int
     preview: str
+    unscored: int | None = -1
+    """The first of its writer's words not scored yet (``session.first_unscored``); -1: not known."""
 
 
 class Shelf:
@@ -104,7 +106,9 @@ class Shelf:
             path.unlink(missing_ok=True)
             return None, notices
         preview = spell(story.words[-40:], self.session.model.card.tokenizer).strip()
-        return Crashed(story, story.word_count(), preview), notices
+        from .session import first_unscored
+
+        return Crashed(story, story.word_count(), preview, first_unscored(story)), notices
 
     def _set_aside(self, path: Path, error: StoryError, own: bool = False) -> str:
         """Move an autosave that cannot be read out of the way, so nothing writes over it."""
@@ -128,7 +132,7 @@ class Shelf:
         if crashed is not None and accept:
             if session.story.words and self.file_story(session.story):
                 session.say("What you wrote while the story was restored is in the story list (Ctrl+O).")
-            session.set_story(crashed.story, autosave=True)
+            session.set_story(crashed.story, autosave=True, unscored=crashed.unscored)
             return
         if crashed is not None:
             self.file_story(crashed.story, library.new_path(self.stories_dir, crashed.story))

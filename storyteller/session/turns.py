@@ -53,11 +53,11 @@ class ModelWork:
         """A model turn to write (give it to ``Reader.write``), or why there is none; ``settings``
         for this turn alone, and the first word the candidate of ``opening_rank`` if given."""
         if regenerate:
-            turns = self.story.turns()
-            if not turns or turns[-1].side != "model":
+            last = self.story.last_turn()
+            if last is None or last.side != "model":
                 return self.say("Nothing to regenerate: the last words are yours.")
             self.halt()
-            self.story.cut(turns[-1].start)  # the old turn is kept as a branch
+            self.story.cut(last.start)  # the old turn is kept as a branch
             self._attempt += 1
         elif self.writing:
             return ""
@@ -72,7 +72,7 @@ class ModelWork:
         self.writing = True
         self._request = TurnRequest(
             self.turn,
-            list(self.story.tokens),
+            self.story.tokens,
             settings.sampling(seed),
             index,
             settings.length,
@@ -133,7 +133,7 @@ class ModelWork:
 
     def analysis_request(self) -> AnalysisRequest:
         return AnalysisRequest(
-            list(self.story.tokens),
+            self.story.tokens,
             self.cursor,
             self.unscored_from,
             self.settings.candidates,

@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ...engine import PARAGRAPH, TokenizerConfig
-from ...engine.page import bubbles
+from ...engine.page import LOOKBACK, bubbles
 from ...engine.story import Story, Turn, Word
 from ...engine.tokenizer import Speller
 from ...text import visible
@@ -91,7 +91,8 @@ class StoryView(VerticalScroll, can_focus=False):
         self._revision = 0  # the story's revision when the pieces were last brought up to date
         self._pieces: list[str] = []  # each word's text, spacing included, safe to show
         self._speller = Speller(tokenizer)
-        self._checkpoints: list[Speller] = []  # [i]: the speller before word i·CHECKPOINT_EVERY
+        self._base = 0  # the first word whose text is worked out: _pieces[i] is word _base + i's
+        self._checkpoints: list[tuple[int, Speller]] = []  # the speller before a word, every so many
         self._drawn: list[tuple[TurnView, tuple[object, ...] | None]] = []  # the views, and what each shows
         self._limit = TURNS_SHOWN
         self._hidden = 0
@@ -118,17 +119,28 @@ class StoryView(VerticalScroll, can_focus=False):
         changes: Sequence[float | None] | None = None,
     ) -> None:
         """Draw ``story``; ``marked`` words are a loop's; ``changes`` (one per word) colours by what
-        a new model thinks instead."""
-        self._update_pieces(story)
+        a new model thinks instead.
+
+        Only the latest turns are looked at (``_limit`` of them, and the cursor's): what it costs
+        does not grow with the story, however long (a restored story of millions of words)."""
         self.query_one(Greeting).display = not story.words
         follow = self.following
-        turns = bubbles(story.turns())
+        count = story.turn_count()
+        if cursor is not None:
+            self._limit = max(self._limit, count - story.turn_of(cursor))
+        # Turns read: as many again as are drawn, since a mark that opens a turn joins the one before
+        # (``bubbles``) and two turns can become one; the first one read may be missing such a mark.
+        first = max(0, count - 2 * self._limit - 8)
+        turns = bubbles(story.turns(first))
+        if first:
+            turns = turns[1:]
         at = None  # the word cursor's turn, which must be drawn
         if cursor is not None:
-            at = bisect.bisect_right(turns, cursor, key=lambda t: t.start) - 1
-            self._limit = max(self._limit, len(turns) - at)
+            at = max(0, bisect.bisect_right(turns, cursor, key=lambda t: t.start) - 1)
         split = max(0, len(turns) - self._limit)
-        self._show_earlier(story, turns, split)
+        self._update_pieces(story, turns[split].start if turns else len(story.words))
+        earlier = split if not first else story.turn_of(turns[split].start)
+        self._show_earlier(story, turns[split].start if turns else 0, earlier)
         drawn, self._drawn = self._drawn, []
         kept = 0  # drawn[kept:] are still to be matched with the turns, in order
         for turn in turns[split:]:
@@ -187,12 +199,13 @@ class StoryView(VerticalScroll, can_focus=False):
         if self.following:
             self.call_after_refresh(self.scroll_end, animate=False)
 
-    def _show_earlier(self, story: Story, turns: Sequence[Turn], split: int) -> None:
+    def _show_earlier(self, story: Story, start: int, split: int) -> None:
+        """The line that stands for the ``split`` turns before word ``start``."""
         earlier = self.query_one(EarlierTurns)
         self._hidden = split
         earlier.display = bool(split)
         if split:
-            words = story.word_count(before=turns[split].start)
+            words = story.word_count(before=start)
             text = f"⋯ {split:,} earlier turns ({words:,} words) above · PageUp here shows more"
             if text != self._earlier:
                 earlier.update(Text(text, style="dim"))
@@ -205,22 +218,46 @@ class StoryView(VerticalScroll, can_focus=False):
         self._limit += TURNS_SHOWN
         return True
 
-    def _update_pieces(self, story: Story) -> None:
-        """Work out the text of the words that changed since the last look, and of no others."""
+    @property
+    def drawn(self) -> int:
+        """How many turns are drawn (the rest stand behind the "earlier turns" line)."""
+        return len(self._drawn)
+
+    @property
+    def spelled(self) -> int:
+        """How many words' text is worked out: those drawn, and a few before them for their context."""
+        return len(self._pieces)
+
+    def _update_pieces(self, story: Story, start: int = 0) -> None:
+        """Work out the text of the words from ``start`` on that changed since the last look, and
+        of no others: a word is spelled in the context of the words before it, read back to a
+        paragraph break (``page.LOOKBACK`` words at most), as the page spells a word anywhere."""
         keep = story.unchanged_since(self._revision) if story is self._story else 0
         self._story, self._revision = story, story.revision
         words = story.words
-        if keep < len(self._pieces) or not self._checkpoints:
-            del self._pieces[keep:]
-            del self._checkpoints[keep // CHECKPOINT_EVERY + 1 :]
-            if not self._checkpoints:
-                self._checkpoints.append(Speller(self._tokenizer))
-            self._speller = copy.copy(self._checkpoints[-1])
-            for word in words[(len(self._checkpoints) - 1) * CHECKPOINT_EVERY : keep]:
-                self._speller.push(word.token)  # back to the state after the words kept
-        for index in range(len(self._pieces), len(words)):
-            if index % CHECKPOINT_EVERY == 0 and index // CHECKPOINT_EVERY == len(self._checkpoints):
-                self._checkpoints.append(copy.copy(self._speller))
+        if (
+            keep < self._base
+            or start < self._base
+            or not self._checkpoints
+            or (keep < start and keep < _context_start(words, start))  # starting afresh is shorter
+        ):
+            self._base = _context_start(words, start)
+            self._pieces = []
+            self._checkpoints = [(self._base, Speller(self._tokenizer))]
+            self._speller = copy.copy(self._checkpoints[0][1])
+        elif keep < self._base + len(self._pieces):
+            del self._pieces[keep - self._base :]
+            while self._checkpoints[-1][0] > keep:
+                self._checkpoints.pop()
+            at, speller = self._checkpoints[-1]
+            self._speller = copy.copy(speller)
+            for word in words[at:keep]:
+                self._speller.push(
+                    word.token, word.form, word.space
+                )  # back to the state after the words kept
+        for index in range(self._base + len(self._pieces), len(words)):
+            if index - self._checkpoints[-1][0] >= CHECKPOINT_EVERY:
+                self._checkpoints.append((index, copy.copy(self._speller)))
             word = words[index]
             # Only a paragraph break starts a line, never a token's own line break.
             shown = self._speller.push(word.token, word.form, word.space)
@@ -237,7 +274,7 @@ class StoryView(VerticalScroll, can_focus=False):
         text = Text()
         for offset, word in enumerate(turn.words):
             index = turn.start + offset
-            piece = self._pieces[index]
+            piece = self._pieces[index - self._base]
             if offset == 0:
                 piece = piece.lstrip()
             spaces = len(piece) - len(piece.lstrip())
@@ -253,6 +290,16 @@ class StoryView(VerticalScroll, can_focus=False):
                     piece = piece + "¶"
             text.append(piece[spaces:], style=style)
         return text
+
+
+def _context_start(words: Sequence[Word], start: int) -> int:
+    """Where to begin spelling to spell word ``start`` as in the whole story: the paragraph break
+    before it, read back ``LOOKBACK`` words at most (``page.resume``)."""
+    lowest = max(0, start - LOOKBACK)
+    for index in range(start - 1, lowest - 1, -1):
+        if words[index].token == PARAGRAPH:
+            return index
+    return lowest
 
 
 def _title(side: str) -> str:
