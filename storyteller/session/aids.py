@@ -59,7 +59,7 @@ class Aids:
         """Each candidate's likeliest next words as they read, or None when there are none."""
         if not self.phrases:
             return None
-        before = self.story.tokens if self.cursor is None else self.story.tokens[: self.cursor]
+        before = self.story.last_tokens(8, self.cursor)  # what following_text reads on from
         return [following_text(p, self.model.card.tokenizer, before) for p in self.phrases]
 
     # -- a bridge to a word ------------------------------------------------------------
