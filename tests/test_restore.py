@@ -150,7 +150,7 @@ async def test_a_huge_restored_story_draws_only_its_end_and_keeps_the_whole(
     huge = _huge()
     _left(tmp_path)  # an autosave is there to restore; what it holds is the huge story
     monkeypatch.setattr(shelf, "load_story", lambda path, tokenizer: huge)
-    app = make_app(tiny_model, tmp_path, WriterSettings(pace=0))
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0))
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(6000):  # a bound that ends a failing test, not a measure of time
             if isinstance(app.screen, RestoreScreen):
