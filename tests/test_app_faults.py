@@ -263,6 +263,40 @@ async def test_on_a_full_disk_quitting_asks_where_the_story_can_go(
     assert "kettle sang and sang" in elsewhere.read_text().lower()
 
 
+async def test_a_story_too_long_for_a_story_file_is_never_written_as_one(
+    app: StorytellerApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the app writes, it can read back: a story over the size a story file may hold is
+    refused at writing (autosave and Save as) in one sentence, not written and then refused at
+    reading after a crash; quitting asks where the story can go, and text still saves."""
+    from storyteller.app.screens.unsaved import UnsavedScreen
+    from storyteller.engine import story as story_module
+
+    monkeypatch.setattr(story_module, "MAX_STORY_BYTES", 4096)  # a few dozen words' worth
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await write(pilot, "the kettle sang")
+        autosave = app.writer.session.autosave.path
+        assert story_module.load_story(autosave).words  # small enough: written, and it reads back
+        for _ in range(12):
+            await write(pilot, "and the hedgehog filled the kettle by the stone")
+        assert sum("too long for a story file" in n for n in notices(app)) == 1
+        assert len(autosave.read_bytes()) <= 4096  # the last autosave that fits is kept whole
+        story_module.load_story(autosave)
+        shelf = app.writer.session.files
+        said = shelf.save_as(tmp_path / "whole.json")
+        assert said is not None and "too long for a story file" in said and ".txt" in said
+        assert not (tmp_path / "whole.json").exists()
+        await pilot.press("ctrl+q")
+        await settle_screen(pilot, UnsavedScreen)
+        shown = " ".join(str(label.render()) for label in app.screen.query("Label"))
+        assert app.is_running and "too long for a story file" in shown and "clipboard" in shown
+        await pilot.press("escape")
+        await settle(pilot)
+        assert shelf.save_as(tmp_path / "whole.txt") == f"Saved to {tmp_path / 'whole.txt'}."
+        assert (tmp_path / "whole.txt").read_text().lower().count("hedgehog") == 12
+
+
 async def settle_screen(pilot, kind: type) -> None:  # type: ignore[no-untyped-def]
     for _ in range(200):
         await pilot.pause(0.01)

@@ -7,10 +7,11 @@ words as a branch, and so does going back to an earlier word and choosing again.
 from __future__ import annotations
 
 import bisect
+import errno
 import itertools
 import json
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -296,7 +297,9 @@ class StoryFile:
     branches: list[Branch]
 
     def encode(self) -> bytes:
-        """JSON, one word to a line."""
+        """JSON, one word to a line. ``OSError`` (EFBIG) when it would be more than a story file
+        may hold: what the app writes, it must be able to read back (the writer is told, and a
+        failed autosave makes quitting ask where the story can go)."""
         head = {**self.head, "saved": datetime.now(UTC).isoformat(timespec="seconds")}
         branches = [{"start": b.start, "words": [w.to_json() for w in b.words]} for b in self.branches]
         words = ",\n".join(self.words)
@@ -305,12 +308,19 @@ class StoryFile:
             f'"words": [\n{words}\n],\n'
             f'"branches": {json.dumps(branches, ensure_ascii=False)}}}\n'
         )
-        return text.encode()
+        data = text.encode()
+        if len(data) > MAX_STORY_BYTES:
+            raise OSError(
+                errno.EFBIG,
+                f"the story is too long for a story file: {len(data) / 2**20:,.0f} MiB, over the "
+                f"{MAX_STORY_BYTES / 2**20:,.0f} MiB one may hold; a .txt name saves it as text",
+            )
+        return data
 
 
 def save_story(story: Story, path: Path) -> None:
     """Write the story file atomically: the old file stays whole until the new one is complete."""
-    _write(story.file().encode(), path)
+    _write(story.file().encode, path)
 
 
 def load_story(path: Path, tokenizer: TokenizerConfig = TokenizerConfig()) -> Story:
@@ -340,12 +350,12 @@ def export_text(story: Story, path: Path, tokenizer: TokenizerConfig, markdown: 
     if markdown:
         title = story.title or "Untitled story"
         body = f"# {title}\n\n{body}"
-    _write(body.encode(), path)
+    _write(body.encode, path)
 
 
-def _write(data: bytes, path: Path) -> None:
+def _write(encode: Callable[[], bytes], path: Path) -> None:
     try:
-        write_atomically(data, path)
+        write_atomically(encode(), path)
     except OSError as error:
         raise StoryError(f"The story could not be saved to '{path}' ({error.strerror}).") from None
 
