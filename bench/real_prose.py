@@ -51,10 +51,10 @@ from storyteller.engine.cache import DEFAULT_SCALE, DEFAULT_WEIGHT
 from storyteller.engine.corpus import read_corpus
 from storyteller.engine.tokenizer import TokenizerConfig
 from storyteller.engine.vocab import UNKNOWN_ID
-from training import memory_fit
 from training.config import TrainConfig
 from training.data import build_dataset
 from training.evaluate import evaluate_baselines
+from training.memory_fit import fit_memory
 from training.train import TrainResult, train
 
 CACHE = prose_corpus.CACHE
@@ -113,8 +113,8 @@ def memory_figures(result: TrainResult) -> dict[str, float]:
     """Perplexity on the same held-out targets with the story's memory mixed in, as the app and
     ``storyteller score`` read: at the engine's default λ and θ (nothing fitted on the test text),
     and at the pair the export would fit on it (two numbers chosen on the test text: a bound)."""
-    memory_fit.FIT_TOKENS = sys.maxsize  # every held-out target, not the export's sample
-    fit = memory_fit.fit_memory(result.model, result.check_text)
+    everything = sum(len(chunk) for chunk in result.check_text)  # not only the export's sample
+    fit = fit_memory(result.model, result.check_text, most_tokens=everything)
     grid = fit["grid"]
     row, column = grid["scales"].index(DEFAULT_SCALE), grid["weights"].index(DEFAULT_WEIGHT)
     return {

@@ -22,13 +22,16 @@ FIT_TOKENS = 20_000
 
 
 @torch.no_grad()
-def fit_memory(model: LanguageModel, chunks: list[np.ndarray], words: int = DEFAULT_WORDS) -> dict[str, Any]:
+def fit_memory(
+    model: LanguageModel, chunks: list[np.ndarray], words: int = DEFAULT_WORDS, most_tokens: int = FIT_TOKENS
+) -> dict[str, Any]:
     """The card's ``cache`` field: the best λ and θ on ``chunks`` (each read from a fresh state,
-    remembering only its own positions), with the held-out perplexity of every pair tried."""
+    remembering only its own positions, at most ``most_tokens`` in all), with the held-out
+    perplexity of every pair tried."""
     model = model.cpu().eval()
     nll = np.zeros((len(SCALES), len(WEIGHTS)))
     count = 0
-    budget = FIT_TOKENS
+    budget = most_tokens
     for chunk in chunks:
         chunk = chunk[: budget + 1]
         if len(chunk) < 2:
