@@ -148,3 +148,52 @@ def test_sync_rereads_only_from_the_first_difference(tiny_model) -> None:  # typ
     fresh.feed(changed)
     assert predictor.tokens == changed
     np.testing.assert_allclose(predictor.logits(), fresh.logits(), atol=1e-5)
+
+
+def test_a_long_story_is_read_in_pieces_that_keep_fewer_states_far_from_its_end(
+    tiny_model, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from storyteller.engine import predictor as module
+
+    monkeypatch.setattr(module, "CHECKPOINT_EVERY", 8)
+    monkeypatch.setattr(module, "FAR_CHECKPOINT_EVERY", 32)
+    monkeypatch.setattr(module, "NEAR_END", 40)
+    tokens = (_fable_tokens(150) * 3)[:420]
+    expected = _direct_logits(tiny_model, [PARAGRAPH_ID, *tiny_model.vocabulary.encode(tokens)])
+    lengths: list[int] = []
+    run = tiny_model.run
+
+    def counted(ids, state=None):  # type: ignore[no-untyped-def]
+        lengths.append(ids.shape[1])
+        return run(ids, state)
+
+    monkeypatch.setattr(tiny_model, "run", counted)
+    predictor = Predictor(tiny_model)
+    predictor.feed(tokens)
+    np.testing.assert_allclose(predictor.logits(), expected, atol=1e-5)
+    # 421 ids: far pieces of 32 up to 352 (the last multiple of 32 at least 40 before the end),
+    # then pieces of 8 to 416, then the last 5.
+    assert lengths == [32] * 11 + [8] * 8 + [5]
+    assert sorted(predictor._checkpoints) == [*range(32, 353, 32), *range(360, 417, 8)]
+    # Going back into the far part re-reads from the state kept before it.
+    lengths.clear()
+    predictor.truncate(100)
+    fresh = Predictor(tiny_model)
+    fresh.feed(tokens[:100])
+    np.testing.assert_allclose(predictor.logits(), fresh.logits(), atol=1e-5)
+    assert lengths[0] == 100 + 1 - 96  # from the state kept after 96 ids
+
+
+def test_sync_re_reads_only_from_the_first_difference(tiny_model) -> None:  # type: ignore[no-untyped-def]
+    from storyteller.engine.predictor import common_prefix
+
+    tokens = _fable_tokens(150)
+    for changed in (0, 1, 63, 64, 149):
+        other = [*tokens[:changed], "zebra", *tokens[changed + 1 :]]
+        assert common_prefix(tokens, other) == changed
+    assert common_prefix(tokens, tokens[:40]) == common_prefix(tokens[:40], tokens) == 40
+    assert common_prefix([], tokens) == 0
+    predictor = Predictor(tiny_model)
+    predictor.feed(tokens)
+    predictor.sync([*tokens[:70], "fox"])
+    assert predictor.tokens == [*tokens[:70], "fox"]

@@ -25,7 +25,14 @@ from .tokenizer import UNKNOWN, marks_not_next
 from .vocab import PARAGRAPH_ID, UNKNOWN_ID, is_word
 
 CHECKPOINT_EVERY = 64
-"""Keep the network state every this many tokens, so going back never re-reads the whole story."""
+"""Keep the network state every this many tokens near the story's end (undo, a word put back)."""
+
+FAR_CHECKPOINT_EVERY = 1024
+"""... and every this many further back: a story of millions of words keeps a state per page or
+so, not one per line, and is read in longer pieces."""
+
+NEAR_END = 4096
+"""Tokens at the story's end that keep the closer states."""
 
 SCORE_PIECE = 256
 """Tokens scored per network call: a restored story of millions of words is read in bounded
@@ -87,11 +94,7 @@ class Predictor:
 
     def sync(self, tokens: list[str]) -> list[str]:
         """Make the story read ``tokens``, re-reading only from where it differs."""
-        common = 0
-        for mine, theirs in zip(self.tokens, tokens, strict=False):
-            if mine != theirs:
-                break
-            common += 1
+        common = common_prefix(self.tokens, tokens)
         if common < len(self.tokens):
             self.truncate(common)
         return self.feed(tokens[common:])
@@ -296,7 +299,7 @@ class Predictor:
                 not keys.count and self._fed > needed
             ):
                 self._rewind(needed)
-            self._read(self._ids[self._fed : max(self._fed, needed)])
+            self._read(needed)
             logits = None
             while self._fed < end:
                 logits, self._state = self.model.run(
@@ -308,23 +311,25 @@ class Predictor:
                 if self._fed % CHECKPOINT_EVERY == 0:
                     self._checkpoints[self._fed] = self._state
         else:
-            logits = self._read(self._ids[self._fed :])
+            logits = self._read(len(self._ids))
         if logits is None:
             # Nothing new since the last read: re-read the last token from the state before it.
             self._rewind(self._fed - 1)
             return self._stateful()
         return logits[0, -1]
 
-    def _read(self, pending: list[int]) -> np.ndarray | None:
-        """Read ``pending`` ids in checkpoint-sized pieces, so each piece's end state can be kept."""
+    def _read(self, stop: int) -> np.ndarray | None:
+        """Read the ids up to ``stop`` in pieces that end where a state is kept, and keep it."""
         logits = None
-        while pending:
-            room = CHECKPOINT_EVERY - self._fed % CHECKPOINT_EVERY
-            piece, pending = pending[:room], pending[room:]
-            logits, self._state = self.model.run(np.array([piece], np.int64), self._state)
-            self._fed += len(piece)
-            if self._fed % CHECKPOINT_EVERY == 0:
-                self._checkpoints[self._fed] = self._state
+        far_until = (len(self._ids) - NEAR_END) // FAR_CHECKPOINT_EVERY * FAR_CHECKPOINT_EVERY
+        while self._fed < stop:
+            every = FAR_CHECKPOINT_EVERY if self._fed < far_until else CHECKPOINT_EVERY
+            end = min(stop, self._fed - self._fed % every + every)
+            piece = np.array([self._ids[self._fed : end]], np.int64)
+            logits, self._state = self.model.run(piece, self._state)
+            self._fed = end
+            if end % every == 0:
+                self._checkpoints[end] = self._state
         return logits
 
     def _windowed(self) -> np.ndarray:
@@ -332,6 +337,22 @@ class Predictor:
         context = self._ids[-self.window :]
         logits, _ = self.model.run(np.array([context], np.int64))
         return logits[0, -1]
+
+
+def common_prefix(first: list[str], second: list[str]) -> int:
+    """How many leading tokens two lists share: compared in halving slices, so a story of
+    millions of tokens that only grew at its end costs one comparison in C, not a Python loop."""
+    low, high = 0, min(len(first), len(second))
+    if first[:high] == second[:high]:
+        return high
+    # first[:low] == second[:low], first[:high] != second[:high]
+    while high - low > 1:
+        middle = (low + high) // 2
+        if first[low:middle] == second[low:middle]:
+            low = middle
+        else:
+            high = middle
+    return low
 
 
 def _scores(probs: np.ndarray, logits: np.ndarray) -> np.ndarray:
