@@ -190,18 +190,24 @@ def test_word_count_leaves_out_punctuation_and_breaks() -> None:
 
 TOKENS = ["the", "fox", "ran", ",", ".", '"', "<p>", "it", "4"]
 word_strategy = st.builds(Word, st.sampled_from(TOKENS), st.sampled_from(list(Author)))
-changes = st.lists(
-    st.one_of(
-        st.tuples(st.just("add"), st.lists(word_strategy, min_size=1, max_size=6)),
-        st.tuples(st.just("undo"), st.none()),
-        st.tuples(st.just("redo"), st.none()),
-        st.tuples(st.just("cut"), st.integers(0, 40)),
-        st.tuples(st.just("switch"), st.integers(0, 5)),
-        st.tuples(st.just("replace"), st.tuples(st.integers(0, 40), word_strategy)),
-        st.tuples(st.just("look"), st.none()),  # read the figures between changes, or not
-    ),
-    max_size=40,
-)
+
+
+def changes_of(words: st.SearchStrategy[Word]) -> st.SearchStrategy[list[tuple[str, Any]]]:
+    return st.lists(
+        st.one_of(
+            st.tuples(st.just("add"), st.lists(words, min_size=1, max_size=6)),
+            st.tuples(st.just("undo"), st.none()),
+            st.tuples(st.just("redo"), st.none()),
+            st.tuples(st.just("cut"), st.integers(0, 40)),
+            st.tuples(st.just("switch"), st.integers(0, 5)),
+            st.tuples(st.just("replace"), st.tuples(st.integers(0, 40), words)),
+            st.tuples(st.just("look"), st.none()),  # read the figures between changes, or not
+        ),
+        max_size=40,
+    )
+
+
+changes = changes_of(word_strategy)
 
 
 def change(story: Story, kind: str, argument: Any) -> None:
@@ -226,7 +232,16 @@ def change(story: Story, kind: str, argument: Any) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(changes)
+@given(
+    changes_of(
+        st.builds(
+            Word,
+            st.sampled_from(TOKENS),
+            st.sampled_from(list(Author)),
+            form=st.sampled_from([None, "Fox", "FOX"]),
+        )
+    )
+)
 def test_tokens_turns_counts_and_file_follow_every_change(steps: list[tuple[str, Any]]) -> None:
     story = Story()
     seen: list[tuple[int, list[Word]]] = []  # (revision, the words then)
@@ -243,6 +258,7 @@ def test_tokens_turns_counts_and_file_follow_every_change(steps: list[tuple[str,
         counts = [sum(w.token[:1].isalnum() for w in words[:i]) for i in range(len(words) + 1)]
         assert [story.word_count(before=i) for i in range(len(words) + 1)] == counts
         assert story.word_count() == counts[-1]
+        assert story.written_forms() == {w.token: w.form for w in words if w.form}
         again = Story.from_json(json.loads(story.file().encode()))
         assert again.words == words
         # What a view saw at an earlier revision is still true of the words it says are unchanged.
@@ -270,3 +286,45 @@ def test_a_file_taken_before_a_change_keeps_the_story_as_it_was() -> None:
     story.add(_words("sat", Author.MODEL))
     story.replace(0, Word("a", Author.WRITER))
     assert [w["t"] for w in json.loads(taken.encode())["words"]] == ["the", "cat"]
+
+
+words_to_write = st.builds(
+    Word,
+    st.text(min_size=1),
+    st.sampled_from(list(Author)),
+    st.one_of(st.none(), st.floats(0, 1), st.integers(0, 1)),
+    st.one_of(st.none(), st.integers(0, 10**30)),
+    st.one_of(st.none(), st.integers(0, 10**6)),
+    st.one_of(st.none(), st.integers(1, 10**6)),
+    st.one_of(st.none(), st.text(min_size=1)),
+    st.one_of(st.none(), st.booleans()),
+    st.one_of(st.none(), st.integers(1, 10**6)),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(words_to_write)
+def test_a_word_is_written_as_json_writes_it(word: Word) -> None:
+    text = word.to_json_text()
+    assert text == json.dumps(word.to_json(), ensure_ascii=False)
+    assert Word.from_json(json.loads(text)).to_json() == word.to_json()
+
+
+def test_a_story_too_long_for_a_file_is_refused_before_and_after_it_is_put_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import errno
+
+    from storyteller.engine import story as story_module
+
+    monkeypatch.setattr(story_module, "MAX_STORY_BYTES", 2_000)
+    short, long = Story(_words("the cat sat")), Story(_words("the cat sat " * 100))
+    assert json.loads(short.file().encode())["words"][2]["t"] == "sat"
+    with pytest.raises(OSError) as caught:
+        long.file().encode()  # counted in characters, not put together
+    assert caught.value.errno == errno.EFBIG and "too long for a story file: over the" in str(caught.value)
+    # Characters under the bound, bytes over it (each of these letters takes three bytes).
+    wide = Story(_words("ああああああああああ " * 40))
+    assert sum(map(len, wide.file().words)) < 2_000
+    with pytest.raises(OSError, match=r"too long for a story file: \d+ MiB, over the"):
+        wide.file().encode()

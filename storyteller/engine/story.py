@@ -63,6 +63,8 @@ class Story:
         self._turns: list[Turn] = []
         self._encoded: list[str] = []  # each word's JSON
         self._tokens: list[str] = []  # each word's token
+        self._formed: list[tuple[int, str]] = []  # (index, token) of each word with a written form
+        self._forms: dict[str, list[str]] = {}  # each token's written forms, in the story's order
 
     def __repr__(self) -> str:
         return f"Story(title={self.title!r}, words={len(self._words)}, branches={len(self.branches)})"
@@ -80,6 +82,11 @@ class Story:
         """Each word's token (a copy of a list kept up to date, not worked out word by word)."""
         self._update()
         return list(self._tokens)
+
+    def has_tokens(self, tokens: list[str]) -> bool:
+        """Whether the story's tokens are ``tokens`` (compared in place, not copied)."""
+        self._update()
+        return self._tokens == tokens
 
     def last_tokens(self, count: int, before: int | None = None) -> list[str]:
         """The tokens of the last ``count`` words (of the first ``before``, or of the whole story)."""
@@ -105,6 +112,11 @@ class Story:
         """The number of the turn word ``index`` is in."""
         self._update()
         return max(0, bisect.bisect_right(self._turns, index, key=lambda t: t.start) - 1)
+
+    def written_forms(self) -> dict[str, str]:
+        """The latest written form of each token the story has written in a form of its own."""
+        self._update()
+        return {token: forms[-1] for token, forms in self._forms.items()}
 
     def word_count(self, before: int | None = None) -> int:
         """Words, not punctuation or paragraph breaks: what the writer calls the length (of the
@@ -214,22 +226,30 @@ class Story:
             self.branches.append(branch)
 
     def _update(self) -> None:
-        """Bring the counts, turns and encoded words up to date with the words."""
+        """Bring the counts, turns, tokens, written forms and encoded words up to date with the words."""
         keep = min(self.unchanged_since(self._derived_at), len(self._encoded))
         self._derived_at = len(self._edits)
         words = self._words
         if keep == len(self._encoded) == len(words):
             return
         del self._counts[keep + 1 :], self._encoded[keep:], self._tokens[keep:]
+        while self._formed and self._formed[-1][0] >= keep:
+            token = self._formed.pop()[1]
+            self._forms[token].pop()
+            if not self._forms[token]:
+                del self._forms[token]
         regroup = keep  # the last turn that reaches the change may grow: group it again
         while self._turns and self._turns[-1].start + len(self._turns[-1].words) >= keep:
             regroup = self._turns.pop().start
         count = self._counts[-1]
-        for word in words[keep:]:
+        for index, word in enumerate(words[keep:], keep):
             count += is_word(word.token)
             self._counts.append(count)
-            self._encoded.append(json.dumps(word.to_json(), ensure_ascii=False))
+            self._encoded.append(word.to_json_text())
             self._tokens.append(word.token)
+            if word.form:
+                self._formed.append((index, word.token))
+                self._forms.setdefault(word.token, []).append(word.form)
         model = Author.MODEL
         start = regroup
         for by_model, group in itertools.groupby(words[regroup:], key=lambda w: w.author is model):
@@ -300,6 +320,9 @@ class StoryFile:
         """JSON, one word to a line. ``OSError`` (EFBIG) when it would be more than a story file
         may hold: what the app writes, it must be able to read back (the writer is told, and a
         failed autosave makes quitting ask where the story can go)."""
+        # Characters are at most bytes: a story this long is refused before it is put together.
+        if sum(map(len, self.words)) + 2 * len(self.words) > MAX_STORY_BYTES:
+            raise _too_long("")
         head = {**self.head, "saved": datetime.now(UTC).isoformat(timespec="seconds")}
         branches = [{"start": b.start, "words": [w.to_json() for w in b.words]} for b in self.branches]
         words = ",\n".join(self.words)
@@ -310,12 +333,16 @@ class StoryFile:
         )
         data = text.encode()
         if len(data) > MAX_STORY_BYTES:
-            raise OSError(
-                errno.EFBIG,
-                f"the story is too long for a story file: {len(data) / 2**20:,.0f} MiB, over the "
-                f"{MAX_STORY_BYTES / 2**20:,.0f} MiB one may hold; a .txt name saves it as text",
-            )
+            raise _too_long(f"{len(data) / 2**20:,.0f} MiB, ")
         return data
+
+
+def _too_long(size: str) -> OSError:
+    return OSError(
+        errno.EFBIG,
+        f"the story is too long for a story file: {size}over the {MAX_STORY_BYTES / 2**20:,.0f} "
+        "MiB one may hold; a .txt name saves it as text",
+    )
 
 
 def save_story(story: Story, path: Path) -> None:

@@ -6,9 +6,14 @@ was chosen; a story file holds them one to a line (``Word.to_json``).
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+"""A string as JSON text without escaping what is not ASCII (what ``ensure_ascii=False`` does)."""
 
 
 class Author(StrEnum):
@@ -68,6 +73,26 @@ class Word:
             data["m"] = self.memory
         return data
 
+    def to_json_text(self) -> str:
+        """``to_json`` as JSON text, as ``json.dumps(..., ensure_ascii=False)`` writes it, made
+        directly: a story of a million words is encoded in a second or two, not fifteen."""
+        text = f'{{"t": {_string(self.token)}, "by": "{self.author.value}"'
+        if self.probability is not None:
+            text += f', "p": {_number(round(self.probability, 6))}'
+        if self.rank is not None:
+            text += f', "r": {int(self.rank)}'
+        if self.settings is not None:
+            text += f', "s": {int(self.settings)}'
+        if self.window is not None:
+            text += f', "w": {int(self.window)}'
+        if self.form is not None:
+            text += f', "f": {_string(self.form)}'
+        if self.space is not None:
+            text += ', "sp": true' if self.space else ', "sp": false'
+        if self.memory is not None:
+            text += f', "m": {int(self.memory)}'
+        return text + "}"
+
     @classmethod
     def from_json(cls, data: Any) -> Word:
         if not isinstance(data, dict) or not isinstance(data.get("t"), str) or not data["t"]:
@@ -88,6 +113,11 @@ class Word:
             raise ValueError("a word's spacing is not true or false")
         author = Author(data.get("by", "writer"))
         return cls(data["t"], author, probability, rank, settings, window, form, space, memory)
+
+
+def _number(value: float) -> str:
+    # float.__repr__ is what json writes for a finite float; anything else goes the long way.
+    return repr(value) if math.isfinite(value) and type(value) in (float, int) else json.dumps(value)
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,7 @@ class ModelWork:
     def apply_analysis(self, analysis: Analysis) -> bool:
         """The model's reading of the story; False (and nothing changes) if the story moved on."""
         request = analysis.request
-        if request.tokens != self.story.tokens or request.cursor != self.cursor or self.writing:
+        if not self.story.has_tokens(request.tokens) or request.cursor != self.cursor or self.writing:
             return False
         if analysis.problem:
             self._set_candidates([], 0.0, request.cursor, analysis.window, None)
@@ -186,4 +186,4 @@ class ModelWork:
     def _unknown_forms(self) -> dict[str, str]:
         """The latest written form of each word in the story that the model does not know."""
         vocabulary = self.model.vocabulary
-        return {w.token: w.form for w in self.story.words if w.form and w.token not in vocabulary}
+        return {token: form for token, form in self.story.written_forms().items() if token not in vocabulary}
