@@ -364,7 +364,7 @@ async def test_open_an_earlier_story(app: StorytellerApp, tmp_path: Path) -> Non
         await settle(pilot)
         await write(pilot, "the cat")
         await pilot.press("ctrl+o")
-        await pilot.pause()
+        await settle(pilot)  # the story list is read in a worker
         options = app.screen.query_one(OptionList)
         assert options.option_count == 1
         await pilot.press("enter")

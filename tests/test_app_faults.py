@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import threading
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ async def test_a_truncated_story_in_the_list_is_refused_and_the_open_story_kept(
         await settle(pilot)
         await write(pilot, "the kettle")
         await pilot.press("ctrl+o")
-        await pilot.pause()
+        await settle(pilot)  # the story list is read in a worker
         await pilot.press("enter")
         await settle(pilot)
         assert tokens(app) == ["the", "kettle"]
@@ -114,13 +115,22 @@ async def test_a_story_of_a_hundred_thousand_words_opens_and_scrolls(
     text = ["the", "hedgehog", "filled", "the", "kettle", ",", "and", "the", "kettle", "sang", ".", "<p>"]
     big.add(Word(t, Author.WRITER if i % 300 < 150 else Author.MODEL) for i, t in enumerate(text * 8_334))
     save_story(big, tmp_path / "stories" / "big.json")
+    read_in: list[threading.Thread] = []
+    read_story = app.session.files.read_story
+
+    def reading(path: Path) -> object:
+        read_in.append(threading.current_thread())
+        return read_story(path)
+
+    app.session.files.read_story = reading  # type: ignore[method-assign,assignment]
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+o")
-        await pilot.pause()
+        await settle(pilot)  # the story list is read in a worker
         await pilot.press("enter")
         await settle(pilot)
         assert len(app.writer.story.words) == len(text) * 8_334
+        assert read_in and read_in[0] is not threading.main_thread()  # read away from the UI
         drawn = len(app.writer.query("TurnView"))
         assert drawn == 100  # the latest turns; the rest waits above
         await pilot.press("pageup")

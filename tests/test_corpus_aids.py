@@ -12,11 +12,16 @@ from storyteller.engine import Model, ModelError, load, read_corpus, tokenize
 from storyteller.engine.corpus_index import index_path
 from storyteller.engine.index_build import build_index
 from storyteller.engine.rescore import Rescorer, compare
+from storyteller.engine.story import Author, Story, Word
 from storyteller.session.corpus_aids import CorpusAids as Aids
 
 from .conftest import FABLE, TINY_MODEL
 
 STORY = tokenize("a hedgehog named bramble lived under the baker's step, and the cat sang.")
+
+
+def as_story(tokens: list[str]) -> Story:
+    return Story(Word(t, Author.WRITER) for t in tokens)
 
 
 @pytest.fixture
@@ -34,7 +39,8 @@ def test_a_look_up_counts_measures_the_copy_and_compares_only_after_a_switch(ind
     assert result.counts is not None and result.counts.counts[0] >= 1 and result.counts.counts[1] == 0
     assert result.copied == 0  # the story ends with "the cat sang .", which the fable never says
     assert result.comparison is None and result.notice is None
-    assert aids.apply(result, STORY, indexed, None)
+    assert aids.apply(result, as_story(STORY), indexed, None)
+    assert not aids.apply(result, as_story(STORY[:-1]), indexed, None)  # the story has moved on
 
 
 def test_the_comparison_follows_the_story_as_it_changes(indexed: Model, tiny_model: Model) -> None:
@@ -49,9 +55,9 @@ def test_the_comparison_follows_the_story_as_it_changes(indexed: Model, tiny_mod
         known = [c for c in result.comparison.changes if c is not None]
         assert np.allclose(known, [c for c in fresh.changes if c is not None])
         assert result.comparison.new_perplexity == pytest.approx(fresh.new_perplexity)
-    assert aids.apply(result, story, indexed, tiny_model) and aids.comparison is result.comparison
+    assert aids.apply(result, as_story(story), indexed, tiny_model) and aids.comparison is result.comparison
     # Another switch (Ctrl+G: the models swap) starts afresh; the old comparison is not shown meanwhile.
-    assert not aids.apply(result, story, tiny_model, indexed)
+    assert not aids.apply(result, as_story(story), tiny_model, indexed)
 
 
 def test_a_newer_request_stops_the_scoring_but_not_the_look_ups(indexed: Model, tiny_model: Model) -> None:

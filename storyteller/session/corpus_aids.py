@@ -15,6 +15,7 @@ from ..engine import Model, is_word
 from ..engine.corpus_index import CorpusIndex, Counts, IndexFileError, SourceLine
 from ..engine.index_file import NoIndex, index_for
 from ..engine.rescore import Comparison, Rescorer, compare
+from ..engine.story import Story
 from ..errors import StorytellerError
 
 SHOWN_PLACES = 5
@@ -83,8 +84,9 @@ class CorpusAids:
         model: Model,
         previous: Model | None,
     ) -> AidsRequest:
+        """``tokens`` and ``context`` are the caller's to give away: the look-ups read them in a worker."""
         self._latest += 1
-        return AidsRequest(self._latest, list(tokens), list(context), candidates, model, previous)
+        return AidsRequest(self._latest, tokens, context, candidates, model, previous)
 
     def work(self, request: AidsRequest) -> AidsResult:
         """Look everything up (in a worker thread)."""
@@ -127,10 +129,10 @@ class CorpusAids:
             return compare(*self._pair)
         return None
 
-    def apply(self, result: AidsResult, tokens: list[str], model: Model, previous: Model | None) -> bool:
+    def apply(self, result: AidsResult, story: Story, model: Model, previous: Model | None) -> bool:
         """Keep ``result`` if the story and models are still the ones it looked at."""
         request = result.request
-        if request.tokens != tokens or request.model is not model:
+        if not story.has_tokens(request.tokens) or request.model is not model:
             return False
         self.result = result
         if request.previous is not previous or previous is None:
@@ -152,9 +154,9 @@ class CorpusAids:
         places = [index.source(place, len(words)) for place in index.places(words, SHOWN_PLACES)]
         return Sources(words, index.count(words), places)
 
-    def changes(self, words: int) -> list[float | None] | None:
-        """Per word of the story, the change the F8 colouring shows (None: colour by probability)."""
+    def changes(self) -> list[float | None] | None:
+        """Per word of the story, the change the F8 colouring shows (None: colour by probability;
+        words written since the comparison have none)."""
         if not self.show_change or self.comparison is None:
             return None
-        changes = self.comparison.changes
-        return [*changes[:words], *[None] * (words - len(changes))]
+        return self.comparison.changes

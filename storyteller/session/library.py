@@ -7,6 +7,7 @@ another instance) already has.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ def new_path(folder: Path, story: Story) -> Path:
 
 
 def first_words_slug(story: Story) -> str:
-    words = [t for t in story.tokens if is_word(t)][:5]
+    words = list(itertools.islice((w.token for w in story.words if is_word(w.token)), 5))
     return _slug(" ".join(words)) or "story"
 
 

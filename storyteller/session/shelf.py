@@ -32,6 +32,15 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Opened:
+    """A story read from the story list, to open."""
+
+    story: Story
+    unscored: int | None
+    """Its first word the model has not scored (``first_unscored``)."""
+
+
+@dataclass(frozen=True)
 class Crashed:
     """A story an earlier session left in its autosave, to offer back."""
 
@@ -167,17 +176,29 @@ class Shelf:
             return [], []
         return library.entries(self.stories_dir, self.session.model.card.tokenizer)
 
-    def open_story(self, path: Path) -> str | None:
-        """Write the story filed at ``path``; the open one is filed first. Or say why not."""
+    def read_story(self, path: Path) -> Opened | str:
+        """The story filed at ``path``, read with what is worked out from its words (it may run in
+        any thread: a long story takes seconds); or why it cannot be opened, in one sentence."""
+        from .session import first_unscored
+
         try:
             story = load_story(path, self.session.model.card.tokenizer)
         except StoryError as error:
-            return self.session.say(str(error))
+            return str(error)
+        story.file()  # its word count, turns and each word's JSON, worked out here
+        return Opened(story, first_unscored(story))
+
+    def open_story(self, path: Path, read: Opened | str | None = None) -> str | None:
+        """Write the story filed at ``path`` (``read``: what ``read_story`` gave, in another thread);
+        the open one is filed first. Or say why not."""
+        read = self.read_story(path) if read is None else read
+        if isinstance(read, str):
+            return self.session.say(read)
         filed = self.file_story(self.session.story)
         if filed is not None and filed == path:
-            # The open story was this one: read what was just filed.
-            story = load_story(path, self.session.model.card.tokenizer)
-        self.session.set_story(story, path, autosave=True)
+            # The open story was this one: it was just filed, and is newer than what was read.
+            read = Opened(self.session.story, self.session.unscored_from)
+        self.session.set_story(read.story, path, autosave=True, unscored=read.unscored)
         return None
 
     def new_story(self) -> str:

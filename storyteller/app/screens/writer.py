@@ -89,7 +89,7 @@ class WriterScreen(Aided):
 
     def _show_story(self) -> None:
         session = self.session
-        changes = session.aids.changes(len(session.story.words))  # what a new model thinks (F8)
+        changes = session.aids.changes()  # what a new model thinks (F8)
         self.query_one(StoryView).show(
             session.story, session.cursor, session.settings.colour, session.loop_span(), changes
         )

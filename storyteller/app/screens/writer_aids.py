@@ -31,7 +31,7 @@ class Aided(Dialogs):
     def _look_up(self) -> None:
         """Count the candidates shown in the corpus, measure the copy, rescore after a switch."""
         session = self.session
-        tokens = session.story.tokens
+        tokens = session.story.tokens  # a copy
         context = tokens if session.cursor is None else tokens[: session.cursor]
         request = session.aids.request(
             tokens, context, [c.token for c in session.candidates], session.model, session.previous_model
@@ -46,7 +46,7 @@ class Aided(Dialogs):
     def _aided(self, result: AidsResult) -> None:
         session = self.session
         had = session.aids.comparison
-        if not session.aids.apply(result, session.story.tokens, session.model, session.previous_model):
+        if not session.aids.apply(result, session.story, session.model, session.previous_model):
             return
         if result.notice:
             self.notify(result.notice, severity="warning", markup=False)

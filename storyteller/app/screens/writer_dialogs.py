@@ -21,6 +21,7 @@ from ...session import Crashed
 
 if TYPE_CHECKING:
     from ...session import TurnRequest, WritingSession
+    from ...session.library import Entry
     from ..training import Training
 
 
@@ -117,10 +118,17 @@ class Dialogs(Screen[None]):
         self.app.push_screen(ConfirmScreen(f"The folder '{path.parent}' does not exist. Create it?"), create)
 
     def action_open(self) -> None:
-        from .stories import StoriesAnswer, StoriesScreen
-
         self.session.halt()
+        self._list_stories()
+
+    @work(thread=True, group="stories", exclusive=True, exit_on_error=False, description="story list")
+    def _list_stories(self) -> None:
+        """Ctrl+O reads the story list away from the UI: each entry reads its story's file."""
         entries, _ = self.session.files.entries()
+        self.app.call_from_thread(self._choose_story, entries)
+
+    def _choose_story(self, entries: list[Entry]) -> None:
+        from .stories import StoriesAnswer, StoriesScreen
 
         def chosen(answer: StoriesAnswer | None) -> None:
             if answer is None:
@@ -130,9 +138,15 @@ class Dialogs(Screen[None]):
             elif answer.retitle:
                 self.action_title()
             elif answer.path is not None:
-                self.session.files.open_story(answer.path)
+                self._open_story(answer.path)
 
         self.app.push_screen(StoriesScreen(entries, self.session.story.title), chosen)
+
+    @work(thread=True, group="stories", exclusive=True, exit_on_error=False, description="open a story")
+    def _open_story(self, path: Path) -> None:
+        """The chosen story is read away from the UI (a long one takes seconds), then opened."""
+        read = self.session.files.read_story(path)
+        self.app.call_from_thread(self.session.files.open_story, path, read)
 
     def action_new_story(self) -> None:
         self.session.files.new_story()

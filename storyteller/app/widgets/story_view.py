@@ -118,8 +118,8 @@ class StoryView(VerticalScroll, can_focus=False):
         marked: range | None = None,
         changes: Sequence[float | None] | None = None,
     ) -> None:
-        """Draw ``story``; ``marked`` words are a loop's; ``changes`` (one per word) colours by what
-        a new model thinks instead.
+        """Draw ``story``; ``marked`` words are a loop's; ``changes`` (one per word, or fewer: the
+        words after them have none) colours by what a new model thinks instead.
 
         Only the latest turns are looked at (``_limit`` of them, and the cursor's): what it costs
         does not grow with the story, however long (a restored story of millions of words)."""
@@ -153,7 +153,10 @@ class StoryView(VerticalScroll, can_focus=False):
             end = turn.start + len(turn.words)
             looped = range(max(turn.start, marked.start), min(end, marked.stop)) if marked else None
             looped = looped or None
-            changed = None if changes is None else tuple(changes[turn.start : end])
+            changed = None
+            if changes is not None:  # words written since the comparison have none
+                changed = tuple(changes[turn.start : end])
+                changed += (None,) * (len(turn.words) - len(changed))
             signature = (turn.side, turn.words, mark, colour, looped, changed)
             if kept < len(drawn) and drawn[kept][0].start == turn.start:
                 view, before = drawn[kept]
