@@ -197,3 +197,38 @@ def test_sync_re_reads_only_from_the_first_difference(tiny_model) -> None:  # ty
     predictor.feed(tokens)
     predictor.sync([*tokens[:70], "fox"])
     assert predictor.tokens == [*tokens[:70], "fox"]
+
+
+def test_a_story_longer_than_the_network_remembers_is_begun_again_before_its_end(
+    tiny_model, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from storyteller.engine import predictor as module
+
+    monkeypatch.setattr(module, "CHECKPOINT_EVERY", 4)
+    monkeypatch.setattr(module, "FAR_CHECKPOINT_EVERY", 16)
+    monkeypatch.setattr(module, "NEAR_END", 16)
+    monkeypatch.setattr(module, "MAX_CONTEXT", 60)
+    tokens = (_fable_tokens(150) * 2)[:250]
+    lengths: list[int] = []
+    run = tiny_model.run
+
+    def counted(ids, state=None):  # type: ignore[no-untyped-def]
+        lengths.append(ids.shape[1])
+        return run(ids, state)
+
+    monkeypatch.setattr(tiny_model, "run", counted)
+    predictor = Predictor(tiny_model)
+    predictor.feed(tokens)
+    logits = predictor.logits()
+    # 251 ids: begun again at a paragraph break at id 176 (the multiple of 16 at or before 251 - 60),
+    # so 75 ids are read, not 251.
+    assert lengths[0] == 1 and sum(lengths[1:]) == 251 - 176
+    begun = Predictor(tiny_model)
+    begun.feed(tokens[175:])
+    np.testing.assert_allclose(logits, begun.logits(), atol=1e-5)
+    # Written on word by word, it reads on from its state: nothing is begun again.
+    lengths.clear()
+    for token in tokens[:30]:
+        predictor.feed([token])
+        predictor.logits()
+    assert lengths == [1] * 30

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 from pathlib import Path
@@ -320,11 +321,30 @@ def test_a_story_too_long_for_a_file_is_refused_before_and_after_it_is_put_toget
     monkeypatch.setattr(story_module, "MAX_STORY_BYTES", 2_000)
     short, long = Story(_words("the cat sat")), Story(_words("the cat sat " * 100))
     assert json.loads(short.file().encode())["words"][2]["t"] == "sat"
+    written = io.BytesIO()
     with pytest.raises(OSError) as caught:
-        long.file().encode()  # counted in characters, not put together
+        long.file().write_to(written)  # counted in characters, not put together
     assert caught.value.errno == errno.EFBIG and "too long for a story file: over the" in str(caught.value)
-    # Characters under the bound, bytes over it (each of these letters takes three bytes).
+    assert not written.getvalue()
+    # Characters under the bound, bytes over it (each of these letters takes three bytes): refused
+    # as it is written, with no more than the bound written.
     wide = Story(_words("ああああああああああ " * 40))
     assert sum(map(len, wide.file().words)) < 2_000
-    with pytest.raises(OSError, match=r"too long for a story file: \d+ MiB, over the"):
-        wide.file().encode()
+    with pytest.raises(OSError, match="too long for a story file"):
+        wide.file().write_to(written)
+    assert len(written.getvalue()) <= 2_000
+
+
+@pytest.mark.parametrize("words", [1, 2, 3, 4, 5])
+def test_a_story_written_in_pieces_is_the_story_written_whole(
+    monkeypatch: pytest.MonkeyPatch, words: int
+) -> None:
+    from storyteller.engine import story as story_module
+
+    story = Story(_words(" ".join(["the", "cat", "sat", ",", "and"][:words])))
+    file = story.file()
+    whole = file.encode()
+    monkeypatch.setattr(story_module, "WORDS_PER_PIECE", 2)
+    pieces = file.encode()
+    assert pieces.split(b"\n")[1:] == whole.split(b"\n")[1:]  # the first line holds the time saved
+    assert Story.from_json(json.loads(pieces)).words == story.words

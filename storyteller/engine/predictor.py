@@ -1,7 +1,8 @@
 """The model reading a story: next-word distributions, candidates and streaming generation.
 
 The predictor holds the story's tokens and the network's state after them. In stateful
-mode (``window=None``) the whole story conditions the next word; in windowed mode only
+mode (``window=None``) the whole story conditions the next word (a story opened at millions of
+words is read from ``MAX_CONTEXT`` tokens before its end: the state forgets sooner); in windowed mode only
 the last ``window`` tokens do, each prediction starting from a fresh state, as the
 classic example did. In stateful mode the story's memory (``cache.py``), when given, mixes
 the words already in the story into every distribution: candidates, scores and generation
@@ -33,6 +34,12 @@ so, not one per line, and is read in longer pieces."""
 
 NEAR_END = 4096
 """Tokens at the story's end that keep the closer states."""
+
+MAX_CONTEXT = 20_000
+"""The most tokens read afresh to reach a position: further back, a story is begun again at a
+paragraph break (as a story starts). The network's state forgets long before this: on the default
+model, reading 1,000 or 100,000 tokens before the end changes the next word's probabilities less
+than how the reading is cut into pieces does; a story of ten million words opens in a second."""
 
 SCORE_PIECE = 256
 """Tokens scored per network call: a restored story of millions of words is read in bounded
@@ -322,6 +329,10 @@ class Predictor:
         """Read the ids up to ``stop`` in pieces that end where a state is kept, and keep it."""
         logits = None
         far_until = (len(self._ids) - NEAR_END) // FAR_CHECKPOINT_EVERY * FAR_CHECKPOINT_EVERY
+        afresh = (stop - MAX_CONTEXT) // FAR_CHECKPOINT_EVERY * FAR_CHECKPOINT_EVERY
+        if afresh > self._fed:
+            _, self._state = self.model.run(np.array([[PARAGRAPH_ID]], np.int64))
+            self._fed = afresh
         while self._fed < stop:
             every = FAR_CHECKPOINT_EVERY if self._fed < far_until else CHECKPOINT_EVERY
             end = min(stop, self._fed - self._fed % every + every)

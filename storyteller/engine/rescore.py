@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .model import Model
-from .predictor import SCORE_PIECE, Predictor
+from .predictor import SCORE_PIECE, Predictor, common_prefix
 
 FLOOR = 1e-12
 """A probability scored as 0 (underflow) counts as this, so a perplexity stays finite."""
@@ -29,12 +29,7 @@ class Rescorer:
 
     def update(self, tokens: list[str], stop: Callable[[], bool] = lambda: False) -> bool:
         """Score ``tokens`` (re-reading only from where they differ); False if ``stop`` cut it short."""
-        common = 0
-        for mine, theirs in zip(self.predictor.tokens, tokens, strict=False):
-            if mine != theirs:
-                break
-            common += 1
-        common = min(common, len(self.scores))
+        common = min(common_prefix(self.predictor.tokens, tokens), len(self.scores))
         self.predictor.sync(tokens[:common])
         del self.scores[common:]
         for start in range(common, len(tokens), SCORE_PIECE):

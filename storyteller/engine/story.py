@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import errno
+import io
 import itertools
 import json
 from array import array
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..errors import StorytellerError
 from .files import FileProblem, TooDeep, check_depth, loads_json, read_untrusted, write_atomically
@@ -26,6 +27,8 @@ from .vocab import is_word
 from .words import Author, Branch, Turn, Word
 
 MAX_STORY_BYTES = 256 * 2**20
+WORDS_PER_PIECE = 8192
+"""Words put together and written at a time (a few hundred kilobytes)."""
 
 
 class StoryError(StorytellerError):
@@ -317,37 +320,46 @@ class StoryFile:
     branches: list[Branch]
 
     def encode(self) -> bytes:
-        """JSON, one word to a line. ``OSError`` (EFBIG) when it would be more than a story file
-        may hold: what the app writes, it must be able to read back (the writer is told, and a
-        failed autosave makes quitting ask where the story can go)."""
-        # Characters are at most bytes: a story this long is refused before it is put together.
+        """The file's bytes (see ``write_to``)."""
+        buffer = io.BytesIO()
+        self.write_to(buffer)
+        return buffer.getvalue()
+
+    def write_to(self, file: IO[bytes]) -> None:
+        """Write the file: JSON, one word to a line, in pieces (another thread may write a long
+        story while the UI goes on: no piece holds the interpreter for long). ``OSError`` (EFBIG)
+        when it would be more than a story file may hold: what the app writes, it must be able to
+        read back (the writer is told, and a failed autosave makes quitting ask where it can go)."""
+        # Characters are at most bytes: a story this long is refused before anything is written.
         if sum(map(len, self.words)) + 2 * len(self.words) > MAX_STORY_BYTES:
-            raise _too_long("")
+            raise _too_long()
         head = {**self.head, "saved": datetime.now(UTC).isoformat(timespec="seconds")}
         branches = [{"start": b.start, "words": [w.to_json() for w in b.words]} for b in self.branches]
-        words = ",\n".join(self.words)
-        text = (
-            f"{json.dumps(head, ensure_ascii=False)[:-1]},\n"
-            f'"words": [\n{words}\n],\n'
-            f'"branches": {json.dumps(branches, ensure_ascii=False)}}}\n'
-        )
-        data = text.encode()
-        if len(data) > MAX_STORY_BYTES:
-            raise _too_long(f"{len(data) / 2**20:,.0f} MiB, ")
-        return data
+        pieces = [f'{json.dumps(head, ensure_ascii=False)[:-1]},\n"words": [\n']
+        for start in range(0, len(self.words), WORDS_PER_PIECE):
+            pieces.append(",\n".join(self.words[start : start + WORDS_PER_PIECE]))
+            pieces.append(",\n" if start + WORDS_PER_PIECE < len(self.words) else "")
+        pieces.append(f'\n],\n"branches": {json.dumps(branches, ensure_ascii=False)}}}\n')
+        written = 0
+        for piece in pieces:
+            data = piece.encode()
+            written += len(data)
+            if written > MAX_STORY_BYTES:
+                raise _too_long()
+            file.write(data)
 
 
-def _too_long(size: str) -> OSError:
+def _too_long() -> OSError:
     return OSError(
         errno.EFBIG,
-        f"the story is too long for a story file: {size}over the {MAX_STORY_BYTES / 2**20:,.0f} "
-        "MiB one may hold; a .txt name saves it as text",
+        f"the story is too long for a story file: over the {MAX_STORY_BYTES / 2**20:,.0f} MiB one "
+        "may hold; a .txt name saves it as text",
     )
 
 
 def save_story(story: Story, path: Path) -> None:
     """Write the story file atomically: the old file stays whole until the new one is complete."""
-    _write(story.file().encode, path)
+    _write(story.file().write_to, path)
 
 
 def load_story(path: Path, tokenizer: TokenizerConfig = TokenizerConfig()) -> Story:
@@ -377,12 +389,12 @@ def export_text(story: Story, path: Path, tokenizer: TokenizerConfig, markdown: 
     if markdown:
         title = story.title or "Untitled story"
         body = f"# {title}\n\n{body}"
-    _write(body.encode, path)
+    _write(lambda file: file.write(body.encode()), path)
 
 
-def _write(encode: Callable[[], bytes], path: Path) -> None:
+def _write(write_to: Callable[[IO[bytes]], object], path: Path) -> None:
     try:
-        write_atomically(encode(), path)
+        write_atomically(write_to, path)
     except OSError as error:
         raise StoryError(f"The story could not be saved to '{path}' ({error.strerror}).") from None
 

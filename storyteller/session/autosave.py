@@ -166,7 +166,7 @@ class Autosave:
             try:
                 if self.blocked:
                     raise OSError(self.blocked)
-                write_atomically(story.encode(), self.path)
+                write_atomically(story.write_to, self.path)
             except OSError as error:
                 reason = str(error.strerror or error)
                 repeated, self.problem = reason == self.problem, reason
