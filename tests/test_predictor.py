@@ -23,6 +23,28 @@ def _direct_logits(model, ids: list[int]) -> np.ndarray:  # type: ignore[no-unty
     return logits[0, -1]
 
 
+def _reading_in_pieces(
+    model, monkeypatch: pytest.MonkeyPatch, near: int, far: int, end: int, context: int | None = None
+) -> list[int]:  # type: ignore[no-untyped-def]
+    """Smaller reading constants, and the length of every piece the model is then given."""
+    from storyteller.engine import predictor as module
+
+    monkeypatch.setattr(module, "CHECKPOINT_EVERY", near)
+    monkeypatch.setattr(module, "FAR_CHECKPOINT_EVERY", far)
+    monkeypatch.setattr(module, "NEAR_END", end)
+    if context is not None:
+        monkeypatch.setattr(module, "MAX_CONTEXT", context)
+    lengths: list[int] = []
+    run = model.run
+
+    def counted(ids, state=None):  # type: ignore[no-untyped-def]
+        lengths.append(ids.shape[1])
+        return run(ids, state)
+
+    monkeypatch.setattr(model, "run", counted)
+    return lengths
+
+
 def test_stateful_prediction_equals_reading_the_whole_story_at_once(tiny_model) -> None:  # type: ignore[no-untyped-def]
     tokens = _fable_tokens(150)
     predictor = Predictor(tiny_model)
@@ -153,21 +175,9 @@ def test_sync_rereads_only_from_the_first_difference(tiny_model) -> None:  # typ
 def test_a_long_story_is_read_in_pieces_that_keep_fewer_states_far_from_its_end(
     tiny_model, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from storyteller.engine import predictor as module
-
-    monkeypatch.setattr(module, "CHECKPOINT_EVERY", 8)
-    monkeypatch.setattr(module, "FAR_CHECKPOINT_EVERY", 32)
-    monkeypatch.setattr(module, "NEAR_END", 40)
     tokens = (_fable_tokens(150) * 3)[:420]
     expected = _direct_logits(tiny_model, [PARAGRAPH_ID, *tiny_model.vocabulary.encode(tokens)])
-    lengths: list[int] = []
-    run = tiny_model.run
-
-    def counted(ids, state=None):  # type: ignore[no-untyped-def]
-        lengths.append(ids.shape[1])
-        return run(ids, state)
-
-    monkeypatch.setattr(tiny_model, "run", counted)
+    lengths = _reading_in_pieces(tiny_model, monkeypatch, near=8, far=32, end=40)
     predictor = Predictor(tiny_model)
     predictor.feed(tokens)
     np.testing.assert_allclose(predictor.logits(), expected, atol=1e-5)
@@ -202,21 +212,8 @@ def test_sync_re_reads_only_from_the_first_difference(tiny_model) -> None:  # ty
 def test_a_story_longer_than_the_network_remembers_is_begun_again_before_its_end(
     tiny_model, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from storyteller.engine import predictor as module
-
-    monkeypatch.setattr(module, "CHECKPOINT_EVERY", 4)
-    monkeypatch.setattr(module, "FAR_CHECKPOINT_EVERY", 16)
-    monkeypatch.setattr(module, "NEAR_END", 16)
-    monkeypatch.setattr(module, "MAX_CONTEXT", 60)
     tokens = (_fable_tokens(150) * 2)[:250]
-    lengths: list[int] = []
-    run = tiny_model.run
-
-    def counted(ids, state=None):  # type: ignore[no-untyped-def]
-        lengths.append(ids.shape[1])
-        return run(ids, state)
-
-    monkeypatch.setattr(tiny_model, "run", counted)
+    lengths = _reading_in_pieces(tiny_model, monkeypatch, near=4, far=16, end=16, context=60)
     predictor = Predictor(tiny_model)
     predictor.feed(tokens)
     logits = predictor.logits()
