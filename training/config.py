@@ -65,7 +65,7 @@ class TrainConfig:
     (Merity et al.'s NT-ASGD), the average being what is judged and kept."""
     lr: float | None = None
     """The learning rate at the start (see ``schedule``; None: 0.01 for Adam, 20 for SGD); halved
-    whenever an epoch does not improve the held-out loss."""
+    whenever an epoch does not improve the held-out loss (with 'asgd', until the averaging begins)."""
     schedule: str = "cosine"
     """'cosine': the learning rate falls along a half cosine to 5% by the run's end (its time
     budget, or its last epoch); 'constant': it stays. Either way it halves after an epoch that did
