@@ -25,6 +25,7 @@ onnx = pytest.importorskip("onnx")
 from storyteller.engine.cache import memory_for  # noqa: E402
 from storyteller.engine.corpus import split  # noqa: E402
 from training import export as export_module  # noqa: E402
+from training import train as train_module  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.data import build_dataset  # noqa: E402
 from training.evaluate import window_ceiling  # noqa: E402
@@ -235,6 +236,45 @@ def test_a_junk_checkpoint_is_refused(corpus, tmp_path: Path) -> None:  # type: 
     junk.write_bytes(b"not a checkpoint")
     with pytest.raises(TrainingError, match="not a readable"):
         train(TrainConfig(**SMALL), corpus, resume=junk)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "asgd"])
+def test_sgd_trains_at_its_own_rate(optimizer: str, tmp_path: Path) -> None:
+    stories = read_corpus(farm_stories(tmp_path / "farm"))
+    judged: list[float] = []
+
+    def watch(event: events.Event) -> None:
+        if isinstance(event, events.Epoch):
+            judged.append(event.metrics["perplexity"])
+
+    result = train(TrainConfig(**{**SMALL, "epochs": 3, "optimizer": optimizer}), stories, watch)
+    assert (result.config.lr, result.config.clip) == (20.0, 0.25)  # SGD's own, on the card
+    assert judged == sorted(judged, reverse=True) and judged[-1] < result.baselines["unigram"]["perplexity"]
+
+
+def test_an_unknown_optimizer_is_one_sentence(corpus) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(TrainingError, match=r"^Invalid setting: optimizer must be adam, sgd or asgd\.$"):
+        train(TrainConfig(**{**SMALL, "optimizer": "lbfgs"}), corpus)
+
+
+def test_asgd_averages_from_the_first_plateau_and_resumes_so(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    stories = read_corpus(farm_stories(tmp_path / "farm"))
+    judged = itertools.count()
+    evaluate = train_module.evaluate_network
+
+    def worse_each_epoch(*args, **kwargs):  # type: ignore[no-untyped-def]
+        figures = evaluate(*args, **kwargs)
+        return {**figures, "perplexity": 100.0 + next(judged)} if len(args) > 4 else figures
+
+    monkeypatch.setattr(train_module, "evaluate_network", worse_each_epoch)
+    checkpoint = tmp_path / "run.ckpt"
+    config = TrainConfig(**{**SMALL, "epochs": 3, "optimizer": "asgd", "patience": 10})
+    train(config, stories, checkpoint=checkpoint)
+    saved = torch.load(checkpoint, weights_only=True)
+    assert saved["average"] is not None and saved["averaged"] > 1  # from the end of epoch 2 on
+    resumed = train(TrainConfig(**{**SMALL, "epochs": 4}), stories, checkpoint=checkpoint, resume=checkpoint)
+    again = torch.load(checkpoint, weights_only=True)
+    assert resumed.config.optimizer == "asgd" and again["averaged"] > saved["averaged"]
 
 
 def _cli(capsys, *argv: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]

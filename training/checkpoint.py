@@ -31,6 +31,8 @@ def save_checkpoint(
     bad_epochs: int,
     best_state: dict[str, torch.Tensor] | None,
     slowdown: float = 1.0,
+    average: dict[str, torch.Tensor] | None = None,
+    averaged: int = 0,
 ) -> str | None:
     """State dicts and plain data only (loadable with ``weights_only=True``), written atomically.
 
@@ -55,6 +57,8 @@ def save_checkpoint(
         "model": model.state_dict(),
         "best_model": best_state,
         "optimizer": optimizer.state_dict(),
+        "average": average,
+        "averaged": averaged,
     }
     try:
         write_atomically(lambda file: torch.save(payload, file), path)
@@ -115,8 +119,8 @@ def _check_checkpoint(payload: dict[str, Any]) -> None:
     if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
         raise ValueError("its vocabulary is not a list of words")
     vocabulary = Vocabulary(tokens)
-    for key in ("epoch", "bad_epochs"):
-        value = payload.get(key)
+    for key in ("epoch", "bad_epochs", "averaged"):
+        value = payload.get(key, 0)  # no 'averaged': a checkpoint from before 'asgd'
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"its '{key}' is not a count")
     if not isinstance(payload.get("best_loss"), int | float) or isinstance(payload["best_loss"], bool):
@@ -124,9 +128,9 @@ def _check_checkpoint(payload: dict[str, Any]) -> None:
     with torch.device("meta"):  # shapes only: nothing is allocated, whatever the sizes claim
         network = LanguageModel(len(vocabulary), config)
     expected = {name: tuple(t.shape) for name, t in network.state_dict().items()}
-    for key in ("model", "best_model"):
+    for key in ("model", "best_model", "average"):
         state = payload.get(key)
-        if state is None and key == "best_model":
+        if state is None and key != "model":
             continue
         if not isinstance(state, dict):
             raise ValueError(f"its '{key}' weights are missing")

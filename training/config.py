@@ -8,9 +8,12 @@ from typing import Any
 from storyteller.engine.limits import check_training
 from storyteller.engine.presets import preset_named
 
-DEFAULT_LR = 1e-2
-"""Large for Adam, and measured best on real prose in CPU budgets of minutes (bench/README.md):
-the rate falls along the schedule and halves on a plateau, so the last steps are small."""
+DEFAULT_LR = {"adam": 1e-2, "sgd": 20.0, "asgd": 20.0}
+"""Each optimiser's learning rate at the start. Adam's is large, and measured best on real prose
+in CPU budgets of minutes (bench/README.md): the rate falls along the schedule and halves on a
+plateau, so the last steps are small. SGD's is the textbook loop's (its steps are clipped)."""
+DEFAULT_CLIP = {"adam": 1.0, "sgd": 0.25, "asgd": 0.25}
+"""Each optimiser's gradient norm clipping (SGD's as the textbook loop and AWD-LSTM clip)."""
 ADAPTIVE_FROM = 10_000
 """With 'auto', vocabularies this large get the adaptive softmax."""
 MAX_CHECKPOINT_BYTES = 64 * 2**30
@@ -56,15 +59,19 @@ class TrainConfig:
     """Passes over the training text, at most (early stopping may end sooner)."""
     time_budget: float | None = None
     """Stop after this many seconds of training, keeping the best model so far."""
-    lr: float = DEFAULT_LR
-    """Adam's learning rate at the start (see ``schedule``); halved whenever an epoch does not
-    improve the held-out loss."""
+    optimizer: str = "adam"
+    """'adam'; 'sgd' (plain stochastic gradient descent, as the textbook loop); or 'asgd': SGD
+    whose weights are averaged from the first epoch that does not improve the held-out loss on
+    (Merity et al.'s NT-ASGD), the average being what is judged and kept."""
+    lr: float | None = None
+    """The learning rate at the start (see ``schedule``; None: 0.01 for Adam, 20 for SGD); halved
+    whenever an epoch does not improve the held-out loss (with 'asgd', until the averaging begins)."""
     schedule: str = "cosine"
     """'cosine': the learning rate falls along a half cosine to 5% by the run's end (its time
     budget, or its last epoch); 'constant': it stays. Either way it halves after an epoch that did
     not improve the held-out loss."""
-    clip: float = 1.0
-    """Gradient norm clipping."""
+    clip: float | None = None
+    """Gradient norm clipping (None: 1 for Adam, 0.25 for SGD)."""
     patience: int = 3
     """Epochs without improvement before stopping early."""
     min_count: int | None = None
@@ -102,8 +109,12 @@ class TrainConfig:
             raise ValueError("weight drop must be at least 0 and below 1")
         if not 0 <= self.holdout < 0.5:
             raise ValueError("the held-out share must be at least 0 and below 0.5")
-        if not self.lr > 0:
+        if self.optimizer not in DEFAULT_LR:
+            raise ValueError("optimizer must be adam, sgd or asgd")
+        if self.lr is not None and not self.lr > 0:
             raise ValueError("the learning rate must be above 0")
+        if self.clip is not None and not self.clip > 0:
+            raise ValueError("the gradient clipping must be above 0")
         if self.time_budget is not None and not self.time_budget > 0:
             raise ValueError("the time budget must be above 0 seconds")
         if self.min_count is not None and self.min_count < 1:
@@ -119,6 +130,14 @@ class TrainConfig:
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError("device must be auto, cpu or cuda")
         check_training(self)  # the sizes a model may have: the loader refuses the same
+
+    def start_rate(self) -> float:
+        """The learning rate at the start: the one given, or the optimiser's own."""
+        return DEFAULT_LR[self.optimizer] if self.lr is None else self.lr
+
+    def clip_norm(self) -> float:
+        """The largest gradient norm a step takes: the one given, or the optimiser's own."""
+        return DEFAULT_CLIP[self.optimizer] if self.clip is None else self.clip
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

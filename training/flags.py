@@ -69,7 +69,16 @@ def _add_learning_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) 
         help="output layer: adaptive is several times faster with a large vocabulary; "
         "auto uses it from 10,000 words on (%(default)s)",
     )
-    parser.add_argument("--lr", type=float, default=defaults.lr, help="Adam's learning rate (%(default)s)")
+    parser.add_argument(
+        "--optimizer",
+        choices=("adam", "sgd", "asgd"),
+        default=defaults.optimizer,
+        help="adam; sgd, plain; or asgd, SGD whose weights are averaged from the first epoch "
+        "that does not help on (%(default)s)",
+    )
+    parser.add_argument(
+        "--lr", type=float, default=defaults.lr, help="learning rate (default: 0.01 for Adam, 20 for SGD)"
+    )
     parser.add_argument(
         "--schedule",
         choices=("cosine", "constant"),
@@ -154,6 +163,7 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         seq_len=args.seq_len,
         window_batch=args.window_batch,
         softmax=args.softmax,
+        optimizer=args.optimizer,
         lr=args.lr,
         schedule=args.schedule,
         dropout=args.dropout,

@@ -167,8 +167,16 @@ class SetUp:
             except ValueError as error:
                 raise TrainingError(f"Invalid setting: {error}.") from None
             self.objective = DistributedDataParallel(self.objective)
-        # One kernel for all weights.
-        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
+        # The rates used, for the card (the optimiser's own when none was given).
+        config = self.config = dataclasses.replace(config, lr=config.start_rate(), clip=config.clip_norm())
+        self.optimizer: torch.optim.Optimizer
+        if config.optimizer == "adam":  # one kernel for all weights
+            self.optimizer = torch.optim.Adam(model.parameters(), lr=config.start_rate(), fused=True)
+        else:
+            self.optimizer = torch.optim.SGD(model.parameters(), lr=config.start_rate())
+        # With 'asgd', the running average of the weights from the first plateau on, and its count.
+        self.average: dict[str, torch.Tensor] | None = None
+        self.averaged = 0
         self.start_epoch, self.best_loss, self.bad_epochs = 0, math.inf, 0
         self.best_windowed = -1.0  # judged first on a text too small to hold any out
         self.best_state: dict[str, torch.Tensor] | None = None
@@ -179,6 +187,9 @@ class SetUp:
             self.start_epoch, self.best_loss = saved["epoch"], saved["best_loss"]
             self.bad_epochs, self.best_state = saved["bad_epochs"], saved["best_model"]
             self.slowdown = float(saved.get("slowdown", 1.0))
+            if saved.get("average") is not None:
+                self.average = {name: w.to(self.device) for name, w in saved["average"].items()}
+                self.averaged = saved["averaged"]
             self.rng = np.random.default_rng([config.seed, self.start_epoch])
 
     def _plan_epochs(self) -> None:

@@ -157,8 +157,8 @@ class Steps(SetUp):
         self.state = (state[0].detach(), state[1].detach())
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-        rate = config.lr * self.slowdown
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm())
+        rate = config.start_rate() * self.slowdown
         if config.schedule == "cosine":
             progress = self.step / self.total_steps
             if config.time_budget is not None:
@@ -167,6 +167,10 @@ class Steps(SetUp):
         for param_group in self.optimizer.param_groups:
             param_group["lr"] = rate
         self.optimizer.step()
+        if self.average is not None:
+            self.averaged += 1
+            for name, weights in model.state_dict().items():
+                self.average[name].lerp_(weights, 1 / self.averaged)
         return stream_loss, x.size * (group.world if group else 1)
 
     def _resize_dropout(self) -> None:

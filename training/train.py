@@ -114,6 +114,10 @@ class _Run(Steps):
         checkpoint; whether the run ends here."""
         config = self.config
         judged = time.perf_counter()
+        live = None
+        if self.average is not None:  # the average is what is judged and kept
+            live = {name: weights.clone() for name, weights in self.model.state_dict().items()}
+            self.model.load_state_dict(self.average)
         figures = evaluate_network(self.model, self.selection, config.window, self.device, *SELECTION_SCORING)
         judged = time.perf_counter() - judged
         held_loss = math.log(figures["perplexity"])
@@ -136,15 +140,20 @@ class _Run(Steps):
         if improved or reached_ceiling:
             self.best_loss, self.bad_epochs = held_loss if improved else self.best_loss, 0
             self.best_state = copy.deepcopy(self.model.state_dict())
-        else:
+        if live is not None:
+            self.model.load_state_dict(live)
+        if not (improved or reached_ceiling):
             self.bad_epochs += 1
-            if not self.every_window:
+            if not self.every_window and self.average is None:
                 # Back to the best weights, with smaller steps: an epoch that made the model worse
                 # (it began to learn the training text by heart) is not built on. A text that
                 # trains on all its windows is judged every few steps, too often for that.
                 self.slowdown /= 2
                 if self.best_state is not None:
                     self.model.load_state_dict(self.best_state)
+                if config.optimizer == "asgd":  # from here on the average of the steps is judged
+                    self.average = {name: w.clone() for name, w in self.model.state_dict().items()}
+                    self.averaged = 1
         self.emit(
             events.Epoch(
                 epoch=epoch + epoch_steps / self.steps_per_epoch,
@@ -181,6 +190,8 @@ class _Run(Steps):
             self.bad_epochs,
             self.best_state,
             self.slowdown,
+            self.average,
+            self.averaged,
         )
         if problem:
             self.emit(events.Log(text=problem))
