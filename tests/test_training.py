@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import signal
 import subprocess
 import sys
@@ -24,9 +25,10 @@ onnx = pytest.importorskip("onnx")
 
 from storyteller.engine.cache import memory_for  # noqa: E402
 from storyteller.engine.corpus import split  # noqa: E402
+from training import config as config_module  # noqa: E402
 from training import export as export_module  # noqa: E402
 from training import train as train_module  # noqa: E402
-from training.config import TrainConfig  # noqa: E402
+from training.config import ASGD_FROM_PASSES, TrainConfig  # noqa: E402
 from training.data import build_dataset  # noqa: E402
 from training.evaluate import window_ceiling  # noqa: E402
 from training.export import ExportError, export  # noqa: E402
@@ -253,8 +255,34 @@ def test_sgd_trains_at_its_own_rate(optimizer: str, tmp_path: Path) -> None:
 
 
 def test_an_unknown_optimizer_is_one_sentence(corpus) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(TrainingError, match=r"^Invalid setting: optimizer must be adam, sgd or asgd\.$"):
+    sentence = r"^Invalid setting: optimizer must be auto, adam, sgd or asgd\.$"
+    with pytest.raises(TrainingError, match=sentence):
         train(TrainConfig(**{**SMALL, "optimizer": "lbfgs"}), corpus)
+
+
+def test_auto_takes_averaged_sgd_for_a_run_of_many_passes() -> None:
+    auto = TrainConfig(optimizer="auto")
+    assert auto.optimizer_for(ASGD_FROM_PASSES) == "asgd"
+    assert auto.optimizer_for(ASGD_FROM_PASSES - 0.5) == "adam"
+    assert TrainConfig(optimizer="auto", lr=0.003).optimizer_for(40) == "adam"  # a rate on Adam's scale
+    assert TrainConfig(optimizer="auto", clip=5.0).optimizer_for(40) == "adam"
+    assert TrainConfig(optimizer="sgd").optimizer_for(1) == "sgd"
+
+
+def test_auto_chooses_from_the_epochs_or_from_the_first_steps_pace(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    stories = read_corpus(farm_stories(tmp_path / "farm"))
+    short = train(TrainConfig(**{**SMALL, "epochs": 3}), stories)
+    assert (short.config.optimizer, short.config.lr, short.config.clip) == ("adam", 0.01, 1.0)
+    long = train(TrainConfig(**{**SMALL, "epochs": 4}), stories)
+    assert (long.config.optimizer, long.config.lr, long.config.clip) == ("asgd", 20.0, 0.25)
+    # With a time budget the choice waits for the first steps' pace: a rule no pace meets keeps
+    # Adam; a rule every pace meets switches to averaged SGD, and the card says so.
+    budget = {**SMALL, "epochs": 1000, "time_budget": 2.0, "patience": 10**6}
+    monkeypatch.setattr(config_module, "ASGD_FROM_PASSES", math.inf)
+    assert train(TrainConfig(**budget), stories).config.optimizer == "adam"
+    monkeypatch.setattr(config_module, "ASGD_FROM_PASSES", 0.0)
+    switched = train(TrainConfig(**budget), stories)
+    assert (switched.config.optimizer, switched.config.lr) == ("asgd", 20.0)
 
 
 def test_asgd_averages_from_the_first_plateau_and_resumes_so(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

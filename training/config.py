@@ -14,6 +14,11 @@ in CPU budgets of minutes (bench/README.md): the rate falls along the schedule a
 plateau, so the last steps are small. SGD's is the textbook loop's (its steps are clipped)."""
 DEFAULT_CLIP = {"adam": 1.0, "sgd": 0.25, "asgd": 0.25}
 """Each optimiser's gradient norm clipping (SGD's as the textbook loop and AWD-LSTM clip)."""
+OPTIMIZERS = ("auto", *DEFAULT_LR)
+ASGD_FROM_PASSES = 4.0
+"""With 'auto', a run expected to read its text this many times or more takes averaged SGD;
+a shorter one, Adam. Measured on real prose (bench/README.md): Adam learns more in one or two
+passes, averaged SGD keeps improving over many and ends lower."""
 ADAPTIVE_FROM = 10_000
 """With 'auto', vocabularies this large get the adaptive softmax."""
 MAX_CHECKPOINT_BYTES = 64 * 2**30
@@ -59,10 +64,13 @@ class TrainConfig:
     """Passes over the training text, at most (early stopping may end sooner)."""
     time_budget: float | None = None
     """Stop after this many seconds of training, keeping the best model so far."""
-    optimizer: str = "adam"
-    """'adam'; 'sgd' (plain stochastic gradient descent, as the textbook loop); or 'asgd': SGD
+    optimizer: str = "auto"
+    """'adam'; 'sgd' (plain stochastic gradient descent, as the textbook loop); 'asgd': SGD
     whose weights are averaged from the first epoch that does not improve the held-out loss on
-    (Merity et al.'s NT-ASGD), the average being what is judged and kept."""
+    (Merity et al.'s NT-ASGD), the average being what is judged and kept; or 'auto': 'asgd' for a
+    run expected to read its text at least 4 times, else 'adam' (with a time budget, decided
+    after the first steps, as the dropout is; Adam whenever a learning rate or clipping is given,
+    since their scale is the optimiser's)."""
     lr: float | None = None
     """The learning rate at the start (see ``schedule``; None: 0.01 for Adam, 20 for SGD); halved
     whenever an epoch does not improve the held-out loss (with 'asgd', until the averaging begins)."""
@@ -109,8 +117,8 @@ class TrainConfig:
             raise ValueError("weight drop must be at least 0 and below 1")
         if not 0 <= self.holdout < 0.5:
             raise ValueError("the held-out share must be at least 0 and below 0.5")
-        if self.optimizer not in DEFAULT_LR:
-            raise ValueError("optimizer must be adam, sgd or asgd")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError("optimizer must be auto, adam, sgd or asgd")
         if self.lr is not None and not self.lr > 0:
             raise ValueError("the learning rate must be above 0")
         if self.clip is not None and not self.clip > 0:
@@ -132,12 +140,21 @@ class TrainConfig:
         check_training(self)  # the sizes a model may have: the loader refuses the same
 
     def start_rate(self) -> float:
-        """The learning rate at the start: the one given, or the optimiser's own."""
-        return DEFAULT_LR[self.optimizer] if self.lr is None else self.lr
+        """The learning rate at the start: the one given, or the optimiser's own ('auto' runs
+        as Adam until it has chosen)."""
+        return DEFAULT_LR.get(self.optimizer, DEFAULT_LR["adam"]) if self.lr is None else self.lr
 
     def clip_norm(self) -> float:
         """The largest gradient norm a step takes: the one given, or the optimiser's own."""
-        return DEFAULT_CLIP[self.optimizer] if self.clip is None else self.clip
+        return DEFAULT_CLIP.get(self.optimizer, DEFAULT_CLIP["adam"]) if self.clip is None else self.clip
+
+    def optimizer_for(self, passes: float) -> str:
+        """The optimiser 'auto' stands for in a run expected to read its text ``passes`` times
+        (any other choice stands for itself)."""
+        if self.optimizer != "auto":
+            return self.optimizer
+        rates_given = self.lr is not None or self.clip is not None
+        return "asgd" if passes >= ASGD_FROM_PASSES and not rates_given else "adam"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

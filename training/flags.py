@@ -8,7 +8,7 @@ from pathlib import Path
 from storyteller.engine.presets import PRESETS
 from storyteller.engine.registry import user_models_dir
 
-from .config import TrainConfig
+from .config import OPTIMIZERS, TrainConfig
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,10 +71,10 @@ def _add_learning_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) 
     )
     parser.add_argument(
         "--optimizer",
-        choices=("adam", "sgd", "asgd"),
+        choices=OPTIMIZERS,
         default=defaults.optimizer,
-        help="adam; sgd, plain; or asgd, SGD whose weights are averaged from the first epoch "
-        "that does not help on (%(default)s)",
+        help="adam; sgd, plain; asgd, SGD whose weights are averaged from the first epoch "
+        "that does not help on; or auto, asgd for a run of 4 passes or more, else adam (%(default)s)",
     )
     parser.add_argument(
         "--lr", type=float, default=defaults.lr, help="learning rate (default: 0.01 for Adam, 20 for SGD)"

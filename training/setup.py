@@ -41,8 +41,8 @@ SELECTION_SCORING = (2_000, 5_000)
 
 
 DROPOUT_SIZED_AFTER = 20
-"""With a time budget and no dropout given, the steps after which the run's length in epochs
-is estimated and the dropout sized to it."""
+"""With a time budget, the steps after which the run's length in epochs is estimated, and the
+dropout (when none is given) and the optimiser (when 'auto') are chosen for it."""
 
 
 def auto_dropout(epochs: float) -> float:
@@ -147,15 +147,21 @@ class SetUp:
     def _build_network(self, saved: dict[str, Any] | None) -> None:
         """The network sized for this text, its optimiser, and a checkpoint's state if resuming."""
         config, data, group = self.config, self.data, self.group
-        self.size_dropout_later = False
+        # The dropout and 'auto''s optimiser are sized to the run's length: at once when it is known
+        # in epochs; with a time budget, after the first steps have shown how fast this machine reads
+        # (see ``DROPOUT_SIZED_AFTER``). A text too small to hold any out can only be learnt by
+        # heart: it gets the least dropout, and Adam.
+        tiny = not data.has_held_out
+        later = config.time_budget is not None and not tiny
+        passes = 1.0 if tiny else config.epochs
+        self.size_dropout_later = later and config.dropout is None
         if config.dropout is None:
-            # Sized at once when the run's length is known in epochs; with a time budget, after the
-            # first steps have shown how fast this machine reads (see ``DROPOUT_SIZED_AFTER``). A
-            # text too small to hold any out can only be learnt by heart: it gets the least.
-            tiny = not data.has_held_out
-            self.size_dropout_later = config.time_budget is not None and not tiny
-            guess = 1.0 if tiny or self.size_dropout_later else config.epochs
-            config = self.config = dataclasses.replace(config, dropout=auto_dropout(guess))
+            config = dataclasses.replace(config, dropout=auto_dropout(1.0 if later else passes))
+        rates_given = config.lr is not None or config.clip is not None
+        self.choose_optimizer_later = later and config.optimizer == "auto" and not rates_given
+        if not self.choose_optimizer_later:
+            config = dataclasses.replace(config, optimizer=config.optimizer_for(passes))
+        self.config = config
         self.model = model = LanguageModel(len(data.vocabulary), config).to(self.device)
         self.objective: torch.nn.Module = Objective(model)
         if group is not None:
@@ -169,11 +175,7 @@ class SetUp:
             self.objective = DistributedDataParallel(self.objective)
         # The rates used, for the card (the optimiser's own when none was given).
         config = self.config = dataclasses.replace(config, lr=config.start_rate(), clip=config.clip_norm())
-        self.optimizer: torch.optim.Optimizer
-        if config.optimizer == "adam":  # one kernel for all weights
-            self.optimizer = torch.optim.Adam(model.parameters(), lr=config.start_rate(), fused=True)
-        else:
-            self.optimizer = torch.optim.SGD(model.parameters(), lr=config.start_rate())
+        self.optimizer = self.new_optimizer()
         # With 'asgd', the running average of the weights from the first plateau on, and its count.
         self.average: dict[str, torch.Tensor] | None = None
         self.averaged = 0
@@ -191,6 +193,13 @@ class SetUp:
                 self.average = {name: w.to(self.device) for name, w in saved["average"].items()}
                 self.averaged = saved["averaged"]
             self.rng = np.random.default_rng([config.seed, self.start_epoch])
+
+    def new_optimizer(self) -> torch.optim.Optimizer:
+        """The configured optimiser over the network's weights ('auto' is Adam until it chooses)."""
+        config, model = self.config, self.model
+        if config.optimizer in ("adam", "auto"):  # one kernel for all weights
+            return torch.optim.Adam(model.parameters(), lr=config.start_rate(), fused=True)
+        return torch.optim.SGD(model.parameters(), lr=config.start_rate())
 
     def _plan_epochs(self) -> None:
         """What each epoch is judged on, the baselines, the steps an epoch takes, the stopping rule."""

@@ -13,6 +13,7 @@ import torch
 
 from storyteller.engine import events
 
+from .config import DEFAULT_CLIP, DEFAULT_LR
 from .data import stream_batches, windows
 from .evaluate import window_ceiling
 from .setup import DROPOUT_SIZED_AFTER, SetUp, auto_dropout
@@ -106,7 +107,7 @@ class Steps(SetUp):
             epoch_steps += 1
             epoch_loss += stream_loss.detach()
             self.tokens_done += tokens
-            self._resize_dropout()
+            self._size_to_pace()
             self._report_step(epoch, stream_loss)
         return epoch_loss, epoch_steps
 
@@ -173,17 +174,31 @@ class Steps(SetUp):
                 self.average[name].lerp_(weights, 1 / self.averaged)
         return stream_loss, x.size * (group.world if group else 1)
 
-    def _resize_dropout(self) -> None:
-        """With a time budget, size the dropout once the first steps have shown this machine's pace."""
+    def _size_to_pace(self) -> None:
+        """With a time budget, once the first steps have shown this machine's pace, size the
+        dropout and choose 'auto''s optimiser for the passes over the text the run can make."""
         budget = self.config.time_budget
-        if not self.size_dropout_later or budget is None or self.step != DROPOUT_SIZED_AFTER:
+        if budget is None or self.step != DROPOUT_SIZED_AFTER:
+            return
+        if not (self.size_dropout_later or self.choose_optimizer_later):
             return
         reading = self.tokens_done / (time.perf_counter() - self.loop_started)  # tokens per second
         left = max(0.0, budget - (time.perf_counter() - self.started))
-        epochs_expected = self.step / self.steps_per_epoch + left * reading / max(1, len(self.data.train))
-        dropout = auto_dropout(epochs_expected)
-        self.config = dataclasses.replace(self.config, dropout=dropout)
-        self.model.set_dropout(dropout)
+        passes = self.step / self.steps_per_epoch + left * reading / max(1, len(self.data.train))
+        if self.group is not None:  # every process decides alike: the slowest one's pace
+            passes = -self.group.agree(-round(passes * 1000), self.device) / 1000
+        if self.size_dropout_later:
+            dropout = auto_dropout(passes)
+            self.config = dataclasses.replace(self.config, dropout=dropout)
+            self.model.set_dropout(dropout)
+        if self.choose_optimizer_later:
+            # The rates on the config are Adam's stand-ins until now, not given ones.
+            chosen = dataclasses.replace(self.config, lr=None, clip=None).optimizer_for(passes)
+            self.config = dataclasses.replace(
+                self.config, optimizer=chosen, lr=DEFAULT_LR[chosen], clip=DEFAULT_CLIP[chosen]
+            )
+            if chosen != "adam":
+                self.optimizer = self.new_optimizer()
 
     def _report_step(self, epoch: int, stream_loss: torch.Tensor) -> None:
         now = time.perf_counter()

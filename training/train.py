@@ -19,7 +19,7 @@ import copy
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +205,8 @@ class _Run(Steps):
         metrics = evaluate_network(self.model, self.chunks, self.config.window, self.device)
         self.model.eval()
         data, corpus = self.data, self.corpus
+        if self.config.optimizer == "auto":  # the run ended before choosing: it ran as Adam
+            self.config = replace(self.config, optimizer="adam")
         result = TrainResult(
             model=self.model.cpu(),
             vocabulary=data.vocabulary,
