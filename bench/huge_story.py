@@ -6,7 +6,8 @@ in a headless app on the default model:
 
 * read: the story file read and its figures worked out (Ctrl+O does this in a worker);
 * open → candidates: from handing the read story to the writer until the candidates panel
-  holds the candidates for its end (the model reads the whole story first, in a worker);
+  holds the candidates for its end (the model reads the story's last 20,000 tokens first, in a
+  worker);
 * Tab and Enter → candidates: a key press until the new position's candidates are shown;
 * autosave: putting the story file together (in the autosave's thread).
 

@@ -105,6 +105,8 @@ def run_ours(
         "eval_seconds": sum(e.eval_seconds for e in epochs),
         "unknown_share": result.metrics["unknown_share"],
         "stopped": result.stopped,
+        "optimizer": result.config.optimizer,
+        "dropout": result.config.dropout,
         **memory,
     }
 

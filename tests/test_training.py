@@ -34,7 +34,7 @@ from training.evaluate import window_ceiling  # noqa: E402
 from training.export import ExportError, export  # noqa: E402
 from training.setup import SMALL_TEXT_EPOCH_STEPS, auto_dropout  # noqa: E402
 from training.steps import annealed  # noqa: E402
-from training.train import LEARNT_BY_HEART, TrainingError, load_checkpoint, train  # noqa: E402
+from training.train import LEARNT_BY_HEART, TrainingError, TrainResult, load_checkpoint, train  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -275,14 +275,29 @@ def test_auto_chooses_from_the_epochs_or_from_the_first_steps_pace(tmp_path: Pat
     assert (short.config.optimizer, short.config.lr, short.config.clip) == ("adam", 0.01, 1.0)
     long = train(TrainConfig(**{**SMALL, "epochs": 4}), stories)
     assert (long.config.optimizer, long.config.lr, long.config.clip) == ("asgd", 20.0, 0.25)
+
     # With a time budget the choice waits for the first steps' pace: a rule no pace meets keeps
-    # Adam; a rule every pace meets switches to averaged SGD, and the card says so.
-    budget = {**SMALL, "epochs": 1000, "time_budget": 2.0, "patience": 10**6}
-    monkeypatch.setattr(config_module, "ASGD_FROM_PASSES", math.inf)
-    assert train(TrainConfig(**budget), stories).config.optimizer == "adam"
-    monkeypatch.setattr(config_module, "ASGD_FROM_PASSES", 0.0)
-    switched = train(TrainConfig(**budget), stories)
+    # Adam; a rule every pace meets switches to averaged SGD, and the log and the card say so.
+    # The budget is far off (a loaded machine is slow to take its first steps): each run is
+    # stopped once it has chosen.
+    def choice(rule: float) -> tuple[TrainResult, list[str]]:
+        monkeypatch.setattr(config_module, "ASGD_FROM_PASSES", rule)
+        said: list[str] = []
+        chosen = threading.Event()
+
+        def watch(event: events.Event) -> None:
+            if isinstance(event, events.Log):
+                said.append(event.text)
+                chosen.set()
+
+        budget = {**SMALL, "epochs": 1000, "time_budget": 600.0, "patience": 10**6}
+        return train(TrainConfig(**budget), stories, watch, stop=chosen), said
+
+    kept, said = choice(math.inf)
+    assert kept.config.optimizer == "adam" and said[-1].endswith("optimizer adam.")
+    switched, said = choice(0.0)
     assert (switched.config.optimizer, switched.config.lr) == ("asgd", 20.0)
+    assert said[-1].endswith("optimizer asgd.")
 
 
 def test_asgd_averages_from_the_first_plateau_and_resumes_so(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -199,6 +199,12 @@ class Steps(SetUp):
             )
             if chosen != "adam":
                 self.optimizer = self.new_optimizer()
+        self.emit(
+            events.Log(
+                text=f"About {passes:.1f} passes over the text fit the time budget: "
+                f"dropout {self.config.dropout}, optimizer {self.config.optimizer}."
+            )
+        )
 
     def _report_step(self, epoch: int, stream_loss: torch.Tensor) -> None:
         now = time.perf_counter()
