@@ -5,6 +5,7 @@ Everything here is decided before the first step; ``train.py`` then runs the epo
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import threading
@@ -176,6 +177,9 @@ class SetUp:
         # The rates used, for the card (the optimiser's own when none was given).
         config = self.config = dataclasses.replace(config, lr=config.start_rate(), clip=config.clip_norm())
         self.optimizer = self.new_optimizer()
+        # 'auto' takes its first steps with Adam while it measures the pace; averaged SGD then
+        # begins again from these weights (after Adam's 20 steps, it learnt less: bench/README.md).
+        self.first_weights = copy.deepcopy(model.state_dict()) if self.choose_optimizer_later else None
         # With 'asgd', the running average of the weights from the first plateau on, and its count.
         self.average: dict[str, torch.Tensor] | None = None
         self.averaged = 0

@@ -197,8 +197,10 @@ class Steps(SetUp):
             self.config = dataclasses.replace(
                 self.config, optimizer=chosen, lr=DEFAULT_LR[chosen], clip=DEFAULT_CLIP[chosen]
             )
-            if chosen != "adam":
-                self.optimizer = self.new_optimizer()
+            if chosen != "adam" and self.first_weights is not None:
+                self.model.load_state_dict(self.first_weights)
+                self.optimizer, self.state = self.new_optimizer(), None
+            self.first_weights = None
         self.emit(
             events.Log(
                 text=f"About {passes:.1f} passes over the text fit the time budget: "
