@@ -17,6 +17,7 @@ from storyteller.session import (
     WriterSettings,
     WritingSession,
     load_settings,
+    reading,
 )
 
 README = Path(__file__).parent.parent / "README.md"
@@ -54,6 +55,22 @@ def test_a_whole_writing_session(tiny_model: Model, tmp_path: Path) -> None:
     session.files.close()
     assert len(list((tmp_path / "stories").glob("*.json"))) == 1
     assert before == len(session.story.words)
+
+
+def test_unscored_words_are_scored_only_as_far_back_as_the_model_reads(
+    tiny_model: Model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A restored or pasted story of millions of unscored words would keep the candidates waiting
+    # for minutes: only its last MAX_CONTEXT tokens are scored, the words before keep none.
+    monkeypatch.setattr(reading, "MAX_CONTEXT", 30)
+    session = session_in(tmp_path, tiny_model)
+    session.add_text(" ".join(["The hedgehog filled the kettle."] * 20))
+    read(session)
+    words = session.story.words
+    assert len(words) > 60 and session.candidates
+    assert all(w.probability is None for w in words[:-30])
+    assert all(w.probability is not None for w in words[-30:])
+    assert session.analysis_request().unscored_from is None  # nothing left to score: no rereading
 
 
 def test_undo_of_a_whole_turn_beside_word_undo(tiny_model: Model, tmp_path: Path) -> None:

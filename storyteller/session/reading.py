@@ -21,6 +21,7 @@ from ..engine import Candidate, Model, Predictor, SamplingConfig, is_word
 from ..engine.cache import memory_for
 from ..engine.lookahead import Phrase, lookahead
 from ..engine.page import kept_form, resume
+from ..engine.predictor import MAX_CONTEXT
 from ..engine.sampling import entropy_bits
 from ..engine.story import Author, Word
 from ..errors import StorytellerError
@@ -60,6 +61,9 @@ class Analysis:
     read at once is scored with the memory only near its end)."""
     phrases: list[Phrase] = field(default_factory=list)
     """Each candidate with its likeliest next words (empty when the lookahead is off)."""
+    scored_from: int = 0
+    """The story's index of the first of ``scores`` (no earlier than the request's
+    ``unscored_from``; later when the unscored words run back further than ``MAX_CONTEXT``)."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,10 @@ class Reader:
         predictor = self._predictor(model, request.window, request.memory)
         unremembered = 0
         if start is not None and start < len(tokens):
+            # Of a story opened or pasted unscored, the words before its last MAX_CONTEXT tokens keep
+            # no probability: scoring them all kept the candidates waiting for minutes (a restored
+            # 10-million-word autosave), and the model reads no further back to write anyway.
+            start = max(start, len(tokens) - MAX_CONTEXT)
             predictor.sync(tokens[:start])
             unremembered = predictor.unremembered(len(tokens) - start)
             scores = predictor.score(tokens[start:])
@@ -146,6 +154,7 @@ class Reader:
             memory=memory,
             unremembered=unremembered,
             phrases=phrases,
+            scored_from=start or 0,
         )
 
     def using(self, model: Model, window: int | None, tokens: list[str], work: Callable[[Predictor], T]) -> T:

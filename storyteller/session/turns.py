@@ -153,7 +153,7 @@ class ModelWork:
             return True
         if analysis.scores and request.unscored_from is not None:
             for offset, (probability, rank) in enumerate(analysis.scores):
-                index = request.unscored_from + offset
+                index = analysis.scored_from + offset
                 word = self.story.words[index]
                 if word.author is Author.WRITER:
                     scored = replace(
