@@ -14,6 +14,7 @@ from storyteller.app import StorytellerApp
 from storyteller.app.widgets import story_view
 from storyteller.app.widgets.story_view import TURNS_SHOWN, StoryView, TurnView
 from storyteller.engine import Model, TokenizerConfig, detokenize
+from storyteller.engine.page import LOOKBACK
 from storyteller.engine.story import Author, Story, Word
 from storyteller.session import WriterSettings
 
@@ -93,6 +94,36 @@ async def test_the_drawn_turns_follow_the_story(tiny_model, tmp_path: Path) -> N
         writer.changed(autosave=False)
         await settle(pilot)
         assert drawn_text(app) == expected_text(story, shown)
+
+
+async def test_a_turn_of_many_thousand_words_is_drawn_from_its_end(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A pasted book, or a stranger's autosave of one turn of millions of words: drawing all of it
+    # again at every key press took seconds. Its last words are drawn, PageUp at the top adds more.
+    app = StorytellerApp(tiny_model, tmp_path, WriterSettings(pace=0))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        story = Story(Word(t, Author.WRITER) for t in ["the", "fox", "ran", "."] * 10_000)
+        app.session.set_story(story)
+        await settle(pilot)
+        view = app.writer.query_one(StoryView)
+        (turn,) = app.writer.query(TurnView)
+        drawn = len(story.words) - turn.start
+        assert story_view.WORDS_SHOWN <= drawn < story_view.WORDS_SHOWN + story_view.CUT_EVERY
+        assert str(turn.render()).strip().endswith("The fox ran.")
+        assert view.spelled <= drawn + LOOKBACK  # the words before: a paragraph's worth at most
+        assert f"⋯ {story.word_count(before=turn.start):,} earlier words above" in str(
+            view.query_one(story_view.EarlierTurns).render()
+        )
+        story.add([Word("far", Author.WRITER)])  # the turn grows: its drawn part keeps its start
+        app.session.changed(autosave=False)
+        await settle(pilot)
+        assert app.writer.query_one(TurnView).start == turn.start
+        assert str(app.writer.query_one(TurnView).render()).strip().lower().endswith("the fox ran. far")
+        assert view.show_more()
+        app.session.changed(autosave=False)
+        await settle(pilot)
+        more = len(story.words) - app.writer.query_one(TurnView).start
+        assert more >= drawn + story_view.WORDS_SHOWN
 
 
 async def test_another_model_never_changes_what_the_page_shows(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -71,6 +71,13 @@ class EarlierTurns(Static):
 
 TURNS_SHOWN = 100
 """How many of the latest turns are drawn at first; PageUp at the top draws this many more."""
+WORDS_SHOWN = 10_000
+"""How many of the latest words the turns drawn hold at most at first, the first of them drawn
+only from its last words if need be (a pasted book, or a stranger's file of one turn of
+millions of words); PageUp at the top draws this many more."""
+CUT_EVERY = 1_024
+"""A long turn is cut on a multiple of this many words, so the drawn part keeps its start
+(and its view) while the writer adds words to it."""
 CHECKPOINT_EVERY = 256
 """Tokens between two saved states of the detokenizer: an edit anywhere re-reads at most this many."""
 
@@ -95,6 +102,7 @@ class StoryView(VerticalScroll, can_focus=False):
         self._checkpoints: list[tuple[int, Speller]] = []  # the speller before a word, every so many
         self._drawn: list[tuple[TurnView, tuple[object, ...] | None]] = []  # the views, and what each shows
         self._limit = TURNS_SHOWN
+        self._words = WORDS_SHOWN  # the turns drawn hold at most this many words (and CUT_EVERY more)
         self._hidden = 0
         self._earlier = ""  # what the line standing for the earlier turns says
         self.following = True
@@ -137,13 +145,14 @@ class StoryView(VerticalScroll, can_focus=False):
         at = None  # the word cursor's turn, which must be drawn
         if cursor is not None:
             at = max(0, bisect.bisect_right(turns, cursor, key=lambda t: t.start) - 1)
-        split = max(0, len(turns) - self._limit)
-        self._update_pieces(story, turns[split].start if turns else len(story.words))
+        shown = self._latest(turns[max(0, len(turns) - self._limit) :], cursor)
+        split = len(turns) - len(shown)
+        self._update_pieces(story, shown[0].start if shown else len(story.words))
         earlier = split if not first else story.turn_of(turns[split].start)
-        self._show_earlier(story, turns[split].start if turns else 0, earlier)
+        self._show_earlier(story, shown[0].start if shown else 0, earlier)
         drawn, self._drawn = self._drawn, []
         kept = 0  # drawn[kept:] are still to be matched with the turns, in order
-        for turn in turns[split:]:
+        for turn in shown:
             while kept < len(drawn) and drawn[kept][0].start < turn.start:
                 drawn[kept][0].remove()  # its turn has gone, or scrolled into the earlier ones
                 kept += 1
@@ -202,14 +211,35 @@ class StoryView(VerticalScroll, can_focus=False):
         if self.following:
             self.call_after_refresh(self.scroll_end, animate=False)
 
+    def _latest(self, turns: Sequence[Turn], cursor: int | None) -> list[Turn]:
+        """The latest of ``turns`` holding about ``_words`` words (the cursor's always among them),
+        the first drawn from its last words only, cut on a multiple of ``CUT_EVERY`` words."""
+        if not turns:
+            return []
+        if cursor is not None:
+            self._words = max(self._words, turns[-1].start + len(turns[-1].words) - cursor)
+        left = self._words
+        for index in range(len(turns) - 1, -1, -1):
+            turn = turns[index]
+            if len(turn.words) >= left:
+                cut = (len(turn.words) - left) // CUT_EVERY * CUT_EVERY
+                first = Turn(turn.side, turn.start + cut, turn.words[cut:]) if cut else turn
+                return [first, *turns[index + 1 :]]
+            left -= len(turn.words)
+        return list(turns)
+
     def _show_earlier(self, story: Story, start: int, split: int) -> None:
-        """The line that stands for the ``split`` turns before word ``start``."""
+        """The line that stands for the ``split`` turns before word ``start`` (or, when the first
+        turn drawn is drawn only from ``start``, for its words before)."""
         earlier = self.query_one(EarlierTurns)
-        self._hidden = split
-        earlier.display = bool(split)
-        if split:
+        self._hidden = split or start
+        earlier.display = bool(self._hidden)
+        if self._hidden:
             words = story.word_count(before=start)
-            text = f"⋯ {split:,} earlier turns ({words:,} words) above · PageUp here shows more"
+            if split:
+                text = f"⋯ {split:,} earlier turns ({words:,} words) above · PageUp here shows more"
+            else:
+                text = f"⋯ {words:,} earlier words above · PageUp here shows more"
             if text != self._earlier:
                 earlier.update(Text(text, style="dim"))
                 self._earlier = text
@@ -219,6 +249,7 @@ class StoryView(VerticalScroll, can_focus=False):
         if not self._hidden:
             return False
         self._limit += TURNS_SHOWN
+        self._words += WORDS_SHOWN
         return True
 
     @property
