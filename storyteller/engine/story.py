@@ -241,9 +241,15 @@ class Story:
             self._forms[token].pop()
             if not self._forms[token]:
                 del self._forms[token]
-        regroup = keep  # the last turn that reaches the change may grow: group it again
-        while self._turns and self._turns[-1].start + len(self._turns[-1].words) >= keep:
-            regroup = self._turns.pop().start
+        # The turn that reaches the change keeps its words before it, and the first group after
+        # the change joins it when on the same side: slices and joins in C, never a walk through
+        # the turn in Python (a stranger's story may be one turn of millions of words).
+        while self._turns and self._turns[-1].start >= keep:
+            self._turns.pop()
+        joining = None
+        if self._turns and self._turns[-1].start + len(self._turns[-1].words) >= keep:
+            last = self._turns.pop()
+            joining = Turn(last.side, last.start, last.words[: keep - last.start])
         count = self._counts[-1]
         for index, word in enumerate(words[keep:], keep):
             count += is_word(word.token)
@@ -254,11 +260,19 @@ class Story:
                 self._formed.append((index, word.token))
                 self._forms.setdefault(word.token, []).append(word.form)
         model = Author.MODEL
-        start = regroup
-        for by_model, group in itertools.groupby(words[regroup:], key=lambda w: w.author is model):
-            grouped = tuple(group)
-            self._turns.append(Turn("model" if by_model else "writer", start, grouped))
+        start = keep
+        for by_model, group in itertools.groupby(words[keep:], key=lambda w: w.author is model):
+            side, grouped = "model" if by_model else "writer", tuple(group)
+            if joining is not None and joining.side == side:
+                self._turns.append(Turn(side, joining.start, joining.words + grouped))
+            else:
+                if joining is not None:
+                    self._turns.append(joining)
+                self._turns.append(Turn(side, start, grouped))
+            joining = None
             start += len(grouped)
+        if joining is not None:
+            self._turns.append(joining)
 
     # -- files -------------------------------------------------------------------------
 
