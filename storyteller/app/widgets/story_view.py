@@ -71,7 +71,7 @@ class EarlierTurns(Static):
 
 TURNS_SHOWN = 100
 """How many of the latest turns are drawn at first; PageUp at the top draws this many more."""
-WORDS_SHOWN = 10_000
+WORDS_SHOWN = 4_000
 """How many of the latest words the turns drawn hold at most at first, the first of them drawn
 only from its last words if need be (a pasted book, or a stranger's file of one turn of
 millions of words); PageUp at the top draws this many more."""
