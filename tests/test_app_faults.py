@@ -10,6 +10,7 @@ import pytest
 from textual.widgets import Input
 
 from storyteller.app import StorytellerApp
+from storyteller.app.widgets.story_view import WORDS_SHOWN
 from storyteller.engine.story import Author, Story, Word, save_story
 from storyteller.session import WriterSettings
 
@@ -131,14 +132,14 @@ async def test_a_story_of_a_hundred_thousand_words_opens_and_scrolls(
         await settle(pilot)
         assert len(app.writer.story.words) == len(text) * 8_334
         assert read_in and read_in[0] is not threading.main_thread()  # read away from the UI
-        drawn = len(app.writer.query("TurnView"))
-        assert drawn == 100  # the latest turns; the rest waits above
+        # The latest turns, as many as hold WORDS_SHOWN words (turns of 150 here); the rest waits above.
+        assert len(app.writer.query("TurnView")) == -(-WORDS_SHOWN // 150)
         await pilot.press("pageup")
         app.writer.query_one("#story").scroll_home(animate=False)
         await pilot.pause()
-        await pilot.press("pageup")  # at the top: the next 100 turns are drawn
+        await pilot.press("pageup")  # at the top: more turns are drawn
         await settle(pilot)
-        assert len(app.writer.query("TurnView")) == 200
+        assert len(app.writer.query("TurnView")) == -(-2 * WORDS_SHOWN // 150)
         await pilot.press("pagedown")
         await settle(pilot)
         await write(pilot, "the end")
