@@ -39,7 +39,8 @@ MAX_CONTEXT = 20_000
 """The most tokens read afresh to reach a position: further back, a story is begun again at a
 paragraph break (as a story starts). The network's state forgets long before this: on the default
 model, reading 1,000 or 100,000 tokens before the end changes the next word's probabilities less
-than how the reading is cut into pieces does; a story of ten million words opens in a second."""
+than how the reading is cut into pieces does. Opening a story of any length reads at most this
+many tokens (bench/huge_story.py)."""
 
 SCORE_PIECE = 256
 """Tokens scored per network call: a restored story of millions of words is read in bounded
