@@ -104,3 +104,37 @@ def test_the_top_words_found_cluster_by_cluster_are_those_of_the_full_scores() -
         expected = model.scores(hidden).topk(5, -1).indices
         assert torch.equal(model.top(hidden, 5), expected)
         assert (expected >= 2_000).any() and (expected < 2_000).any()  # both parts take part
+
+
+def test_word_drop_drops_a_word_wherever_it_occurs_and_only_in_training() -> None:
+    torch.manual_seed(0)
+    model = LanguageModel(50, TrainConfig(units=8, word_drop=0.5, dropout=0.0))
+    ids = torch.arange(20).repeat(5)[None]
+    vectors = model._embed(ids)[0]
+    dropped = vectors.abs().sum(-1) == 0
+    assert 0 < int(dropped.sum()) < len(dropped)
+    for word in range(20):  # one draw per word of the vocabulary: all its places or none
+        places = dropped[ids[0] == word]
+        assert bool(places.all()) or not bool(places.any())
+    kept = ~dropped
+    assert torch.allclose(vectors[kept], 2 * model.embed(ids)[0][kept])  # scaled to keep the mean
+    model.eval()
+    assert torch.equal(model._embed(ids), model.embed(ids))
+
+
+def test_weight_drop_changes_the_recurrence_in_training_only_and_leaves_the_weights() -> None:
+    torch.manual_seed(0)
+    model = LanguageModel(50, TrainConfig(units=8, weight_drop=0.5, dropout=0.0))
+    ids = torch.randint(0, 50, (2, 12))
+    before = {name: param.clone() for name, param in model.lstm.named_parameters()}
+    model.eval()
+    with torch.no_grad():
+        plain, _ = model.hidden(ids)
+    model.train()
+    with torch.no_grad():
+        dropped, _ = model.hidden(ids)
+    assert not torch.allclose(plain, dropped)
+    assert all(torch.equal(param, before[name]) for name, param in model.lstm.named_parameters())
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(model.hidden(ids)[0], plain)

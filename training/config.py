@@ -52,6 +52,9 @@ class TrainConfig:
     one pass to 0.5 from 20 on; with a time budget, estimated after the first steps)."""
     weight_drop: float = 0.0
     """Dropout on the LSTM's recurrent weights, drawn afresh every step, during training only."""
+    word_drop: float = 0.0
+    """Share of the vocabulary's words whose embedding is dropped whole for a step, wherever they
+    occur in it, during training only (Merity et al.'s embedding dropout)."""
     window: int = 3
     """Words of context for the windowed objective and accuracy (the classic example used 3)."""
     seq_len: int = 32
@@ -115,6 +118,8 @@ class TrainConfig:
             raise ValueError("dropout must be at least 0 and below 1")
         if not 0 <= self.weight_drop < 1:
             raise ValueError("weight drop must be at least 0 and below 1")
+        if not 0 <= self.word_drop < 1:
+            raise ValueError("word drop must be at least 0 and below 1")
         if not 0 <= self.holdout < 0.5:
             raise ValueError("the held-out share must be at least 0 and below 0.5")
         if self.optimizer not in OPTIMIZERS:

@@ -97,6 +97,12 @@ def _add_learning_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) 
         default=defaults.weight_drop,
         help="dropout on the LSTM's recurrent weights (%(default)s)",
     )
+    parser.add_argument(
+        "--word-drop",
+        type=float,
+        default=defaults.word_drop,
+        help="share of words whose embedding is dropped whole for a step (%(default)s)",
+    )
 
 
 def _add_run_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
@@ -168,6 +174,7 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         schedule=args.schedule,
         dropout=args.dropout,
         weight_drop=args.weight_drop,
+        word_drop=args.word_drop,
         min_count=args.min_count,
         max_vocab=args.max_vocab,
         holdout=args.holdout,

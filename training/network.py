@@ -133,6 +133,7 @@ class LanguageModel(nn.Module):
         )
         self.dropout = config.dropout or 0.0
         self.weight_drop = config.weight_drop
+        self.word_drop = config.word_drop
         tie = config.tie_weights and embedding == config.units
         self.head: nn.Linear | None = None
         self.adaptive: AdaptiveSoftmax | None = None
@@ -163,8 +164,18 @@ class LanguageModel(nn.Module):
         """The last layer's output at every position (dropout applied in training), and the new state."""
         if state is None:
             state = self.zero_state(ids.shape[0], ids.device)
-        out, state = self._recur(self._locked_dropout(self.embed(ids)), state)
+        out, state = self._recur(self._locked_dropout(self._embed(ids)), state)
         return self._locked_dropout(out), state
+
+    def _embed(self, ids: torch.Tensor) -> torch.Tensor:
+        """The words' embeddings; in training with ``word_drop``, a share of the vocabulary's
+        words is dropped whole for the step (Merity et al. 2017): the network learns to read a
+        sentence with a word missing, as it will meet words it hardly knows."""
+        vectors: torch.Tensor = self.embed(ids)
+        if not self.training or not self.word_drop:
+            return vectors
+        kept = vectors.new_empty(self.embed.num_embeddings).bernoulli_(1 - self.word_drop)
+        return vectors * (kept[ids] / (1 - self.word_drop)).unsqueeze(-1)
 
     def set_dropout(self, dropout: float) -> None:
         """Change the dropout of a model in training (the trainer sizes it to the run's length)."""
