@@ -32,7 +32,7 @@ from training.config import ASGD_FROM_PASSES, TrainConfig  # noqa: E402
 from training.data import build_dataset  # noqa: E402
 from training.evaluate import window_ceiling  # noqa: E402
 from training.export import ExportError, export  # noqa: E402
-from training.setup import SMALL_TEXT_EPOCH_STEPS, auto_dropout  # noqa: E402
+from training.setup import SMALL_TEXT_EPOCH_STEPS, STEPS_PER_PASS, auto_batch, auto_dropout  # noqa: E402
 from training.steps import annealed  # noqa: E402
 from training.train import LEARNT_BY_HEART, TrainingError, TrainResult, load_checkpoint, train  # noqa: E402
 
@@ -486,6 +486,16 @@ def test_a_time_budget_sizes_the_dropout_and_the_card_records_it(corpus) -> None
     assert result.config.dropout is not None and 0.1 <= result.config.dropout <= 0.5
     fixed = train(TrainConfig(layers=1, units=16, epochs=2, threads=1, seed=3, dropout=0.3), corpus)
     assert fixed.config.dropout == 0.3
+
+
+def test_a_text_read_in_few_steps_gets_half_the_streams_and_the_card_records_them(corpus) -> None:  # type: ignore[no-untyped-def]
+    assert auto_batch(STEPS_PER_PASS * 32 * 35, 35) == 32  # 100 steps a pass at 32 streams
+    assert auto_batch(STEPS_PER_PASS * 32 * 35 - 1, 35) == 16
+    assert auto_batch(10**9, 32) == 32
+    small = train(TrainConfig(layers=1, units=16, epochs=1, threads=1, seed=3), corpus)
+    assert small.config.batch_size == 16
+    given = train(TrainConfig(layers=1, units=16, epochs=1, threads=1, seed=3, batch_size=8), corpus)
+    assert given.config.batch_size == 8
 
 
 def test_the_window_ceiling_counts_each_contexts_most_frequent_follower() -> None:

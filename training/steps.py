@@ -82,7 +82,7 @@ class Steps(SetUp):
         while True:
             offset = int(self.rng.integers(0, config.seq_len)) if len(train_ids) > 4 * config.seq_len else 0
             fresh = True
-            for x, y in stream_batches(train_ids, config.batch_size, config.seq_len, offset):
+            for x, y in stream_batches(train_ids, self.streams, config.seq_len, offset):
                 yield x, y, fresh
                 fresh = False
 
