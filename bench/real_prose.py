@@ -14,7 +14,9 @@ chunk from a fresh state:
   (``--variant NAME key=value ...``) to measure one lever at a time.
 
 Perplexity counts every target; "known" leaves out the targets that are <unk>. storyteller is
-also scored with the story's memory mixed in, as the app reads (the textbook loop has none).
+also scored as the app reads, with the story's memory mixed in, and with the counts of its
+training text (``storyteller.engine.counts``) and the memory, their weights fitted on held-out
+text that is not scored (the textbook loop mixes nothing).
 Each run has a fresh process, OMP_WAIT_POLICY=PASSIVE and the same threads.
 
     python bench/real_prose.py [--words 50000 250000 1000000] [--budgets 60 300] [--repeats 1]
@@ -47,14 +49,15 @@ import torch
 from big_corpus import code_version
 
 from storyteller.engine import events
-from storyteller.engine.cache import DEFAULT_SCALE, DEFAULT_WEIGHT
+from storyteller.engine.cache import DEFAULT_SCALE, DEFAULT_WEIGHT, DEFAULT_WORDS
 from storyteller.engine.corpus import read_corpus
 from storyteller.engine.tokenizer import TokenizerConfig
 from storyteller.engine.vocab import UNKNOWN_ID
 from training.config import TrainConfig
 from training.data import build_dataset
 from training.evaluate import evaluate_baselines
-from training.memory_fit import fit_memory
+from training.export import counts_of
+from training.mix_fit import COUNT_WEIGHTS, SCALES, WEIGHTS, mix_perplexities
 from training.train import TrainResult, train
 
 CACHE = prose_corpus.CACHE
@@ -112,18 +115,40 @@ def run_ours(
 
 
 def memory_figures(result: TrainResult) -> dict[str, float]:
-    """Perplexity on the same held-out targets with the story's memory mixed in, as the app and
-    ``storyteller score`` read: at the engine's default λ and θ (nothing fitted on the test text),
-    and at the pair the export would fit on it (two numbers chosen on the test text: a bound)."""
+    """Perplexity on the same held-out targets mixed as the app and ``storyteller score`` read.
+
+    * "memory": the story's memory at the engine's default λ and θ (nothing chosen on the test text);
+    * "mixed": the corpus counts (of the training text only) and the memory, with α, λ and θ
+      fitted as the export fits them, on held-out text that is not scored: fitted on one half of
+      the chunks to score the other, then the other way round;
+    * "fitted": the triple fitted on all of the test text (chosen on what it scores: a bound)."""
     everything = sum(len(chunk) for chunk in result.check_text)  # not only the export's sample
-    fit = fit_memory(result.model, result.check_text, most_tokens=everything)
-    grid = fit["grid"]
-    row, column = grid["scales"].index(DEFAULT_SCALE), grid["weights"].index(DEFAULT_WEIGHT)
+    counts = counts_of(result)
+    halves = result.check_text[::2], result.check_text[1::2]
+    scored = [
+        mix_perplexities(result.model, half, COUNT_WEIGHTS, DEFAULT_WORDS, everything, counts)
+        for half in halves
+    ]
+    total = sum(count for _, count in scored)
+    # Mean log-perplexity over all targets, at every triple, and with each half's triple fitted on the other.
+    log_all = sum(count * np.log(grid) for grid, count in scored) / total
+    crossed = (
+        sum(
+            count * np.log(grid.flat[int(np.argmin(other))])
+            for (grid, count), (other, _) in zip(scored, scored[::-1], strict=True)
+        )
+        / total
+    )
+    a, s, w = np.unravel_index(int(np.argmin(log_all)), log_all.shape)
     return {
-        "memory_perplexity": grid["perplexity"][row][column],
-        "fitted_perplexity": fit["perplexity"]["with"],
-        "fitted_weight": fit["weight"],
-        "fitted_scale": fit["scale"],
+        "memory_perplexity": float(
+            np.exp(log_all[0, SCALES.index(DEFAULT_SCALE), WEIGHTS.index(DEFAULT_WEIGHT)])
+        ),
+        "mixed_perplexity": float(np.exp(crossed)),
+        "fitted_perplexity": float(np.exp(log_all[a, s, w])),
+        "fitted_counts": COUNT_WEIGHTS[a],
+        "fitted_weight": WEIGHTS[w],
+        "fitted_scale": SCALES[s],
     }
 
 
@@ -241,13 +266,14 @@ def _print_table(words: int, vocab: int, baselines: dict[str, dict[str, float]],
     print(
         "| budget s | system | test perplexity | known-word perplexity | ÷ textbook | epochs | words/s "
         "| judging epochs, % of the run | with the story's memory (λ 0.1, θ 0.3) | ÷ textbook "
-        "| memory fitted on the test text (λ, θ) |"
+        "| with the corpus counts and the memory, fitted on the other half | ÷ textbook "
+        "| fitted on the test text (α, λ, θ) |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     plain = {budget: figures for name, budget, figures in rows if name == "textbook loop" and figures}
     for name, budget, figures in rows:
         if figures is None:
-            print(f"| {budget} | {name} | failed | | | | | |")
+            print(f"| {budget} | {name} | failed | | | | | | | | | | |")
             continue
         ratio = f"{figures['perplexity'] / plain[budget]['perplexity']:.2f}" if budget in plain else ""
         perplexities = f"{figures['perplexity']:.1f} | {figures['known_perplexity']:.1f}"
@@ -258,16 +284,25 @@ def _print_table(words: int, vocab: int, baselines: dict[str, dict[str, float]],
             f"| {with_memory(figures, plain.get(budget))}"
         )
     for name in ("unigram", "bigram"):
-        print(f"| | {name} baseline | {baselines[name]['perplexity']:.1f} | | | | | | | | |")
+        print(f"| | {name} baseline | {baselines[name]['perplexity']:.1f} | | | | | | | | | | |")
 
 
 def with_memory(figures: dict[str, Any], plain: dict[str, Any] | None) -> str:
-    """The memory's three columns of a row (empty for the textbook loop, which has none)."""
+    """The mixed columns of a row (empty for the textbook loop, which mixes nothing)."""
     if "memory_perplexity" not in figures:
-        return " | | |"
-    ratio = f"{figures['memory_perplexity'] / plain['perplexity']:.2f}" if plain else ""
-    fitted = f"{figures['fitted_perplexity']:.1f} ({figures['fitted_weight']:g}, {figures['fitted_scale']:g})"
-    return f"{figures['memory_perplexity']:.1f} | {ratio} | {fitted} |"
+        return " | | | | |"
+    ratios = [
+        f"{figures[key] / plain['perplexity']:.2f}" if plain else ""
+        for key in ("memory_perplexity", "mixed_perplexity")
+    ]
+    fitted = (
+        f"{figures['fitted_perplexity']:.1f} "
+        f"({figures['fitted_counts']:g}, {figures['fitted_weight']:g}, {figures['fitted_scale']:g})"
+    )
+    return (
+        f"{figures['memory_perplexity']:.1f} | {ratios[0]} | {figures['mixed_perplexity']:.1f} | {ratios[1]} "
+        f"| {fitted} |"
+    )
 
 
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any] | None:

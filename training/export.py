@@ -16,10 +16,12 @@ import onnx
 import torch
 
 from storyteller import __version__
+from storyteller.engine.corpus_index import MAX_INDEX_TOKENS
+from storyteller.engine.counts import CorpusCounts
 from storyteller.engine.files import write_atomically
 from storyteller.engine.model import INPUTS, METADATA_KEY, OUTPUTS, ModelCard, open_session
 
-from .memory_fit import fit_memory
+from .mix_fit import fit_mix
 from .network import LanguageModel, OnnxSignature
 from .train import TrainResult
 
@@ -46,6 +48,13 @@ class ExportError(Exception):
     """The export failed; nothing was written. The message is one sentence."""
 
 
+def counts_of(result: TrainResult) -> CorpusCounts | None:
+    """The counts of the training text the export weighs against the network (the first
+    ``MAX_INDEX_TOKENS``, as the index beside the model holds at most)."""
+    text = result.training_text[:MAX_INDEX_TOKENS]
+    return CorpusCounts.of_ids(text, result.vocabulary) if len(text) else None
+
+
 def card_for(result: TrainResult, name: str) -> ModelCard:
     return ModelCard(
         name=name,
@@ -64,8 +73,8 @@ def card_for(result: TrainResult, name: str) -> ModelCard:
         metrics={"held_out": result.held_out, "model": result.metrics, **result.baselines},
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         version=__version__,
-        # Fitted on held-out text only: without any, the defaults serve.
-        cache=fit_memory(result.model, result.check_text) if result.held_out else {},
+        # Fitted on held-out text only (the counts of the training text): without any, the defaults serve.
+        cache=fit_mix(result.model, result.check_text, counts=counts_of(result)) if result.held_out else {},
     )
 
 

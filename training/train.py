@@ -66,6 +66,8 @@ class TrainResult:
     notes: list[str] = field(default_factory=list)
     check_text: list[np.ndarray] = field(default_factory=list)
     """Text the figures were measured on (held-out chunks), kept to check a quantised export."""
+    training_text: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """The ids trained on (memory-mapped), whose counts the export weighs against the network."""
     primary: bool = True
     """False in all but the first process of a distributed run: that one alone writes the model."""
 
@@ -226,6 +228,7 @@ class _Run(Steps):
             seconds=time.perf_counter() - self.started,
             notes=self.notes,
             check_text=self.chunks[:40],
+            training_text=data.train,
             primary=self.primary,
         )
         self.emit(

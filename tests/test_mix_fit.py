@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 
 from storyteller.engine.cache import memory_for  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
-from training.memory_fit import SCALES, WEIGHTS, fit_memory  # noqa: E402
+from training.mix_fit import SCALES, WEIGHTS, fit_mix  # noqa: E402
 from training.network import LanguageModel  # noqa: E402
 
 pytestmark = pytest.mark.torch
@@ -25,7 +25,7 @@ def test_on_repetitive_text_the_fit_turns_the_memory_on_and_beats_the_network_al
     rng = np.random.default_rng(0)
     phrase = rng.integers(2, 30, 12)
     chunks = [np.tile(phrase, 20), np.tile(phrase[::-1], 20)]
-    fitted = fit_memory(_model(), chunks, words=100)
+    fitted = fit_mix(_model(), chunks, words=100)
     assert fitted["weight"] in WEIGHTS and fitted["weight"] > 0 and fitted["scale"] in SCALES
     assert fitted["perplexity"]["with"] < 0.8 * fitted["perplexity"]["without"]
     grid = np.array(fitted["grid"]["perplexity"])
@@ -36,10 +36,10 @@ def test_on_repetitive_text_the_fit_turns_the_memory_on_and_beats_the_network_al
 
 def test_on_text_that_never_repeats_the_memory_is_no_help() -> None:
     chunks = [np.arange(2, 30)]  # every target new: nothing in memory is ever right
-    fitted = fit_memory(_model(), chunks, words=100)
+    fitted = fit_mix(_model(), chunks, words=100)
     assert fitted["weight"] == 0.0
     assert fitted["perplexity"]["with"] == fitted["perplexity"]["without"]
 
 
 def test_nothing_to_fit_on_gives_an_empty_field() -> None:
-    assert fit_memory(_model(), [np.array([3])]) == {}
+    assert fit_mix(_model(), [np.array([3])]) == {}

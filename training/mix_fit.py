@@ -1,0 +1,106 @@
+"""Fitting how a model's predictions are mixed, at export: the corpus counts' weight α
+(``storyteller.engine.counts``) and the story's memory's weight λ and scale θ
+(``storyteller.engine.cache``), by a small grid search on held-out text, scored exactly as the
+engine mixes them: the counts into the network's distribution, then the memory into that."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from storyteller.engine.cache import DEFAULT_WORDS, remembered_targets
+from storyteller.engine.counts import DISCOUNT, CorpusCounts
+
+from .network import LanguageModel
+
+WEIGHTS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
+"""λ searched (0: the network alone, so the fit is never worse than no memory)."""
+SCALES = (0.03, 0.1, 0.3, 1.0, 3.0)
+"""θ searched."""
+COUNT_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
+"""α searched (0: no counts)."""
+FIT_TOKENS = 20_000
+"""Held-out tokens the fit reads at most (its cost grows with tokens × remembered positions)."""
+
+
+def fit_mix(
+    model: LanguageModel,
+    chunks: list[np.ndarray],
+    words: int = DEFAULT_WORDS,
+    most_tokens: int = FIT_TOKENS,
+    counts: CorpusCounts | None = None,
+) -> dict[str, Any]:
+    """The card's ``cache`` field: the best λ and θ on ``chunks`` (each read from a fresh state,
+    remembering only its own positions, at most ``most_tokens`` in all), and with ``counts`` (of
+    the training text only) the best α too, with the held-out perplexity of every triple tried."""
+    alphas = COUNT_WEIGHTS if counts is not None else (0.0,)
+    perplexity, count = mix_perplexities(model, chunks, alphas, words, most_tokens, counts)
+    if not count:
+        return {}
+    a, s, w = (int(i) for i in np.unravel_index(int(np.argmin(perplexity)), perplexity.shape))
+    fitted: dict[str, Any] = {
+        "weight": WEIGHTS[w],
+        "scale": SCALES[s],
+        "words": words,
+        "tokens": count,
+        "perplexity": {"without": _round(perplexity[0, 0, 0]), "with": _round(perplexity[a, s, w])},
+        "grid": {
+            "weights": list(WEIGHTS),
+            "scales": list(SCALES),
+            "perplexity": [[_round(p) for p in row] for row in perplexity[a]],
+        },
+    }
+    if counts is not None:
+        fitted["counts"] = {
+            "weight": alphas[a],
+            "discount": DISCOUNT,
+            "tokens": counts.index.tokens,
+            "weights": list(alphas),
+            "perplexity": [_round(p) for p in perplexity[:, 0, 0]],
+        }
+    return fitted
+
+
+@torch.no_grad()
+def mix_perplexities(
+    model: LanguageModel,
+    chunks: list[np.ndarray],
+    alphas: tuple[float, ...],
+    words: int,
+    most_tokens: int,
+    counts: CorpusCounts | None,
+) -> tuple[np.ndarray, int]:
+    """Held-out perplexity at every α, θ and λ ([alphas, SCALES, WEIGHTS]), and the targets scored."""
+    model = model.cpu().eval()
+    nll = np.zeros((len(alphas), len(SCALES), len(WEIGHTS)))
+    count = 0
+    budget = most_tokens
+    for chunk in chunks:
+        chunk = chunk[: budget + 1]
+        if len(chunk) < 2:
+            continue
+        budget -= len(chunk) - 1
+        ids = torch.from_numpy(np.asarray(chunk, np.int64))[None, :-1]
+        hidden, _ = model.hidden(ids)
+        log_probs = torch.log_softmax(model.scores(hidden[0]), -1)
+        targets = np.asarray(chunk[1:], np.int64)
+        network = log_probs[torch.arange(len(targets)), torch.from_numpy(targets)].exp().double().numpy()
+        counted = counts.of_targets(chunk) if counts is not None else network
+        remembered = remembered_targets(hidden[0].numpy(), targets, SCALES, words)
+        for a, alpha in enumerate(alphas):
+            base = (1 - alpha) * network + alpha * counted
+            for s in range(len(SCALES)):
+                cache = np.where(np.isnan(remembered[s]), base, remembered[s])
+                for w, weight in enumerate(WEIGHTS):
+                    nll[a, s, w] -= np.log((1 - weight) * base + weight * cache).sum()
+        count += len(targets)
+        if budget <= 0:
+            break
+    return np.exp(nll / max(count, 1)), count
+
+
+def _round(value: float) -> float | None:
+    return round(float(value), 3) if math.isfinite(value) else None
