@@ -1,10 +1,11 @@
-"""What the story's memory costs per word, on a 2,000-word story, with and without it side by side.
+"""What the story's memory and the corpus counts cost per word, on a 2,000-word story, side by side.
 
 For each model: the story is the first 2,000 words of ``training/corpus`` (read once, then the
 clock starts); the model then writes words one at a time after it (a generation step: the
 distribution, sampling, reading the word back) and the writer's words are scored one sentence
-at a time, with the memory on (its default size) and off, interleaved in rounds so machine noise
-hits both alike. One thread (``OMP_NUM_THREADS=1``, onnxruntime's one thread). Medians.
+at a time, with nothing mixed in, with the memory (its default size), and with the memory and
+the corpus counts (for a model whose card weighs them), interleaved in rounds so machine noise
+hits all alike. One thread (``OMP_NUM_THREADS=1``, onnxruntime's one thread). Medians.
 
     OMP_NUM_THREADS=1 python bench/cache_cost.py [--model default] [--model /tmp/c.onnx] [--rounds 7]
 
@@ -24,6 +25,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from storyteller.engine import Predictor, SamplingConfig, load, read_corpus, resolve, tokenize
 from storyteller.engine.cache import DEFAULT_WORDS, memory_for
+from storyteller.engine.counts import counts_for
 from storyteller.engine.vocab import is_word
 
 CORPUS = Path(__file__).parent.parent / "training" / "corpus"
@@ -44,9 +46,9 @@ def story(tokenizer) -> tuple[list[str], list[str]]:  # type: ignore[no-untyped-
     return tokens[: end + 1], after[: stop + 1]
 
 
-def per_word(model, tokens, sentence, memory, steps: int) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+def per_word(model, tokens, sentence, memory, counts, steps: int) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
     """Median seconds per generated word, per scored word, and for the distribution alone."""
-    predictor = Predictor(model, memory=memory)
+    predictor = Predictor(model, memory=memory, counts=counts)
     predictor.feed(tokens)
     predictor.logits()
     generated = []
@@ -85,27 +87,36 @@ def main() -> None:
         f"cache_cost.py on {platform.processor() or platform.machine()}, {os.cpu_count()} cores, one thread"
     )
     print()
-    print("| model | story tokens | memory | per generated word | per scored word | the mixing alone |")
+    print("| model | story tokens | mixed in | per generated word | per scored word | the mixing alone |")
     print("|---|---:|---|---:|---:|---:|")
     for spec in args.model or ["default"]:
         model = load(resolve(spec))
         tokens, sentence = story(model.card.tokenizer)
         memory = memory_for(model.card.cache, DEFAULT_WORDS)
-        results: dict[bool, list[tuple[float, float, float]]] = {True: [], False: []}
+        counts = counts_for(model)
+        settings = {"nothing": (None, None), f"memory ({memory.words:,} words)": (memory, None)}
+        if counts is not None:
+            settings["memory and corpus counts"] = (memory, counts)
+        results: dict[str, list[tuple[float, float, float]]] = {label: [] for label in settings}
         for _ in range(args.rounds):
-            for on in (False, True):
-                results[on].append(per_word(model, tokens, sentence, memory if on else None, args.steps))
+            for label, (story_memory, story_counts) in settings.items():
+                results[label].append(
+                    per_word(model, tokens, sentence, story_memory, story_counts, args.steps)
+                )
         medians = {
-            on: [statistics.median(r[i] for r in rows) for i in range(3)] for on, rows in results.items()
+            label: [statistics.median(r[i] for r in rows) for i in range(3)]
+            for label, rows in results.items()
         }
         name = f"{model.name} ({model.card.layers}×{model.card.units}, vocabulary {len(model.vocabulary):,})"
-        for on in (False, True):
-            gen, score, mixing = medians[on]
-            label = f"{memory.words:,} words" if on else "off"
-            cells = [f"{gen * 1e3:.3f} ms", f"{score * 1e3:.3f} ms", f"{mixing * 1e3:.3f} ms" if on else "—"]
+        for label, (gen, score, mixing) in medians.items():
+            cells = [
+                f"{gen * 1e3:.3f} ms",
+                f"{score * 1e3:.3f} ms",
+                f"{mixing * 1e3:.3f} ms" if label != "nothing" else "—",
+            ]
             print(f"| {name} | {len(tokens):,} | {label} | {' | '.join(cells)} |")
-        extra = [medians[True][i] - medians[False][i] for i in range(2)]
-        print(f"| {name} | | extra | {extra[0] * 1e3:+.3f} ms | {extra[1] * 1e3:+.3f} ms | |")
+        if counts is None:
+            print(f"| {name} | | (its card gives the corpus counts no weight, or it has no index) | | | |")
 
 
 if __name__ == "__main__":

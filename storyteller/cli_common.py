@@ -25,7 +25,8 @@ def window_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def memory_argument(
-    parser: argparse.ArgumentParser, help: str = "the network alone, without the story's memory"
+    parser: argparse.ArgumentParser,
+    help: str = "the network alone, without the story's memory or the corpus counts",
 ) -> None:
     parser.add_argument("--no-cache", action="store_true", help=help)
 

@@ -10,7 +10,9 @@ from .cli_common import load_model, memory, memory_argument, model_argument
 from .engine import Model, find_models, load, tokenize
 from .engine.cache import Memory
 from .engine.corpus import read_corpus
+from .engine.counts import CorpusCounts, counts_for, counts_weight
 from .engine.model import ModelError
+from .engine.quotes import as_read
 from .engine.registry import resolve_name
 from .engine.replay import replay
 from .engine.rescore import Rescorer
@@ -125,14 +127,16 @@ def score(args: argparse.Namespace) -> int:
     if not tokens:
         raise StorytellerError(f"'{args.text}' holds no words to score.")
     story_memory = memory(args, model)
-    tally = score_ids(model, model.vocabulary.encode(tokens).tolist(), story_memory)
+    counts = counts_for(model) if story_memory else None
+    read = as_read(tokens, model.card.tokenizer.quotes)
+    tally = score_ids(model, model.vocabulary.encode(read).tolist(), story_memory, counts=counts, tokens=read)
     print(
         visible(
             f"'{args.text}' with model '{model.name}': {tally.positions:,} tokens, "
             f"{tally.unknown_share:.1%} outside its vocabulary"
         )
     )
-    _print_table(tally, model, story_memory)
+    _print_table(tally, model, story_memory, counts)
     if args.against or args.copies:
         scorer = Rescorer(model)
         scorer.update(tokens)
@@ -143,10 +147,11 @@ def score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_table(tally: Tally, model: Model, memory: Memory | None) -> None:
+def _print_table(tally: Tally, model: Model, memory: Memory | None, counts: CorpusCounts | None) -> None:
     columns = [tally.figures(remembered=False)] + ([tally.figures(remembered=True)] if memory else [])
-    print(f"{'':12}{'without memory':>16}" + (f"{'with memory':>14}" if memory else ""))
-    widths = (16, 14)
+    mixed = "with memory" if counts is None else "memory+counts"
+    print(f"{'':12}{'without memory':>16}" + (f"{mixed:>15}" if memory else ""))
+    widths = (16, 15)
     for name, label in (
         ("perplexity", "perplexity"),
         ("known_perplexity", "known words"),
@@ -160,7 +165,15 @@ def _print_table(tally: Tally, model: Model, memory: Memory | None) -> None:
         source = "fitted at export" if memory.fitted else "defaults: the model file has none fitted"
         print(
             f"memory: the last {memory.words:,} words, weight {memory.weight:g}, scale {memory.scale:g} "
-            f"({source});\nwindowed accuracy reads {model.card.window} words from a fresh state, "
+            f"({source});"
+        )
+        if counts is not None:
+            print(
+                f"corpus counts: the {counts.index.tokens:,} tokens of its index, "
+                f"weight {counts_weight(model.card.cache):g} (fitted at export);"
+            )
+        print(
+            f"windowed accuracy reads {model.card.window} words from a fresh state, "
             "so the memory has no part in it"
         )
 

@@ -10,6 +10,7 @@ from . import cli_sources
 from .cli_common import load_model, memory, memory_argument, model_argument, window_argument
 from .engine import PARAGRAPH, Detokenizer, Model, Predictor, SamplingConfig, tokenize
 from .engine.bridge import bridge, check_limits
+from .engine.counts import counts_for
 from .engine.lookahead import MAX_LOOKAHEAD, continuation_text, following_text, lookahead
 from .engine.page import resume
 from .engine.sampling import entropy_bits
@@ -86,7 +87,8 @@ def _predictor(args: argparse.Namespace, model: Model) -> tuple[Predictor, list[
     tokens = tokenize(args.prompt, model.card.tokenizer)
     if not tokens:
         raise StorytellerError("The prompt is empty: give at least one word.")
-    predictor = Predictor(model, args.window, memory(args, model))
+    story_memory = memory(args, model)
+    predictor = Predictor(model, args.window, story_memory, counts_for(model) if story_memory else None)
     unknown = predictor.feed(tokens)
     if unknown:
         _explain_unknown(model, unknown)

@@ -1,4 +1,5 @@
-"""Fitting the story's memory at export: a grid search on held-out text, kept in the model file."""
+"""Fitting the corpus counts and the story's memory at export: a grid search on held-out text,
+kept in the model file."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from storyteller.engine.cache import memory_for  # noqa: E402
+from storyteller.engine.counts import CorpusCounts, counts_weight  # noqa: E402
+from storyteller.engine.vocab import Vocabulary  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
-from training.mix_fit import SCALES, WEIGHTS, fit_mix  # noqa: E402
+from training.mix_fit import COUNT_WEIGHTS, SCALES, WEIGHTS, fit_mix  # noqa: E402
 from training.network import LanguageModel  # noqa: E402
 
 pytestmark = pytest.mark.torch
@@ -43,3 +46,23 @@ def test_on_text_that_never_repeats_the_memory_is_no_help() -> None:
 
 def test_nothing_to_fit_on_gives_an_empty_field() -> None:
     assert fit_mix(_model(), [np.array([3])]) == {}
+
+
+def test_counts_of_a_training_text_that_holds_the_held_out_phrases_get_a_weight() -> None:
+    rng = np.random.default_rng(1)
+    phrase = rng.integers(2, 30, 40)
+    training = np.tile(phrase, 10)
+    chunks = [phrase[5:35], phrase[:30]]  # never a repeat inside a chunk: the memory cannot help
+    vocabulary = Vocabulary(["<unk>", "<p>", *[f"w{i}" for i in range(2, 30)]])
+    fitted = fit_mix(_model(), chunks, words=100, counts=CorpusCounts.of_ids(training, vocabulary))
+    assert fitted["counts"]["weight"] in COUNT_WEIGHTS and fitted["counts"]["weight"] > 0
+    assert fitted["counts"]["tokens"] == len(training)
+    assert fitted["perplexity"]["with"] < 0.5 * fitted["perplexity"]["without"]
+    assert min(fitted["counts"]["perplexity"]) == pytest.approx(fitted["perplexity"]["with"], rel=0.05)
+    assert counts_weight(fitted) == fitted["counts"]["weight"]
+
+
+def test_without_counts_the_fit_has_no_counts_field() -> None:
+    rng = np.random.default_rng(0)
+    fitted = fit_mix(_model(), [np.tile(rng.integers(2, 30, 12), 5)], words=100)
+    assert "counts" not in fitted and counts_weight(fitted) == 0.0

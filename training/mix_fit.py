@@ -20,8 +20,8 @@ WEIGHTS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
 """λ searched (0: the network alone, so the fit is never worse than no memory)."""
 SCALES = (0.03, 0.1, 0.3, 1.0, 3.0)
 """θ searched."""
-COUNT_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
-"""α searched (0: no counts)."""
+COUNT_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
+"""α searched (0: no counts; a network trained briefly on a large text leans on them most)."""
 FIT_TOKENS = 20_000
 """Held-out tokens the fit reads at most (its cost grows with tokens × remembered positions)."""
 

@@ -103,7 +103,7 @@ class CorpusIndex:
                 hi = middle
         return lo
 
-    def _range(self, pattern: list[int]) -> tuple[int, int]:
+    def suffix_range(self, pattern: list[int]) -> tuple[int, int]:
         """The suffixes that start with ``pattern``, as a range of the suffix array."""
         if not pattern or min(pattern) < 0:
             return 0, 0
@@ -112,7 +112,7 @@ class CorpusIndex:
 
     def count(self, tokens: list[str]) -> int:
         """How many times ``tokens`` occur in the corpus, in this order."""
-        lo, hi = self._range(self.ids_of(tokens))
+        lo, hi = self.suffix_range(self.ids_of(tokens))
         return hi - lo
 
     def following(self, story: list[str], candidates: list[str]) -> Counts:
@@ -121,7 +121,7 @@ class CorpusIndex:
         tail = self.ids_of(story[-CONTEXT:])
         for size in range(len(tail), 0, -1):
             context = tail[len(tail) - size :]
-            lo, hi = self._range(context)
+            lo, hi = self.suffix_range(context)
             if hi > lo:
                 counts = []
                 for candidate in self.ids_of(candidates):
@@ -151,7 +151,7 @@ class CorpusIndex:
         """Whether ``pattern`` (ids) is in the corpus; an empty one always is."""
         if not pattern:
             return True
-        lo, hi = self._range(pattern)
+        lo, hi = self.suffix_range(pattern)
         return hi > lo
 
     def longest_from(self, tokens: list[int], start: int) -> int:
@@ -189,7 +189,7 @@ class CorpusIndex:
 
     def places(self, tokens: list[str], limit: int = 5) -> list[int]:
         """Where ``tokens`` occur in the corpus: the first ``limit`` places, in corpus order."""
-        lo, hi = self._range(self.ids_of(tokens))
+        lo, hi = self.suffix_range(self.ids_of(tokens))
         chosen = self.suffixes[lo:hi].astype(np.int64)
         if len(chosen) > limit:
             chosen = np.partition(chosen, limit - 1)[:limit]

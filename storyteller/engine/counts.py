@@ -31,7 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from .corpus_index import CONTEXT, CorpusIndex
+from .corpus_index import CONTEXT, CorpusIndex, IndexFileError
+from .index_file import index_for
+from .model import Model
 from .tokenizer import PARAGRAPH, TokenizerConfig
 from .vocab import Vocabulary
 
@@ -48,8 +50,12 @@ class CorpusCounts:
         self.size = len(vocabulary)
         # Each of the index's tokens as the model's id (<unk> where the model lacks the word).
         self._ids = np.array([vocabulary.id(token) for token in index.vocabulary], np.int64)
-        unigram = np.bincount(self._ids[index.ids], minlength=self.size) if index.tokens else None
-        self._unigram = None if unigram is None else unigram.astype(np.float64)
+        uniform = np.full(self.size, 1.0 / self.size)
+        if index.tokens:
+            unigram = np.bincount(self._ids[index.ids], minlength=self.size).astype(np.float64)
+            uniform = _discounted(unigram, uniform)
+        self._unigram = uniform
+        """The distribution after no context: the same at every position."""
 
     @classmethod
     def of_ids(cls, ids: np.ndarray, vocabulary: Vocabulary) -> CorpusCounts:
@@ -80,14 +86,11 @@ class CorpusCounts:
     def probabilities(self, context: list[int]) -> np.ndarray:
         """The next token's distribution after ``context`` (the index's ids, oldest first; -1 for
         a token the corpus lacks, which cuts the context there)."""
-        probs = np.full(self.size, 1.0 / self.size)
-        if self._unigram is None:
-            return probs
-        probs = _discounted(self._unigram, probs)
+        probs = self._unigram
         index = self.index
         for order in range(1, len(context) + 1):
             pattern = context[len(context) - order :]
-            lo, hi = index._range(pattern)
+            lo, hi = index.suffix_range(pattern)
             if hi <= lo:
                 break
             places = index.suffixes[lo:hi].astype(np.int64) + order
@@ -126,3 +129,14 @@ def counts_weight(cache: dict[str, Any]) -> float:
     if not isinstance(weight, int | float) or isinstance(weight, bool):
         return DEFAULT_COUNTS_WEIGHT
     return float(weight) if math.isfinite(weight) and 0.0 <= weight < 1.0 else DEFAULT_COUNTS_WEIGHT
+
+
+def counts_for(model: Model) -> CorpusCounts | None:
+    """The counts of the corpus index beside ``model``, as its card weighs them; None for a model
+    whose card gives them no weight, or without a usable index (the corpus aids say why)."""
+    if counts_weight(model.card.cache) == 0.0:
+        return None  # the index is not even read
+    try:
+        return CorpusCounts(index_for(model), model.vocabulary)
+    except IndexFileError:
+        return None

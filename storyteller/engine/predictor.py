@@ -5,8 +5,9 @@ mode (``window=None``) the whole story conditions the next word (a story opened 
 words is read from ``MAX_CONTEXT`` tokens before its end: the state forgets sooner); in windowed mode only
 the last ``window`` tokens do, each prediction starting from a fresh state, as the
 classic example did. In stateful mode the story's memory (``cache.py``), when given, mixes
-the words already in the story into every distribution: candidates, scores and generation
-all read the same mixed one.
+the words already in the story into every distribution, and with it the counts of the corpus the
+model learnt from (``counts.py``), as the model's card weighs them (both were fitted together):
+candidates, scores and generation all read the same mixed one.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cache import Keys, Memory, Mixed, attention, mix, plain
+from .corpus_index import CONTEXT
+from .counts import CorpusCounts, counts_weight
 from .loops import forbid, repeated_endings
 from .model import Model, State
-from .quotes import as_read, not_next
+from .quotes import QUOTE_LOOKBACK, as_read, not_next
 from .sampling import SamplingConfig, choose, shape, softmax
 from .tokenizer import UNKNOWN, marks_not_next
 from .vocab import PARAGRAPH_ID, UNKNOWN_ID, is_word
@@ -73,13 +76,23 @@ class Candidate:
 class Predictor:
     """A model conditioned on a growing sequence of tokens."""
 
-    def __init__(self, model: Model, window: int | None = None, memory: Memory | None = None) -> None:
+    def __init__(
+        self,
+        model: Model,
+        window: int | None = None,
+        memory: Memory | None = None,
+        counts: CorpusCounts | None = None,
+    ) -> None:
         if window is not None and window < 1:
             raise ValueError(f"window must be at least 1 word (got {window})")
         self.model = model
         self.window = window
         self.memory = memory if window is None else None
         """The story's memory (None: off; a window leaves the model no memory beyond it)."""
+        weight = counts_weight(model.card.cache) if self.memory is not None and counts is not None else 0.0
+        self.counts = counts if weight > 0 else None
+        """The corpus counts mixed in (None: off, as they are whenever the memory is)."""
+        self._counts_weight = weight
         self._keys = Keys(model.card.units, self.memory.words) if self.memory else None
         self._mixed: Mixed | None = None
         self.tokens: list[str] = []
@@ -202,9 +215,13 @@ class Predictor:
         return self._logits
 
     def distribution(self) -> Mixed:
-        """The next token's distribution: the network's, mixed with the story's memory if on."""
+        """The next token's distribution: the network's, mixed with the corpus counts and the
+        story's memory if on."""
         if self._mixed is None:
             probs = softmax(self.logits())
+            if self.counts is not None:
+                counted = self.counts.probabilities(self.counts.context_of(self._read_tail()))
+                probs = (1 - self._counts_weight) * probs + self._counts_weight * counted
             keys = self._keys
             if self.memory is None or keys is None or keys.count < 2:
                 self._mixed = plain(probs)
@@ -213,6 +230,12 @@ class Predictor:
                 weights = attention(query, remembered, self.memory.scale)
                 self._mixed = mix(probs, weights, values, codes, keys.names, self.memory.weight)
         return self._mixed
+
+    def _read_tail(self) -> list[str]:
+        """The story's last ``CONTEXT`` tokens as the model reads them (quotes told apart)."""
+        end = len(self.tokens)
+        before = self.tokens[max(0, end - CONTEXT - QUOTE_LOOKBACK) : max(0, end - CONTEXT)]
+        return as_read(self.tokens[max(0, end - CONTEXT) :], self.model.card.tokenizer.quotes, before)
 
     def start(self) -> tuple[State, list[int]]:
         """Where a continuation of the story starts: the network's state after the story and no
@@ -271,7 +294,8 @@ class Predictor:
                 return
             logits = self.logits()
             mixed = self.distribution()
-            scores = logits if not mixed.remembered.any() else _scores(mixed.probs, logits)
+            mixed_in = self.counts is not None or mixed.remembered.any()
+            scores = _scores(mixed.probs, logits) if mixed_in else logits
             banned = self.forbidden()
             if config.no_repeat:
                 banned += repeated_endings(self._ids, config.no_repeat)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cache import memory_for
+from .counts import counts_for
 from .model import Model
 from .predictor import Predictor
 from .quotes import as_read
@@ -93,7 +94,7 @@ def _remembered_probabilities(story: Story, model: Model) -> dict[int, list[floa
     out: dict[int, list[float | None]] = {}
     for words in {w.memory for w in story.words if w.memory is not None and w.probability is not None}:
         last = max(i for i, w in enumerate(story.words) if w.memory == words and w.probability is not None)
-        predictor = Predictor(model, memory=memory_for(model.card.cache, words))
+        predictor = Predictor(model, memory=memory_for(model.card.cache, words), counts=counts_for(model))
         out[words] = [p for p, _ in predictor.score(story.tokens[: last + 1])]
     return out
 

@@ -1,5 +1,6 @@
 """How well a model knows a text: perplexity, top-1, top-5 and windowed accuracy, and the share
-of words outside its vocabulary, for the network alone and with the story's memory.
+of words outside its vocabulary, for the network alone and with the story's memory (and the
+corpus counts, when the model's card weighs them).
 
 Figures are counted as training counts them: every target, ``<unk>`` included (the memory's
 unknown forms count as ``<unk>``), the network reading the whole text from a paragraph break.
@@ -13,6 +14,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .cache import Keys, Memory, attention
+from .corpus_index import CONTEXT
+from .counts import CorpusCounts, counts_weight
 from .model import Model
 from .sampling import softmax
 from .vocab import PARAGRAPH_ID, UNKNOWN_ID
@@ -67,10 +70,20 @@ class Tally:
         return self.unknown / max(1, self.positions)
 
 
-def score_ids(model: Model, ids: list[int], memory: Memory | None, most_windows: int = MAX_WINDOWS) -> Tally:
+def score_ids(
+    model: Model,
+    ids: list[int],
+    memory: Memory | None,
+    most_windows: int = MAX_WINDOWS,
+    counts: CorpusCounts | None = None,
+    tokens: list[str] | None = None,
+) -> Tally:
     """Score every token of ``ids`` (a paragraph break is read first), one network step at a time
-    so the memory holds each position's state; with ``memory`` None its columns repeat the network's."""
+    so the memory holds each position's state; with ``memory`` None its columns repeat the network's.
+    With the memory, ``counts`` (and the ``tokens`` that ``ids`` are, as the model reads them) mix
+    the corpus counts in as the predictor does, at the weight the model's card gives them."""
     keys = Keys(model.card.units, memory.words) if memory else None
+    alpha = counts_weight(model.card.cache) if memory and counts is not None and tokens is not None else 0.0
     history = [PARAGRAPH_ID, *ids]
     state = None
     sums = dict.fromkeys(("nll", "known", "top1", "top5", "nll_m", "known_m", "top1_m", "top5_m"), 0.0)
@@ -78,13 +91,16 @@ def score_ids(model: Model, ids: list[int], memory: Memory | None, most_windows:
         logits, state = model.run(np.array([[history[t]]], np.int64), state)
         probs = softmax(logits[0, 0])
         mixed = probs
+        if alpha and counts is not None and tokens is not None:
+            counted = counts.probabilities(counts.context_of(tokens[max(0, t - CONTEXT) : t]))
+            mixed = (1 - alpha) * probs + alpha * counted
         if keys is not None and memory is not None:
             keys.append(t, state[0][-1, 0], history[t], None)
             if keys.count >= 2:
                 query, rows, values, _ = keys.memory()
                 weights = attention(query, rows, memory.scale)
                 remembered = np.bincount(values, weights, minlength=len(probs))
-                mixed = (1 - memory.weight) * probs + memory.weight * remembered
+                mixed = (1 - memory.weight) * mixed + memory.weight * remembered
         for suffix, p in (("", probs), ("_m", mixed)):
             above = int((p > p[target]).sum())
             loss = -math.log(max(float(p[target]), 1e-300))

@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from ..engine import Candidate, Model, Predictor, SamplingConfig, is_word
 from ..engine.cache import memory_for
+from ..engine.counts import CorpusCounts, counts_for
 from ..engine.lookahead import Phrase, lookahead
 from ..engine.page import kept_form, resume
 from ..engine.predictor import MAX_CONTEXT
@@ -105,6 +106,8 @@ class Reader:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.predictor: Predictor | None = None
+        self._counts: tuple[Model, CorpusCounts | None] | None = None
+        """The last model's corpus counts (its index is read once, when the memory first needs it)."""
 
     def _predictor(self, model: Model, window: int | None, words: int | None) -> Predictor:
         """The predictor for this model, window and memory (called with the lock held)."""
@@ -116,8 +119,14 @@ class Reader:
             or current.model is not model
             or current.memory != memory
         ):
-            self.predictor = current = Predictor(model, window, memory)
+            counts = self._counts_for(model) if memory else None
+            self.predictor = current = Predictor(model, window, memory, counts)
         return current
+
+    def _counts_for(self, model: Model) -> CorpusCounts | None:
+        if self._counts is None or self._counts[0] is not model:
+            self._counts = (model, counts_for(model))
+        return self._counts[1]
 
     def analyse(self, model: Model, request: AnalysisRequest) -> Analysis:
         with self._lock:

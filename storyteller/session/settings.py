@@ -118,7 +118,8 @@ class WriterSettings:
     cache: bool = setting(
         True,
         Spec(
-            "the model also draws on the story's own words (its memory), so a name in it can come back",
+            "the model also draws on the story's own words (its memory), so a name in it can come "
+            "back, and on what followed the last words in its corpus",
             bool,
         ),
     )
