@@ -146,6 +146,18 @@ def test_a_model_finds_its_own_index_and_refuses_another_corpus(tmp_path: Path) 
         index_for(model)
 
 
+def test_an_index_is_loaded_once_for_all_its_readers_and_again_once_rewritten(tmp_path: Path) -> None:
+    model_path = tmp_path / "tiny.onnx"
+    shutil.copy(TINY_MODEL, model_path)
+    model = load(model_path)
+    build_index(read_corpus(FABLE), model.card.tokenizer).save(index_path(model_path))
+    first = index_for(model)
+    assert index_for(model) is first  # the corpus aids and the corpus counts share one copy
+    build_index(read_corpus(FABLE), model.card.tokenizer).save(index_path(model_path))  # rebuilt
+    again = index_for(model)
+    assert again is not first and np.array_equal(again.suffixes, first.suffixes)
+
+
 def test_the_shared_runs_are_every_maximal_run_a_brute_force_finds(fable_index: CorpusIndex) -> None:
     from storyteller.cli_sources import shared_runs
 

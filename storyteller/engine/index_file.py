@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import struct
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,11 @@ from .tokenizer import TokenizerConfig
 MAX_HEADER_BYTES = 64 * 2**20
 MAX_FILES = 1_000_000
 MAX_INDEX_BYTES = len(MAGIC) + 4 + MAX_HEADER_BYTES + MAX_INDEX_TOKENS * 16
+SHARED_INDEXES = 2
+"""Indexes kept loaded for ``index_for`` (the writer compares two models at most)."""
+
+_shared: dict[tuple[str, int, int, int], CorpusIndex] = {}
+_shared_lock = threading.Lock()
 
 
 def load_index(path: Path) -> CorpusIndex:
@@ -165,7 +171,7 @@ def index_for(model: Model) -> CorpusIndex:
             f"Model '{model.name}' has no corpus index ({path.name}); "
             f"`storyteller index CORPUS --model {model.name}` makes one."
         )
-    index = load_index(path)
+    index = _load_shared(path)
     trained_on = model.card.corpus.get("sha256")
     if isinstance(trained_on, str) and trained_on and trained_on != (index.corpus_sha256 or trained_on):
         raise IndexFileError(
@@ -177,3 +183,22 @@ def index_for(model: Model) -> CorpusIndex:
             f"Corpus index '{path}' folds case differently from model '{model.name}', so it is not used."
         )
     return index
+
+
+def _load_shared(path: Path) -> CorpusIndex:
+    """One loaded copy of an index file for every reader of it (the writer's corpus counts and its
+    corpus aids, each in its own thread); a file written anew since is read anew."""
+    try:
+        found = path.stat()
+    except OSError:
+        return load_index(path)  # says why in one sentence
+    # An index is written atomically: a rewritten one is a new file.
+    key = (str(path.resolve()), found.st_ino, found.st_size, found.st_mtime_ns)
+    with _shared_lock:  # a second reader waits for the first one's load rather than loading again
+        index = _shared.get(key)
+        if index is None:
+            index = load_index(path)
+            while len(_shared) >= SHARED_INDEXES:
+                del _shared[next(iter(_shared))]
+            _shared[key] = index
+        return index
