@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from storyteller.engine import Model, load
+from storyteller.engine import Model, cache, load
 
 # Property tests check behaviour, never wall-clock time: on busy shared cores one example can
 # take a second, which Hypothesis's default 200 ms deadline reports as a failure.
@@ -36,6 +36,13 @@ def isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     monkeypatch.setenv("STORYTELLER_DATA_DIR", str(data))
     monkeypatch.delenv("STORYTELLER_MODEL_PATH", raising=False)
     return data
+
+
+@pytest.fixture
+def full_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The story's memory at its whole weight from its first position (no ramp): what a short
+    story's memory offers then shows in the tiny model's candidates (tests/test_cache.py tests the ramp)."""
+    monkeypatch.setattr(cache, "RAMP", 0)
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,14 @@ from storyteller.engine import ModelCard, Predictor, SamplingConfig, tokenize
 from storyteller.engine.cache import (
     DEFAULT_SCALE,
     DEFAULT_WEIGHT,
+    RAMP,
     Memory,
     attention,
     memory_for,
     mix,
     remembered_targets,
+    share,
+    shares,
 )
 from storyteller.engine.sampling import softmax
 from storyteller.engine.vocab import PARAGRAPH_ID, UNKNOWN_ID
@@ -76,7 +79,8 @@ def test_the_predictors_memory_is_the_formula_over_the_states_before(tiny_model)
     net = softmax(logits[0, -1])
     t = len(ids) - 1
     weights = attention(states[t], states[t - 8 : t], 1.5)
-    expected = 0.7 * net + 0.3 * np.bincount(ids[t - 7 : t + 1], weights, minlength=len(net))
+    weight = 0.3 * 8 / (8 + RAMP)  # the memory holds 8 positions
+    expected = (1 - weight) * net + weight * np.bincount(ids[t - 7 : t + 1], weights, minlength=len(net))
     got = predictor.distribution().probs
     assert predictor.distribution().forms == ()
     np.testing.assert_allclose(got, expected, atol=1e-6)
@@ -85,7 +89,8 @@ def test_the_predictors_memory_is_the_formula_over_the_states_before(tiny_model)
     predictor = Predictor(tiny_model, memory=memory)
     scores = [predictor.score([token])[0] for token in tokens]  # a word at a time, as typed
     rows = np.stack([softmax(row) for row in logits[0, :-1]])
-    mixed = 0.7 * rows[np.arange(t), ids[1:]] + 0.3 * np.nan_to_num(bulk[0])
+    ramped = shares(0.3, t, 8)
+    mixed = (1 - ramped) * rows[np.arange(t), ids[1:]] + ramped * np.nan_to_num(bulk[0])
     known = [i for i, token_id in enumerate(ids[1:]) if token_id != UNKNOWN_ID and i > 0]
     np.testing.assert_allclose([scores[i][0] for i in known], mixed[known], atol=1e-5)
 
@@ -101,6 +106,7 @@ def test_going_back_and_forth_gives_what_a_fresh_reading_gives(tiny_model) -> No
         np.testing.assert_allclose(predictor.probabilities(), fresh.probabilities(), atol=1e-6)
 
 
+@pytest.mark.usefixtures("full_share")
 def test_a_name_typed_once_is_offered_and_written_from_memory(tiny_model) -> None:  # type: ignore[no-untyped-def]
     tokens = tokenize("the hedgehog said to Quillibet . the hedgehog said to")
     predictor = Predictor(tiny_model, memory=STRONG)
@@ -110,6 +116,7 @@ def test_a_name_typed_once_is_offered_and_written_from_memory(tiny_model) -> Non
     assert offered["quillibet"].id == UNKNOWN_ID
 
 
+@pytest.mark.usefixtures("full_share")
 def test_the_model_writes_a_remembered_name_and_a_replay_scores_it_the_same(tiny_model) -> None:  # type: ignore[no-untyped-def]
     tokens = tokenize("Quillibet Quillibet Quillibet")
     predictor = Predictor(tiny_model, memory=STRONG)
@@ -145,3 +152,18 @@ def test_a_long_text_is_scored_with_the_memory_only_near_its_end(tiny_model) -> 
     assert scores[80:] == pytest.approx(stepwise.score(tokens[80:]))
     assert scores[80:] != pytest.approx(network[80:])
     np.testing.assert_allclose(predictor.probabilities(), stepwise.probabilities(), atol=1e-6)
+
+
+def test_a_story_of_a_few_words_leans_little_on_its_memory(tiny_model) -> None:  # type: ignore[no-untyped-def]
+    # After "a fox saw a", the one position that followed an "a" must not take the memory's whole
+    # share: the memory holds four positions, so its share is a small part of λ.
+    predictor = Predictor(tiny_model, memory=STRONG)
+    predictor.feed(tokenize("a fox saw a"))
+    short = predictor.distribution().remembered.sum()
+    assert short == pytest.approx(share(0.6, 4)) and short < 0.6 / 5
+    predictor.feed(_fable(200))
+    assert predictor.distribution().remembered.sum() == pytest.approx(share(0.6, 50))
+    assert share(0.6, 50) > 0.6 / 2
+    ramp = [share(0.6, held) for held in (0, 1, 10, 100, 10_000)]
+    assert ramp == sorted(set(ramp))  # growing
+    assert ramp[0] == 0.0 and ramp[-1] == pytest.approx(0.6, rel=0.01)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from storyteller.app import StorytellerApp
 from storyteller.app.widgets.candidates import MEMORY_MARK, CandidatesPanel
 from storyteller.engine import Model
@@ -21,6 +23,7 @@ def _remembering(tiny_model: Model) -> Model:
     return Model(tiny_model.session, card, tiny_model.path, tiny_model.sha256)
 
 
+@pytest.mark.usefixtures("full_share")
 async def test_a_name_typed_once_is_later_offered_from_the_storys_memory(tiny_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     app = StorytellerApp(_remembering(tiny_model), tmp_path, WriterSettings(pace=0, seed=3))
     async with app.run_test(size=SIZE) as pilot:

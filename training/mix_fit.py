@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from storyteller.engine.cache import DEFAULT_WORDS, remembered_targets
+from storyteller.engine.cache import DEFAULT_WORDS, remembered_targets, shares
 from storyteller.engine.counts import DISCOUNT, CorpusCounts
 
 from .network import LanguageModel
@@ -95,7 +95,8 @@ def mix_perplexities(
             for s in range(len(SCALES)):
                 cache = np.where(np.isnan(remembered[s]), base, remembered[s])
                 for w, weight in enumerate(WEIGHTS):
-                    nll[a, s, w] -= np.log((1 - weight) * base + weight * cache).sum()
+                    ramped = shares(weight, len(targets), words)
+                    nll[a, s, w] -= np.log((1 - ramped) * base + ramped * cache).sum()
         count += len(targets)
         if budget <= 0:
             break

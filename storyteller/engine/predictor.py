@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cache import Keys, Memory, Mixed, attention, mix, plain
+from .cache import Keys, Memory, Mixed, attention, mix, plain, share
 from .corpus_index import CONTEXT
 from .counts import CorpusCounts, counts_weight
 from .loops import forbid, repeated_endings
@@ -228,7 +228,8 @@ class Predictor:
             else:
                 query, remembered, values, codes = keys.memory()
                 weights = attention(query, remembered, self.memory.scale)
-                self._mixed = mix(probs, weights, values, codes, keys.names, self.memory.weight)
+                weight = share(self.memory.weight, len(values))
+                self._mixed = mix(probs, weights, values, codes, keys.names, weight)
         return self._mixed
 
     def _read_tail(self) -> list[str]:

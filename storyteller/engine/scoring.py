@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .cache import Keys, Memory, attention
+from .cache import Keys, Memory, attention, share
 from .corpus_index import CONTEXT
 from .counts import CorpusCounts, counts_weight
 from .model import Model
@@ -100,7 +100,8 @@ def score_ids(
                 query, rows, values, _ = keys.memory()
                 weights = attention(query, rows, memory.scale)
                 remembered = np.bincount(values, weights, minlength=len(probs))
-                mixed = (1 - memory.weight) * mixed + memory.weight * remembered
+                weight = share(memory.weight, len(values))
+                mixed = (1 - weight) * mixed + weight * remembered
         for suffix, p in (("", probs), ("_m", mixed)):
             above = int((p > p[target]).sum())
             loss = -math.log(max(float(p[target]), 1e-300))
