@@ -55,6 +55,10 @@ class TrainConfig:
     word_drop: float = 0.0
     """Share of the vocabulary's words whose embedding is dropped whole for a step, wherever they
     occur in it, during training only (Merity et al.'s embedding dropout)."""
+    change_penalty: float = 1.0
+    """Weight of the mean square of the LSTM's output's change from one word to the next, added to
+    the stateful loss during training only (Merity et al.'s temporal activation regularisation;
+    measured on real prose in bench/README.md)."""
     window: int = 3
     """Words of context for the windowed objective and accuracy (the classic example used 3)."""
     seq_len: int = 32
@@ -122,6 +126,8 @@ class TrainConfig:
             raise ValueError("weight drop must be at least 0 and below 1")
         if not 0 <= self.word_drop < 1:
             raise ValueError("word drop must be at least 0 and below 1")
+        if not 0 <= self.change_penalty <= 100:
+            raise ValueError("the change penalty must be at least 0 and at most 100")
         if not 0 <= self.holdout < 0.5:
             raise ValueError("the held-out share must be at least 0 and below 0.5")
         if self.optimizer not in OPTIMIZERS:

@@ -106,6 +106,12 @@ def _add_learning_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) 
         default=defaults.word_drop,
         help="share of words whose embedding is dropped whole for a step (%(default)s)",
     )
+    parser.add_argument(
+        "--change-penalty",
+        type=float,
+        default=defaults.change_penalty,
+        help="weight of the penalty on the LSTM output's change from word to word (%(default)s)",
+    )
 
 
 def _add_run_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
@@ -178,6 +184,7 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         dropout=args.dropout,
         weight_drop=args.weight_drop,
         word_drop=args.word_drop,
+        change_penalty=args.change_penalty,
         min_count=args.min_count,
         max_vocab=args.max_vocab,
         holdout=args.holdout,

@@ -16,10 +16,16 @@ case costs the head alone. The exported model still gives a score for every word
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 from torch.func import functional_call
 from torch.nn import functional as F
+
+from storyteller.engine.vocab import UNKNOWN_ID
 
 from .config import ADAPTIVE_FROM, TrainConfig
 
@@ -134,6 +140,9 @@ class LanguageModel(nn.Module):
         self.dropout = config.dropout or 0.0
         self.weight_drop = config.weight_drop
         self.word_drop = config.word_drop
+        self.change_penalty = config.change_penalty
+        self.unknown_log_scale = 0.0
+        """Added to ``<unk>``'s score (see ``scaled_unknown``)."""
         tie = config.tie_weights and embedding == config.units
         self.head: nn.Linear | None = None
         self.adaptive: AdaptiveSoftmax | None = None
@@ -206,9 +215,15 @@ class LanguageModel(nn.Module):
     def scores(self, hidden: torch.Tensor) -> torch.Tensor:
         """Scores for every word (log-probabilities up to a constant per position)."""
         if self.adaptive is not None:
-            return self.adaptive(hidden)
-        assert self.head is not None
-        return self.head(hidden)
+            scores = self.adaptive(hidden)
+        else:
+            assert self.head is not None
+            scores = self.head(hidden)
+        if self.unknown_log_scale:
+            shift = torch.zeros(scores.shape[-1], dtype=scores.dtype, device=scores.device)
+            shift[UNKNOWN_ID] = self.unknown_log_scale
+            scores = scores + shift
+        return scores
 
     def top(self, hidden: torch.Tensor, k: int) -> torch.Tensor:
         """The ``k`` likeliest next words after each row of ``hidden`` ([n, units] → [n, k]), best first."""
@@ -239,6 +254,32 @@ class LanguageModel(nn.Module):
         out, state = self.hidden(ids, state)
         return self.nll(out.reshape(-1, out.shape[-1]), targets.reshape(-1)), state
 
+    def penalised_loss(
+        self, ids: torch.Tensor, targets: torch.Tensor, state: State | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, State]:
+        """(``loss`` plus, in training, the penalty on the output's change; the loss alone; the state).
+
+        The penalty is the mean square of the LSTM's output's change from one word to the next
+        (Merity et al.'s temporal activation regularisation): it keeps the state from jumping."""
+        if state is None:
+            state = self.zero_state(ids.shape[0], ids.device)
+        raw, state = self._recur(self._locked_dropout(self._embed(ids)), state)
+        nll = self.nll(self._locked_dropout(raw).reshape(-1, raw.shape[-1]), targets.reshape(-1))
+        if not self.training or not self.change_penalty or raw.shape[1] < 2:
+            return nll, nll, state
+        return nll + self.change_penalty * (raw[:, 1:] - raw[:, :-1]).pow(2).mean(), nll, state
+
+    @contextmanager
+    def scaled_unknown(self, scale: float) -> Iterator[None]:
+        """Within the block, ``<unk>``'s probability is ``scale`` times the network's (the rest
+        renormalised), in ``scores`` and so in an export: a text new to the model has more words
+        outside its vocabulary than its training text had words seen once (``training.mix_fit``)."""
+        self.unknown_log_scale = math.log(scale)
+        try:
+            yield
+        finally:
+            self.unknown_log_scale = 0.0
+
 
 class Objective(nn.Module):
     """One training step's loss, in one forward call (as DistributedDataParallel wants it): the
@@ -263,8 +304,7 @@ class Objective(nn.Module):
         forward pass), the stateful part is the windows' loss and the state stays as it was.
         """
         if stream or windows is None:
-            stream_loss, state = self.model.loss(ids, targets, state)
-            loss = stream_loss
+            loss, stream_loss, state = self.model.penalised_loss(ids, targets, state)
             if windows is not None:
                 window_loss, _ = self.model.loss(*windows)
                 loss = loss + window_loss
