@@ -12,7 +12,7 @@ from storyteller.engine.cache import memory_for  # noqa: E402
 from storyteller.engine.counts import CorpusCounts, counts_weight  # noqa: E402
 from storyteller.engine.vocab import Vocabulary  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
-from training.mix_fit import COUNT_WEIGHTS, SCALES, WEIGHTS, fit_mix  # noqa: E402
+from training.mix_fit import COUNT_WEIGHTS, SCALES, UNKNOWN_SCALES, WEIGHTS, fit_mix, unknown_scale  # noqa: E402
 from training.network import LanguageModel  # noqa: E402
 
 pytestmark = pytest.mark.torch
@@ -66,3 +66,17 @@ def test_without_counts_the_fit_has_no_counts_field() -> None:
     rng = np.random.default_rng(0)
     fitted = fit_mix(_model(), [np.tile(rng.integers(2, 30, 12), 5)], words=100)
     assert "counts" not in fitted and counts_weight(fitted) == 0.0
+
+
+def test_held_out_text_richer_in_unknown_words_scales_the_networks_unk_up() -> None:
+    # The random network gives <unk> about 1/30; here every third held-out word is unknown.
+    rng = np.random.default_rng(2)
+    words = rng.integers(2, 30, 90)
+    words[::3] = 0
+    fitted = fit_mix(_model(), [words], words=100)
+    assert unknown_scale(fitted) == max(UNKNOWN_SCALES) > 1
+    tried = fitted["unknown"]["perplexity"]
+    assert fitted["unknown"]["scales"] == list(UNKNOWN_SCALES) and tried == sorted(tried, reverse=True)
+    # Without an unknown word the network is left as trained.
+    plain = fit_mix(_model(), [rng.integers(2, 30, 90)], words=100)
+    assert unknown_scale(plain) == 1.0 and unknown_scale({}) == 1.0

@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
 from storyteller.engine import TokenizerConfig, Vocabulary  # noqa: E402
-from storyteller.engine.model import ModelCard, load  # noqa: E402
+from storyteller.engine.model import ModelCard, load, open_session  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.export import parity, to_onnx_bytes  # noqa: E402
 from training.network import LanguageModel, adaptive_cutoffs, uses_adaptive_softmax  # noqa: E402
@@ -138,3 +138,47 @@ def test_weight_drop_changes_the_recurrence_in_training_only_and_leaves_the_weig
     model.eval()
     with torch.no_grad():
         assert torch.equal(model.hidden(ids)[0], plain)
+
+
+def test_the_change_penalty_is_added_in_training_only_and_the_plain_loss_is_kept_apart() -> None:
+    torch.manual_seed(0)
+    ids, targets = torch.randint(0, 50, (2, 12)), torch.randint(0, 50, (2, 12))
+    still = LanguageModel(50, TrainConfig(units=8, dropout=0.0, change_penalty=0.0))
+    pushed = LanguageModel(50, TrainConfig(units=8, dropout=0.0, change_penalty=5.0))
+    pushed.load_state_dict(still.state_dict())
+    plain, nll, _ = still.penalised_loss(ids, targets)
+    penalised, same_nll, _ = pushed.penalised_loss(ids, targets)
+    out, _ = pushed.hidden(ids)
+    change = (out[:, 1:] - out[:, :-1]).pow(2).mean()
+    assert torch.allclose(plain, nll) and torch.allclose(same_nll, nll)
+    assert torch.allclose(penalised, nll + 5.0 * change)
+    pushed.eval()
+    assert torch.allclose(pushed.penalised_loss(ids, targets)[0], nll)  # judging never sees it
+
+
+@pytest.mark.parametrize("adaptive", [False, True])
+def test_a_scaled_unknown_multiplies_its_odds_and_the_export_keeps_it(adaptive: bool) -> None:
+    model = adaptive_model() if adaptive else LanguageModel(40, TrainConfig(units=16, dropout=0.0)).eval()
+    vocab = model.embed.num_embeddings
+    ids = torch.randint(0, vocab, (1, 6), generator=torch.Generator().manual_seed(3))
+    card = ModelCard(
+        name="scaled",
+        vocabulary=Vocabulary(["<unk>", "<p>", *[f"w{i}" for i in range(vocab - 2)]]),
+        tokenizer=TokenizerConfig(),
+        layers=1,
+        units=16,
+        window=3,
+    )
+    with torch.no_grad():
+        before = torch.log_softmax(model(ids)[0], -1)
+        with model.scaled_unknown(2.5):
+            after = torch.log_softmax(model(ids)[0], -1)
+            data = to_onnx_bytes(model, card)
+            assert parity(model, data) <= 1e-4
+        assert torch.equal(torch.log_softmax(model(ids)[0], -1), before)  # only within the block
+    odds = (after[..., 0] - after[..., 2]) - (before[..., 0] - before[..., 2])  # <unk> against a word
+    assert torch.allclose(odds, torch.full_like(odds, np.log(2.5)), atol=1e-5)
+    state = np.zeros((1, 1, 16), np.float32)
+    logits = open_session(data).run(["logits"], {"input_ids": ids.numpy(), "h0": state, "c0": state})[0]
+    exported = torch.log_softmax(torch.from_numpy(logits), -1)
+    assert torch.allclose(exported, after, atol=1e-4)

@@ -21,7 +21,7 @@ from storyteller.engine.counts import CorpusCounts
 from storyteller.engine.files import write_atomically
 from storyteller.engine.model import INPUTS, METADATA_KEY, OUTPUTS, ModelCard, open_session
 
-from .mix_fit import fit_mix
+from .mix_fit import fit_mix, unknown_scale
 from .network import LanguageModel, OnnxSignature
 from .train import TrainResult
 
@@ -225,8 +225,9 @@ def export(result: TrainResult, path: Path, name: str | None = None, int8: bool 
     text nearly as well as fp32 (``INT8_PERPLEXITY``, ``INT8_TOP1``).
     """
     card = card_for(result, name or result.config.name or path.stem)
-    data = to_onnx_bytes(result.model, card)
-    difference = parity(result.model, data)
+    with result.model.scaled_unknown(unknown_scale(card.cache)):  # baked into the network
+        data = to_onnx_bytes(result.model, card)
+        difference = parity(result.model, data)
     if not difference <= PARITY_TOLERANCE:
         raise ExportError(
             f"The exported model disagrees with torch by {difference:.2e} "
