@@ -267,7 +267,7 @@ def _print_table(words: int, vocab: int, baselines: dict[str, dict[str, float]],
     print(
         "| budget s | system | test perplexity | known-word perplexity | ÷ textbook | epochs | words/s "
         "| judging epochs, % of the run | with the story's memory (λ 0.1, θ 0.3) | ÷ textbook "
-        "| with the corpus counts and the memory, fitted on the other half | ÷ textbook "
+        "| with <unk> scaled, the corpus counts and the memory, fitted on the other half | ÷ textbook "
         "| fitted on the test text (β, α, λ, θ) |"
     )
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")

@@ -28,8 +28,8 @@ SCALES = (0.03, 0.1, 0.3, 1.0, 3.0)
 """θ searched."""
 COUNT_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
 """α searched (0: no counts; a network trained briefly on a large text leans on them most)."""
-UNKNOWN_SCALES = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
-"""β searched (1: the network as trained)."""
+UNKNOWN_SCALES = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0)
+"""β searched (1: the network as trained; the default model took 3 when the grid stopped there)."""
 FIT_TOKENS = 20_000
 """Held-out tokens the fit reads at most (its cost grows with tokens × remembered positions)."""
 
