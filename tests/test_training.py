@@ -464,6 +464,7 @@ def test_a_small_text_trains_on_all_its_windows_and_stops_at_what_the_text_allow
     data = build_dataset(FABLE.read_text(), TokenizerConfig(quotes=True), 3, 0.1)  # as the run reads it
     ceiling = window_ceiling(data.eval_chunks(), 3)
     assert 0.9 < ceiling < 1  # the fable repeats some 3-word contexts with different next words
+    assert result.config.change_penalty == 0.0  # learnt by heart: nothing holds the state back
     assert result.stopped == "converged"
     assert result.metrics["windowed"] == pytest.approx(ceiling)
     assert epochs[-1].metrics["windowed"] == pytest.approx(ceiling)

@@ -15,6 +15,8 @@ plateau, so the last steps are small. SGD's is the textbook loop's (its steps ar
 DEFAULT_CLIP = {"adam": 1.0, "sgd": 0.25, "asgd": 0.25}
 """Each optimiser's gradient norm clipping (SGD's as the textbook loop and AWD-LSTM clip)."""
 OPTIMIZERS = ("auto", *DEFAULT_LR)
+DEFAULT_CHANGE_PENALTY = 1.0
+"""The change penalty's weight for a text that holds text out (see ``TrainConfig.change_penalty``)."""
 ASGD_FROM_PASSES = 4.0
 """With 'auto', a run expected to read its text this many times or more takes averaged SGD;
 a shorter one, Adam. Measured on real prose (bench/README.md): Adam learns more in one or two
@@ -55,10 +57,11 @@ class TrainConfig:
     word_drop: float = 0.0
     """Share of the vocabulary's words whose embedding is dropped whole for a step, wherever they
     occur in it, during training only (Merity et al.'s embedding dropout)."""
-    change_penalty: float = 1.0
+    change_penalty: float | None = None
     """Weight of the mean square of the LSTM's output's change from one word to the next, added to
     the stateful loss during training only (Merity et al.'s temporal activation regularisation;
-    measured on real prose in bench/README.md)."""
+    measured on real prose in bench/README.md). None: 1, or 0 for a text too small to hold any
+    out, which can only be learnt by heart."""
     window: int = 3
     """Words of context for the windowed objective and accuracy (the classic example used 3)."""
     seq_len: int = 32
@@ -126,7 +129,7 @@ class TrainConfig:
             raise ValueError("weight drop must be at least 0 and below 1")
         if not 0 <= self.word_drop < 1:
             raise ValueError("word drop must be at least 0 and below 1")
-        if not 0 <= self.change_penalty <= 100:
+        if self.change_penalty is not None and not 0 <= self.change_penalty <= 100:
             raise ValueError("the change penalty must be at least 0 and at most 100")
         if not 0 <= self.holdout < 0.5:
             raise ValueError("the held-out share must be at least 0 and below 0.5")

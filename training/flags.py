@@ -110,7 +110,8 @@ def _add_learning_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) 
         "--change-penalty",
         type=float,
         default=defaults.change_penalty,
-        help="weight of the penalty on the LSTM output's change from word to word (%(default)s)",
+        help="weight of the penalty on the LSTM output's change from word to word "
+        "(default: 1, or 0 for a text too small to hold any out)",
     )
 
 

@@ -140,7 +140,7 @@ class LanguageModel(nn.Module):
         self.dropout = config.dropout or 0.0
         self.weight_drop = config.weight_drop
         self.word_drop = config.word_drop
-        self.change_penalty = config.change_penalty
+        self.change_penalty = config.change_penalty or 0.0
         self.unknown_log_scale = 0.0
         """Added to ``<unk>``'s score (see ``scaled_unknown``)."""
         tie = config.tie_weights and embedding == config.units

@@ -25,7 +25,7 @@ from storyteller.engine.vocab import Vocabulary
 
 from . import distributed
 from .checkpoint import load_checkpoint
-from .config import TrainConfig, TrainingError
+from .config import DEFAULT_CHANGE_PENALTY, TrainConfig, TrainingError
 from .data import build_dataset, stream_batches
 from .evaluate import evaluate_baselines, selection_chunks, window_ceiling
 from .network import LanguageModel, Objective
@@ -169,13 +169,15 @@ class SetUp:
         # The dropout and 'auto''s optimiser are sized to the run's length: at once when it is known
         # in epochs; with a time budget, after the first steps have shown how fast this machine reads
         # (see ``DROPOUT_SIZED_AFTER``). A text too small to hold any out can only be learnt by
-        # heart: it gets the least dropout, and Adam.
+        # heart: it gets the least dropout, no change penalty, and Adam.
         tiny = not data.has_held_out
         later = config.time_budget is not None and not tiny
         passes = 1.0 if tiny else config.epochs
         self.size_dropout_later = later and config.dropout is None
         if config.dropout is None:
             config = dataclasses.replace(config, dropout=auto_dropout(1.0 if later else passes))
+        if config.change_penalty is None:
+            config = dataclasses.replace(config, change_penalty=0.0 if tiny else DEFAULT_CHANGE_PENALTY)
         rates_given = config.lr is not None or config.clip is not None
         self.choose_optimizer_later = later and config.optimizer == "auto" and not rates_given
         if not self.choose_optimizer_later:
