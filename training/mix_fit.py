@@ -111,6 +111,7 @@ def mix_perplexities(
         unknown = log_probs[:, UNKNOWN_ID].exp().double().numpy()
         counted = counts.of_targets(chunk) if counts is not None else network
         remembered = remembered_targets(hidden[0].numpy(), targets, SCALES, words)
+        ramped = [shares(weight, len(targets), words) for weight in WEIGHTS]
         for u, beta in enumerate(UNKNOWN_SCALES):
             # <unk> times β, and every word renormalised.
             scaled = network * np.where(targets == UNKNOWN_ID, beta, 1.0) / (1 + (beta - 1) * unknown)
@@ -118,9 +119,8 @@ def mix_perplexities(
                 base = (1 - alpha) * scaled + alpha * counted
                 for s in range(len(SCALES)):
                     cache = np.where(np.isnan(remembered[s]), base, remembered[s])
-                    for w, weight in enumerate(WEIGHTS):
-                        ramped = shares(weight, len(targets), words)
-                        nll[u, a, s, w] -= np.log((1 - ramped) * base + ramped * cache).sum()
+                    for w, share in enumerate(ramped):
+                        nll[u, a, s, w] -= np.log((1 - share) * base + share * cache).sum()
         count += len(targets)
         if budget <= 0:
             break

@@ -171,10 +171,14 @@ class LanguageModel(nn.Module):
 
     def hidden(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """The last layer's output at every position (dropout applied in training), and the new state."""
+        out, state = self._read(ids, state)
+        return self._locked_dropout(out), state
+
+    def _read(self, ids: torch.Tensor, state: State | None) -> tuple[torch.Tensor, State]:
+        """The LSTM's output before the output dropout, and the new state."""
         if state is None:
             state = self.zero_state(ids.shape[0], ids.device)
-        out, state = self._recur(self._locked_dropout(self._embed(ids)), state)
-        return self._locked_dropout(out), state
+        return self._recur(self._locked_dropout(self._embed(ids)), state)
 
     def _embed(self, ids: torch.Tensor) -> torch.Tensor:
         """The words' embeddings; in training with ``word_drop``, a share of the vocabulary's
@@ -261,9 +265,7 @@ class LanguageModel(nn.Module):
 
         The penalty is the mean square of the LSTM's output's change from one word to the next
         (Merity et al.'s temporal activation regularisation): it keeps the state from jumping."""
-        if state is None:
-            state = self.zero_state(ids.shape[0], ids.device)
-        raw, state = self._recur(self._locked_dropout(self._embed(ids)), state)
+        raw, state = self._read(ids, state)
         nll = self.nll(self._locked_dropout(raw).reshape(-1, raw.shape[-1]), targets.reshape(-1))
         if not self.training or not self.change_penalty or raw.shape[1] < 2:
             return nll, nll, state

@@ -79,10 +79,10 @@ def share(weight: float, held: int) -> float:
 
 
 def shares(weight: float, positions: int, words: int) -> np.ndarray:
-    """λ at each of a text's first ``positions`` positions read from a fresh state (position t
-    holds min(t, ``words``) positions), as ``remembered_targets`` lays them out."""
+    """``share`` at each of a text's first ``positions`` positions read from a fresh state
+    (position t holds min(t, ``words``) positions), as ``remembered_targets`` lays them out."""
     held = np.minimum(np.arange(positions), words)
-    return weight * held / (held + RAMP)  # type: ignore[no-any-return]
+    return weight * held / (held + RAMP)  # type: ignore[no-any-return]  # share's formula, in bulk
 
 
 def attention(query: np.ndarray, keys: np.ndarray, scale: float) -> np.ndarray:
