@@ -15,8 +15,9 @@ chunk from a fresh state:
 
 Perplexity counts every target; "known" leaves out the targets that are <unk>. storyteller is
 also scored as the app reads, with the story's memory mixed in, and with its ``<unk>`` scaled,
-the counts of its training text (``storyteller.engine.counts``) and the memory, each weight
-fitted on held-out text that is not scored (the textbook loop mixes nothing).
+the counts of its training text (``storyteller.engine.counts``), the story's phrases
+(``storyteller.engine.phrases``) and the memory, each weight fitted on held-out text that is
+not scored (the textbook loop mixes nothing).
 Each run has a fresh process, OMP_WAIT_POLICY=PASSIVE and the same threads.
 
     python bench/real_prose.py [--words 50000 250000 1000000] [--budgets 60 300] [--repeats 1]
@@ -57,7 +58,7 @@ from training.config import TrainConfig
 from training.data import build_dataset
 from training.evaluate import evaluate_baselines
 from training.export import counts_of
-from training.mix_fit import COUNT_WEIGHTS, SCALES, UNKNOWN_SCALES, WEIGHTS, mix_perplexities
+from training.mix_fit import COUNT_WEIGHTS, PHRASE_WEIGHTS, SCALES, UNKNOWN_SCALES, WEIGHTS, mix_perplexities
 from training.train import TrainResult, train
 
 CACHE = prose_corpus.CACHE
@@ -118,10 +119,11 @@ def memory_figures(result: TrainResult) -> dict[str, float]:
     """Perplexity on the same held-out targets mixed as the app and ``storyteller score`` read.
 
     * "memory": the story's memory at the engine's default λ and θ (nothing chosen on the test text);
-    * "mixed": the network's ``<unk>`` scaled by β, the corpus counts (of the training text only)
-      and the memory, with β, α, λ and θ fitted as the export fits them, on held-out text that is
-      not scored: fitted on one half of the chunks to score the other, then the other way round;
-    * "fitted": all four fitted on all of the test text (chosen on what it scores: a bound)."""
+    * "mixed": the network's ``<unk>`` scaled by β, the corpus counts (of the training text only),
+      the story's phrases and the memory, with β, α, σ, λ and θ fitted as the export fits them,
+      on held-out text that is not scored: fitted on one half of the chunks to score the other,
+      then the other way round;
+    * "fitted": all five fitted on all of the test text (chosen on what it scores: a bound)."""
     everything = sum(len(chunk) for chunk in result.check_text)  # not only the export's sample
     counts = counts_of(result)
     halves = result.check_text[::2], result.check_text[1::2]
@@ -139,15 +141,16 @@ def memory_figures(result: TrainResult) -> dict[str, float]:
         )
         / total
     )
-    u, a, s, w = np.unravel_index(int(np.argmin(log_all)), log_all.shape)
+    u, a, p, s, w = np.unravel_index(int(np.argmin(log_all)), log_all.shape)
     return {
         "memory_perplexity": float(
-            np.exp(log_all[0, 0, SCALES.index(DEFAULT_SCALE), WEIGHTS.index(DEFAULT_WEIGHT)])
+            np.exp(log_all[0, 0, 0, SCALES.index(DEFAULT_SCALE), WEIGHTS.index(DEFAULT_WEIGHT)])
         ),
         "mixed_perplexity": float(np.exp(crossed)),
-        "fitted_perplexity": float(np.exp(log_all[u, a, s, w])),
+        "fitted_perplexity": float(np.exp(log_all[u, a, p, s, w])),
         "fitted_unknown": UNKNOWN_SCALES[u],
         "fitted_counts": COUNT_WEIGHTS[a],
+        "fitted_phrases": PHRASE_WEIGHTS[p],
         "fitted_weight": WEIGHTS[w],
         "fitted_scale": SCALES[s],
     }
@@ -267,8 +270,8 @@ def _print_table(words: int, vocab: int, baselines: dict[str, dict[str, float]],
     print(
         "| budget s | system | test perplexity | known-word perplexity | ÷ textbook | epochs | words/s "
         "| judging epochs, % of the run | with the story's memory (λ 0.1, θ 0.3) | ÷ textbook "
-        "| with <unk> scaled, the corpus counts and the memory, fitted on the other half | ÷ textbook "
-        "| fitted on the test text (β, α, λ, θ) |"
+        "| with <unk> scaled, the corpus counts, the story's phrases and the memory, "
+        "fitted on the other half | ÷ textbook | fitted on the test text (β, α, σ, λ, θ) |"
     )
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     plain = {budget: figures for name, budget, figures in rows if name == "textbook loop" and figures}
@@ -293,16 +296,16 @@ def with_memory(figures: dict[str, Any], plain: dict[str, Any] | None) -> str:
     if "memory_perplexity" not in figures:
         return " | | | | |"
     ratios = [
-        f"{figures[key] / plain['perplexity']:.2f}" if plain else ""
-        for key in ("memory_perplexity", "mixed_perplexity")
+        f"{figures[key] / plain['perplexity']:.{places}f}" if plain else ""
+        for key, places in (("memory_perplexity", 2), ("mixed_perplexity", 3))
     ]
     fitted = (
         f"{figures['fitted_perplexity']:.1f} "
-        f"({figures['fitted_unknown']:g}, {figures['fitted_counts']:g}, "
+        f"({figures['fitted_unknown']:g}, {figures['fitted_counts']:g}, {figures['fitted_phrases']:g}, "
         f"{figures['fitted_weight']:g}, {figures['fitted_scale']:g})"
     )
     return (
-        f"{figures['memory_perplexity']:.1f} | {ratios[0]} | {figures['mixed_perplexity']:.1f} | {ratios[1]} "
+        f"{figures['memory_perplexity']:.1f} | {ratios[0]} | {figures['mixed_perplexity']:.2f} | {ratios[1]} "
         f"| {fitted} |"
     )
 

@@ -167,6 +167,8 @@ def _print_table(tally: Tally, model: Model, memory: Memory | None, counts: Corp
             f"memory: the last {memory.words:,} words, weight {memory.weight:g}, scale {memory.scale:g} "
             f"({source});"
         )
+        if memory.phrases:
+            print(f"the story's phrases: what followed its last words there, weight {memory.phrases:g};")
         if counts is not None:
             print(
                 f"corpus counts: the {counts.index.tokens:,} tokens of its index, "

@@ -1,5 +1,5 @@
-"""Fitting the corpus counts and the story's memory at export: a grid search on held-out text,
-kept in the model file."""
+"""Fitting the corpus counts, the story's phrases and the story's memory at export: a grid search
+on held-out text, kept in the model file."""
 
 from __future__ import annotations
 
@@ -12,7 +12,16 @@ from storyteller.engine.cache import memory_for  # noqa: E402
 from storyteller.engine.counts import CorpusCounts, counts_weight  # noqa: E402
 from storyteller.engine.vocab import Vocabulary  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
-from training.mix_fit import COUNT_WEIGHTS, SCALES, UNKNOWN_SCALES, WEIGHTS, fit_mix, unknown_scale  # noqa: E402
+from training.mix_fit import (  # noqa: E402
+    COUNT_WEIGHTS,
+    PHRASE_WEIGHTS,
+    SCALES,
+    UNKNOWN_SCALES,
+    WEIGHTS,
+    fit_mix,
+    mix_perplexities,
+    unknown_scale,
+)
 from training.network import LanguageModel  # noqa: E402
 
 pytestmark = pytest.mark.torch
@@ -23,24 +32,41 @@ def _model() -> LanguageModel:
     return LanguageModel(30, TrainConfig(layers=1, units=16, dropout=0.0)).eval()
 
 
-def test_on_repetitive_text_the_fit_turns_the_memory_on_and_beats_the_network_alone() -> None:
-    # A random network knows nothing; a text that repeats itself is what a memory is for.
-    rng = np.random.default_rng(0)
-    phrase = rng.integers(2, 30, 12)
-    chunks = [np.tile(phrase, 20), np.tile(phrase[::-1], 20)]
+def _repetitive() -> list[np.ndarray]:
+    # A random network knows nothing; a text that repeats itself is what a story's memory is for.
+    phrase = np.random.default_rng(0).integers(2, 30, 12)
+    return [np.tile(phrase, 20), np.tile(phrase[::-1], 20)]
+
+
+def test_on_repetitive_text_the_fit_turns_the_storys_phrases_on_and_beats_the_network_alone() -> None:
+    chunks = _repetitive()
     fitted = fit_mix(_model(), chunks, words=100)
-    assert fitted["weight"] in WEIGHTS and fitted["weight"] > 0 and fitted["scale"] in SCALES
-    assert fitted["perplexity"]["with"] < 0.8 * fitted["perplexity"]["without"]
+    phrases = fitted["phrases"]
+    assert phrases["weight"] in PHRASE_WEIGHTS and phrases["weight"] > 0 and fitted["scale"] in SCALES
+    assert fitted["perplexity"]["with"] < 0.2 * fitted["perplexity"]["without"]
+    assert phrases["weights"] == list(PHRASE_WEIGHTS)
+    assert min(phrases["perplexity"]) == fitted["perplexity"]["with"]
     grid = np.array(fitted["grid"]["perplexity"])
     assert grid.shape == (len(SCALES), len(WEIGHTS)) and grid.min() == fitted["perplexity"]["with"]
     assert fitted["tokens"] == sum(len(c) - 1 for c in chunks)
-    assert memory_for(fitted).fitted
+    memory = memory_for(fitted)
+    assert memory.fitted and memory.phrases == phrases["weight"]
+
+
+def test_with_the_phrases_off_the_memory_alone_is_turned_on_and_beats_the_network() -> None:
+    perplexity, count = mix_perplexities(_model(), _repetitive(), (0.0,), 100, 10_000, None)
+    memory_only = perplexity[UNKNOWN_SCALES.index(1.0), 0, PHRASE_WEIGHTS.index(0.0)]  # [θ, λ]
+    network = memory_only[0, WEIGHTS.index(0.0)]
+    assert np.allclose(memory_only[:, WEIGHTS.index(0.0)], network)  # λ 0: θ changes nothing
+    s, w = np.unravel_index(int(np.argmin(memory_only)), memory_only.shape)
+    assert WEIGHTS[w] > 0 and memory_only[s, w] < 0.8 * network
+    assert count == sum(len(c) - 1 for c in _repetitive())
 
 
 def test_on_text_that_never_repeats_the_memory_is_no_help() -> None:
     chunks = [np.arange(2, 30)]  # every target new: nothing in memory is ever right
     fitted = fit_mix(_model(), chunks, words=100)
-    assert fitted["weight"] == 0.0
+    assert fitted["weight"] == 0.0 and fitted["phrases"]["weight"] == 0.0
     assert fitted["perplexity"]["with"] == fitted["perplexity"]["without"]
 
 

@@ -405,7 +405,7 @@ def test_the_exported_model_generates_through_the_engine(result, tmp_path: Path)
     model = load(path)
     # The memory is fitted on held-out text only: a fable too small to hold any out has defaults.
     assert bool(model.card.cache) == result.held_out == ("counts" in model.card.cache)
-    assert ("unknown" in model.card.cache) == result.held_out
+    assert ("unknown" in model.card.cache) == ("phrases" in model.card.cache) == result.held_out
     predictor = Predictor(model, memory=memory_for(model.card.cache))
     predictor.feed(["the", "hedgehog", "and", "the"])
     assert len(predictor.candidates(5)) == 5

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .phrases import phrases_weight
 from .tokenizer import UNKNOWN
 from .vocab import UNKNOWN_ID
 
@@ -53,13 +54,15 @@ class Memory:
     """θ: how sharply the memory prefers the positions most like the present one."""
     fitted: bool = False
     """Whether λ and θ were fitted on held-out text (else they are the defaults)."""
+    phrases: float = 0.0
+    """σ: the story's phrases' share (``phrases.py``; 0, off, unless fitted with λ and θ)."""
 
 
 def memory_for(cache: dict[str, Any], words: int = DEFAULT_WORDS) -> Memory:
     """The memory a model's card describes (its ``cache`` field), defaults where it has none."""
     weight, scale = cache.get("weight"), cache.get("scale")
     if _number(weight, 0.0, 1.0) and _number(scale, 0.0, 1e4):
-        return Memory(words, float(weight), float(scale), fitted=True)  # type: ignore[arg-type]
+        return Memory(words, float(weight), float(scale), fitted=True, phrases=phrases_weight(cache))  # type: ignore[arg-type]
     return Memory(words)
 
 
@@ -102,7 +105,7 @@ class Mixed:
 
     probs: np.ndarray
     remembered: np.ndarray
-    """The part of each probability that came from the story's memory."""
+    """The part of each probability that came from the story: its memory and its phrases."""
     forms: tuple[str, ...] = ()
 
     def index(self, token_id: int, token: str) -> int | None:
@@ -132,9 +135,9 @@ class Mixed:
         return bool(self.remembered[index] * 2 >= self.probs[index] > 0)
 
 
-def plain(probs: np.ndarray) -> Mixed:
-    """The network's distribution alone."""
-    return Mixed(probs, np.zeros_like(probs))
+def plain(probs: np.ndarray, recalled: np.ndarray | None = None) -> Mixed:
+    """The network's distribution alone (``recalled``: the part of it the story's phrases gave)."""
+    return Mixed(probs, np.zeros_like(probs) if recalled is None else recalled)
 
 
 def mix(
@@ -144,18 +147,22 @@ def mix(
     codes: np.ndarray,
     names: Sequence[str],
     weight: float,
+    recalled: np.ndarray | None = None,
 ) -> Mixed:
     """Mix the network's ``probs`` with the memory: ``weights`` over remembered positions whose
     next tokens were ``values``; ``codes`` number the forms of its ``<unk>`` values, in order
-    (``names[code]`` is the form)."""
+    (``names[code]`` is the form). ``recalled``: the part of ``probs`` the story's phrases gave."""
     remembered = weight * np.bincount(values, weights, minlength=len(probs))
     mixed = (1 - weight) * probs + remembered
+    unknown_remembered = remembered[UNKNOWN_ID]
+    if recalled is not None:
+        remembered = remembered + (1 - weight) * recalled
     if not len(codes):
         return Mixed(mixed, remembered)
     unknown = weights[values == UNKNOWN_ID]
     kept, where = np.unique(codes, return_inverse=True)
     by_form = weight * np.bincount(where.ravel(), unknown, minlength=len(kept))
-    mixed[UNKNOWN_ID] -= remembered[UNKNOWN_ID]
+    mixed[UNKNOWN_ID] -= unknown_remembered
     remembered[UNKNOWN_ID] = 0.0
     return Mixed(
         np.concatenate([mixed, by_form]),

@@ -6,7 +6,8 @@ words is read from ``MAX_CONTEXT`` tokens before its end: the state forgets soon
 the last ``window`` tokens do, each prediction starting from a fresh state, as the
 classic example did. In stateful mode the story's memory (``cache.py``), when given, mixes
 the words already in the story into every distribution, and with it the counts of the corpus the
-model learnt from (``counts.py``), as the model's card weighs them (both were fitted together):
+model learnt from (``counts.py``) and of the story's own phrases (``phrases.py``), as the model's
+card weighs them (all were fitted together):
 candidates, scores and generation all read the same mixed one.
 """
 
@@ -23,6 +24,7 @@ from .corpus_index import CONTEXT
 from .counts import CorpusCounts, counts_weight
 from .loops import forbid, repeated_endings
 from .model import Model, State
+from .phrases import Phrases
 from .quotes import QUOTE_LOOKBACK, as_read, not_next
 from .sampling import SamplingConfig, choose, shape, softmax
 from .tokenizer import UNKNOWN, marks_not_next
@@ -94,6 +96,9 @@ class Predictor:
         """The corpus counts mixed in (None: off, as they are whenever the memory is)."""
         self._counts_weight = weight
         self._keys = Keys(model.card.units, self.memory.words) if self.memory else None
+        memory = self.memory
+        self._phrases = Phrases(memory.words, memory.phrases) if memory and memory.phrases else None
+        """The story's phrases, mixed in with the memory when the card weighs them."""
         self._mixed: Mixed | None = None
         self.tokens: list[str] = []
         # The network reads a paragraph break first: a story starts like a new paragraph.
@@ -193,6 +198,8 @@ class Predictor:
         """Keep only the first ``length`` tokens of the story (for undo and branching)."""
         if not 0 <= length <= len(self.tokens):
             raise ValueError(f"cannot truncate a story of {len(self.tokens)} tokens to {length}")
+        if self._phrases is not None:
+            self._phrases.cut(length + 1)
         del self.tokens[length:]
         del self._ids[length + 1 :]
         self._logits = self._mixed = None
@@ -222,14 +229,18 @@ class Predictor:
             if self.counts is not None:
                 counted = self.counts.probabilities(self.counts.context_of(self._read_tail()))
                 probs = (1 - self._counts_weight) * probs + self._counts_weight * counted
+            recalled = None
+            if self._phrases is not None and self.memory is not None:
+                self._phrases.read(self._ids)
+                probs, recalled = self._phrases.mixed(probs)
             keys = self._keys
             if self.memory is None or keys is None or keys.count < 2:
-                self._mixed = plain(probs)
+                self._mixed = plain(probs, recalled)
             else:
                 query, remembered, values, codes = keys.memory()
                 weights = attention(query, remembered, self.memory.scale)
                 weight = share(self.memory.weight, len(values))
-                self._mixed = mix(probs, weights, values, codes, keys.names, weight)
+                self._mixed = mix(probs, weights, values, codes, keys.names, weight, recalled)
         return self._mixed
 
     def _read_tail(self) -> list[str]:

@@ -1,6 +1,6 @@
 """How well a model knows a text: perplexity, top-1, top-5 and windowed accuracy, and the share
 of words outside its vocabulary, for the network alone and with the story's memory (and the
-corpus counts, when the model's card weighs them).
+corpus counts and the story's phrases, when the model's card weighs them).
 
 Figures are counted as training counts them: every target, ``<unk>`` included (the memory's
 unknown forms count as ``<unk>``), the network reading the whole text from a paragraph break.
@@ -17,6 +17,7 @@ from .cache import Keys, Memory, attention, share
 from .corpus_index import CONTEXT
 from .counts import CorpusCounts, counts_weight
 from .model import Model
+from .phrases import Phrases
 from .sampling import softmax
 from .vocab import PARAGRAPH_ID, UNKNOWN_ID
 
@@ -81,8 +82,10 @@ def score_ids(
     """Score every token of ``ids`` (a paragraph break is read first), one network step at a time
     so the memory holds each position's state; with ``memory`` None its columns repeat the network's.
     With the memory, ``counts`` (and the ``tokens`` that ``ids`` are, as the model reads them) mix
-    the corpus counts in as the predictor does, at the weight the model's card gives them."""
+    the corpus counts in as the predictor does, at the weight the model's card gives them, and
+    the story's phrases at the memory's ``phrases``."""
     keys = Keys(model.card.units, memory.words) if memory else None
+    phrases = Phrases(memory.words, memory.phrases) if memory and memory.phrases else None
     alpha = counts_weight(model.card.cache) if memory and counts is not None and tokens is not None else 0.0
     history = [PARAGRAPH_ID, *ids]
     state = None
@@ -94,6 +97,9 @@ def score_ids(
         if alpha and counts is not None and tokens is not None:
             counted = counts.probabilities(counts.context_of(tokens[max(0, t - CONTEXT) : t]))
             mixed = (1 - alpha) * probs + alpha * counted
+        if phrases is not None:
+            phrases.read(history, t + 1)
+            mixed, _ = phrases.mixed(mixed)
         if keys is not None and memory is not None:
             keys.append(t, state[0][-1, 0], history[t], None)
             if keys.count >= 2:
