@@ -1,11 +1,13 @@
-"""What the story's memory and the corpus counts cost per word, on a 2,000-word story, side by side.
+"""What the story's memory, the corpus counts and the story's phrases cost per word, on a
+2,000-word story, side by side.
 
 For each model: the story is the first 2,000 words of ``training/corpus`` (read once, then the
 clock starts); the model then writes words one at a time after it (a generation step: the
 distribution, sampling, reading the word back) and the writer's words are scored one sentence
-at a time, with nothing mixed in, with the memory (its default size), and with the memory and
-the corpus counts (for a model whose card weighs them), interleaved in rounds so machine noise
-hits all alike. One thread (``OMP_NUM_THREADS=1``, onnxruntime's one thread). Medians.
+at a time, with nothing mixed in, with the memory (its default size), with the memory and
+the corpus counts, and with the story's phrases as well (each for a model whose card weighs
+them), interleaved in rounds so machine noise hits all alike. One thread
+(``OMP_NUM_THREADS=1``, onnxruntime's one thread). Medians.
 
     OMP_NUM_THREADS=1 python bench/cache_cost.py [--model default] [--model /tmp/c.onnx] [--rounds 7]
 
@@ -15,6 +17,7 @@ Prints a Markdown table; paste it into bench/README.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import statistics
@@ -92,11 +95,14 @@ def main() -> None:
     for spec in args.model or ["default"]:
         model = load(resolve(spec))
         tokens, sentence = story(model.card.tokenizer)
-        memory = memory_for(model.card.cache, DEFAULT_WORDS)
+        fitted = memory_for(model.card.cache, DEFAULT_WORDS)
+        memory = dataclasses.replace(fitted, phrases=0.0)
         counts = counts_for(model)
         settings = {"nothing": (None, None), f"memory ({memory.words:,} words)": (memory, None)}
         if counts is not None:
             settings["memory and corpus counts"] = (memory, counts)
+        if fitted.phrases:
+            settings["memory, corpus counts and the story's phrases"] = (fitted, counts)
         results: dict[str, list[tuple[float, float, float]]] = {label: [] for label in settings}
         for _ in range(args.rounds):
             for label, (story_memory, story_counts) in settings.items():
@@ -117,6 +123,8 @@ def main() -> None:
             print(f"| {name} | {len(tokens):,} | {label} | {' | '.join(cells)} |")
         if counts is None:
             print(f"| {name} | | (its card gives the corpus counts no weight, or it has no index) | | | |")
+        if not fitted.phrases:
+            print(f"| {name} | | (its card gives the story's phrases no weight) | | | |")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def window_argument(parser: argparse.ArgumentParser) -> None:
 
 def memory_argument(
     parser: argparse.ArgumentParser,
-    help: str = "the network alone, without the story's memory or the corpus counts",
+    help: str = "the network alone, without the story's memory, its phrases or the corpus counts",
 ) -> None:
     parser.add_argument("--no-cache", action="store_true", help=help)
 

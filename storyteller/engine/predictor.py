@@ -222,8 +222,8 @@ class Predictor:
         return self._logits
 
     def distribution(self) -> Mixed:
-        """The next token's distribution: the network's, mixed with the corpus counts and the
-        story's memory if on."""
+        """The next token's distribution: the network's, mixed with the corpus counts, the story's
+        phrases and the story's memory if on."""
         if self._mixed is None:
             probs = softmax(self.logits())
             if self.counts is not None:

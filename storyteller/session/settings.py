@@ -119,7 +119,7 @@ class WriterSettings:
         True,
         Spec(
             "the model also draws on the story's own words (its memory), so a name in it can come "
-            "back, and on what followed the last words in its corpus",
+            "back, and on what followed the last words earlier in the story and in its corpus",
             bool,
         ),
     )
