@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from storyteller.engine import Model, Predictor, tokenize
-from storyteller.engine.cache import Memory, memory_for
+from storyteller.engine.cache import Memory, memory_for, part_weight
 from storyteller.engine.corpus_index import CONTEXT
 from storyteller.engine.model import METADATA_KEY
-from storyteller.engine.phrases import DISCOUNT, Phrases, phrase_terms, phrases_weight
+from storyteller.engine.phrases import DISCOUNT, Phrases, phrase_terms
 from storyteller.engine.sampling import softmax
 from storyteller.engine.scoring import score_ids
 
@@ -116,7 +116,7 @@ def test_reading_a_story_that_went_back_without_a_cut_is_refused() -> None:
     ],
 )
 def test_the_weight_a_strangers_card_gives_is_used_only_when_sound(field: object, weight: float) -> None:
-    assert phrases_weight(field) == weight  # type: ignore[arg-type]
+    assert part_weight(field, "phrases") == weight  # type: ignore[arg-type]
     assert memory_for({"weight": 0.1, "scale": 0.3, **field}).phrases == weight  # type: ignore[dict-item]
     assert memory_for(field).phrases == 0.0  # type: ignore[arg-type]  # no fitted memory: no phrases
 

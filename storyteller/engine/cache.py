@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 
-from .phrases import phrases_weight
 from .tokenizer import UNKNOWN
 from .vocab import UNKNOWN_ID
 
@@ -62,8 +61,17 @@ def memory_for(cache: dict[str, Any], words: int = DEFAULT_WORDS) -> Memory:
     """The memory a model's card describes (its ``cache`` field), defaults where it has none."""
     weight, scale = cache.get("weight"), cache.get("scale")
     if _number(weight, 0.0, 1.0) and _number(scale, 0.0, 1e4):
-        return Memory(words, float(weight), float(scale), fitted=True, phrases=phrases_weight(cache))  # type: ignore[arg-type]
+        phrases = part_weight(cache, "phrases")
+        return Memory(words, float(weight), float(scale), fitted=True, phrases=phrases)  # type: ignore[arg-type]
     return Memory(words)
+
+
+def part_weight(cache: dict[str, Any], part: str) -> float:
+    """The weight a model's card (its ``cache`` field) gives one part of the mix ("counts",
+    "phrases"): 0, off, where it has none or one outside [0, 1)."""
+    fitted = cache.get(part)
+    weight = fitted.get("weight") if isinstance(fitted, dict) else None
+    return float(weight) if _number(weight, 0.0, 1.0) and weight != 1.0 else 0.0  # type: ignore[arg-type]
 
 
 def _number(value: object, low: float, high: float) -> bool:

@@ -26,11 +26,11 @@ model does not know counts as ``<unk>``. α is fitted on held-out text when a mo
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
+from .cache import part_weight
 from .corpus_index import CONTEXT, CorpusIndex, IndexFileError
 from .index_file import index_for
 from .model import Model
@@ -118,17 +118,10 @@ def _discounted(counts: np.ndarray, lower: np.ndarray) -> np.ndarray:
     return np.maximum(counts - DISCOUNT, 0.0) / total + (DISCOUNT * seen / total) * lower  # type: ignore[no-any-return]
 
 
-DEFAULT_COUNTS_WEIGHT = 0.0
-"""α for a model whose card has none fitted: off (its memory was fitted without the counts)."""
-
-
 def counts_weight(cache: dict[str, Any]) -> float:
-    """α from a model's card (its ``cache`` field's ``counts``), 0 where it has none or a bad one."""
-    counts = cache.get("counts")
-    weight = counts.get("weight") if isinstance(counts, dict) else None
-    if not isinstance(weight, int | float) or isinstance(weight, bool):
-        return DEFAULT_COUNTS_WEIGHT
-    return float(weight) if math.isfinite(weight) and 0.0 <= weight < 1.0 else DEFAULT_COUNTS_WEIGHT
+    """α from a model's card (its ``cache`` field's ``counts``): 0, off, where it has none (its
+    memory was fitted without the counts) or a bad one."""
+    return part_weight(cache, "counts")
 
 
 def counts_for(model: Model) -> CorpusCounts | None:

@@ -18,9 +18,7 @@ on the model's card; a card without it leaves the phrases off. Measured on held-
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -28,15 +26,6 @@ from .corpus_index import CONTEXT
 
 DISCOUNT = 0.75
 """D, as the corpus counts take it (0.5 and 0.9 did no better on held-out prose)."""
-
-
-def phrases_weight(cache: dict[str, Any]) -> float:
-    """σ from a model's card (its ``cache`` field's ``phrases``), 0 where it has none or a bad one."""
-    phrases = cache.get("phrases")
-    weight = phrases.get("weight") if isinstance(phrases, dict) else None
-    if not isinstance(weight, int | float) or isinstance(weight, bool) or not math.isfinite(weight):
-        return 0.0
-    return float(weight) if 0.0 <= weight < 1.0 else 0.0
 
 
 class Phrases:
