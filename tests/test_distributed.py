@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.torch, pytest.mark.slow]
 ROOT = Path(__file__).parents[1]
 SMALL = ["--layers", "1", "--units", "16", "--dropout", "0", "--threads", "1", "--seed", "3"]
 SMALL += ["--window-batch", "16", "--progress", "quiet"]
+SMALL += ["--precision", "fp32"]  # fp32's noise: bf16 sums the two halves' gradients less exactly
 
 
 def _train(out: Path, corpus: Path, processes: int, *options: str) -> subprocess.CompletedProcess[str]:

@@ -32,7 +32,13 @@ from training.config import ASGD_FROM_PASSES, TrainConfig  # noqa: E402
 from training.data import build_dataset  # noqa: E402
 from training.evaluate import window_ceiling  # noqa: E402
 from training.export import ExportError, export  # noqa: E402
-from training.setup import SMALL_TEXT_EPOCH_STEPS, STEPS_PER_PASS, auto_batch, auto_dropout  # noqa: E402
+from training.setup import (  # noqa: E402
+    SMALL_TEXT_EPOCH_STEPS,
+    STEPS_PER_PASS,
+    auto_batch,
+    auto_dropout,
+    pick_precision,
+)
 from training.steps import annealed  # noqa: E402
 from training.train import LEARNT_BY_HEART, TrainingError, TrainResult, load_checkpoint, train  # noqa: E402
 
@@ -528,7 +534,7 @@ def test_bf16_autocast_trains_and_exports_fp32_weights_where_the_cpu_can(corpus,
         supported = False
     config = TrainConfig(**{**SMALL, "precision": "bf16"})
     if not supported:  # e.g. a CPU without AVX-512: one sentence before any work
-        with pytest.raises(TrainingError, match="cannot run an LSTM in bfloat16: train without --bf16"):
+        with pytest.raises(TrainingError, match="in bfloat16: train with --precision fp32"):
             train(config, corpus)
         return
     result = train(config, corpus)
@@ -537,8 +543,25 @@ def test_bf16_autocast_trains_and_exports_fp32_weights_where_the_cpu_can(corpus,
     assert export(result, tmp_path / "bf16.onnx") <= 1e-4
 
 
+def test_auto_precision_is_bf16_on_a_cpu_with_amx_and_the_card_records_the_choice(
+    corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    cpu, gpu = torch.device("cpu"), torch.device("cuda")
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+    assert pick_precision("auto", cpu) == "bf16"
+    assert pick_precision("auto", gpu) == "fp32"  # unmeasured on GPUs: asked for, never assumed
+    assert pick_precision("fp32", cpu) == "fp32" and pick_precision("bf16", gpu) == "bf16"
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    assert pick_precision("auto", cpu) == "fp32"
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported", raising=False)  # an older torch
+    assert pick_precision("auto", cpu) == "fp32"
+    monkeypatch.undo()
+    result = train(TrainConfig(**SMALL), corpus)
+    assert result.config.precision == pick_precision("auto", cpu) != "auto"
+
+
 def test_an_unknown_precision_is_refused(corpus) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(TrainingError, match="precision must be fp32 or bf16"):
+    with pytest.raises(TrainingError, match="precision must be auto, fp32 or bf16"):
         train(TrainConfig(precision="fp16"), corpus)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from storyteller.engine.presets import PRESETS
 from storyteller.engine.registry import user_models_dir
 
-from .config import OPTIMIZERS, TrainConfig
+from .config import OPTIMIZERS, PRECISIONS, TrainConfig
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -135,9 +135,11 @@ def _add_run_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) -> No
         "--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to train (%(default)s)"
     )
     parser.add_argument(
-        "--bf16",
-        action="store_true",
-        help="compute in bfloat16 under autocast (GPUs with bf16; the model is saved in fp32)",
+        "--precision",
+        choices=PRECISIONS,
+        default=defaults.precision,
+        help="arithmetic of the matrix products: bf16 under autocast, or fp32; auto takes bf16 on "
+        "a CPU with AMX (the model is saved in fp32 either way; %(default)s)",
     )
     parser.add_argument(
         "--threads", type=int, default=defaults.threads, help="CPU threads for torch (%(default)s)"
@@ -192,6 +194,6 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         lowercase=not args.keep_case,
         seed=args.seed,
         device=args.device,
-        precision="bf16" if args.bf16 else "fp32",
+        precision=args.precision,
         threads=args.threads,
     )

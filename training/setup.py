@@ -78,6 +78,15 @@ def pick_device(wanted: str) -> torch.device:
     return torch.device("cpu")
 
 
+def pick_precision(wanted: str, device: torch.device) -> str:
+    """The precision ``wanted`` stands for on ``device``: 'auto' is bf16 on a CPU whose AMX
+    tiles multiply bfloat16 natively, else fp32; any other choice stands for itself."""
+    if wanted != "auto":
+        return wanted
+    has_amx = getattr(torch.cpu, "_is_amx_tile_supported", None)  # torch's own probe, where it has one
+    return "bf16" if device.type == "cpu" and has_amx is not None and has_amx() else "fp32"
+
+
 def check_bf16(device: torch.device) -> None:
     """Refuse bf16 where this device cannot run an LSTM in it (CPUs without AVX-512 cannot)."""
     probe = torch.nn.LSTM(8, 8, batch_first=True).to(device)
@@ -86,7 +95,7 @@ def check_bf16(device: torch.device) -> None:
             probe(torch.zeros(1, 2, 8, device=device))
     except RuntimeError:
         raise TrainingError(
-            f"This {device.type.upper()} cannot run an LSTM in bfloat16: train without --bf16."
+            f"This {device.type.upper()} cannot run an LSTM in bfloat16: train with --precision fp32."
         ) from None
 
 

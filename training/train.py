@@ -36,7 +36,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig, TrainingError
 from .evaluate import evaluate_network, sample
 from .network import LanguageModel
-from .setup import SELECTION_SCORING, Progress, check_bf16, pick_device
+from .setup import SELECTION_SCORING, Progress, check_bf16, pick_device, pick_precision
 from .steps import Steps
 
 LEARNT_BY_HEART = 1.03
@@ -86,6 +86,7 @@ def train(
     first reports progress and writes checkpoints.
     """
     device = pick_device(config.device)
+    config = replace(config, precision=pick_precision(config.precision, device))  # the card says which
     if config.precision == "bf16":
         check_bf16(device)
     try:
