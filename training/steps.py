@@ -75,6 +75,7 @@ class Steps(SetUp):
         self.tokens_done = 0  # text read by the stateful objective (the windows re-read the same text)
         self.loop_started = time.perf_counter()
         self.last_report = 0.0
+        self.last_sample = -math.inf  # when the model's writing was last shown (``train._Run``)
 
     def _pieces(self) -> Iterator[tuple[np.ndarray, np.ndarray, bool]]:
         """Endless stateful pieces; the flag says a new pass began (state must be reset)."""

@@ -43,6 +43,9 @@ LEARNT_BY_HEART = 1.03
 """Perplexity on its own text below which a small text counts as learnt (with its windows)."""
 SMALL_TEXT_PATIENCE = 10
 """...and its patience is this many times as many of those short epochs."""
+SAMPLE_INTERVAL = 2.0
+"""Seconds at least between two samples of the model's writing: a small text's epochs take a
+fraction of a second, and writing a sample after each took a seventh of them."""
 
 
 @dataclass
@@ -140,6 +143,10 @@ class _Run(Steps):
             and figures["windowed"] >= self.ceiling
             and figures["perplexity"] < LEARNT_BY_HEART
         )
+        if self.ceiling is not None and figures["windowed"] >= self.ceiling:
+            # The windows are learnt: the text is read whole from here on. The steps' own count
+            # (under dropout) reached the ceiling 5 epochs later on the test fable.
+            self.windows_first = False
         if improved or reached_ceiling:
             self.best_loss, self.bad_epochs = held_loss if improved else self.best_loss, 0
             self.best_state = copy.deepcopy(self.model.state_dict())
@@ -167,9 +174,10 @@ class _Run(Steps):
                 eval_seconds=judged,
             )
         )
-        if self.primary:
+        if self.primary and time.perf_counter() - self.last_sample >= SAMPLE_INTERVAL:
             text = sample(self.model, self.data.vocabulary, self.tokenizer, config.seed, self.device)
             self.emit(events.Sample(epoch=epoch + 1, text=text))
+            self.last_sample = time.perf_counter()
         if self.checkpoint is not None and self.primary and epoch_steps == self.steps_per_epoch:
             self._save_checkpoint(self.checkpoint, epoch + 1)
         if self.stopped != "finished":
