@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ from training.setup import (  # noqa: E402
     by_heart_rate,
     pick_precision,
 )
-from training.steps import annealed  # noqa: E402
+from training.steps import AVERAGED_TAIL, annealed  # noqa: E402
 from training.train import LEARNT_BY_HEART, TrainingError, TrainResult, load_checkpoint, train  # noqa: E402
 
 pytestmark = pytest.mark.torch
@@ -316,24 +317,52 @@ def test_auto_chooses_from_the_epochs_or_from_the_first_steps_pace(tmp_path: Pat
     assert said[-1].endswith("optimizer asgd.")
 
 
-def test_asgd_averages_from_the_first_plateau_and_resumes_so(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    stories = read_corpus(farm_stories(tmp_path / "farm"))
+def _judged_each_epoch(monkeypatch, change: float) -> None:  # type: ignore[no-untyped-def]
+    """Each epoch's judgement reads a held-out perplexity ``change`` from the last one's (the
+    final figures stay real)."""
     judged = itertools.count()
     evaluate = train_module.evaluate_network
 
-    def worse_each_epoch(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def moved(*args, **kwargs):  # type: ignore[no-untyped-def]
         figures = evaluate(*args, **kwargs)
-        return {**figures, "perplexity": 100.0 + next(judged)} if len(args) > 4 else figures
+        return {**figures, "perplexity": 100.0 + change * next(judged)} if len(args) > 4 else figures
 
-    monkeypatch.setattr(train_module, "evaluate_network", worse_each_epoch)
+    monkeypatch.setattr(train_module, "evaluate_network", moved)
+
+
+def _steps_of(steps: list[events.Step]) -> Callable[[events.Event], None]:
+    return lambda event: steps.append(event) if isinstance(event, events.Step) else None
+
+
+def test_asgd_averages_from_the_first_plateau_and_resumes_so(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    stories = read_corpus(farm_stories(tmp_path / "farm"))
+    _judged_each_epoch(monkeypatch, +1.0)  # epoch 2 is the first that does not improve
     checkpoint = tmp_path / "run.ckpt"
-    config = TrainConfig(**{**SMALL, "epochs": 3, "optimizer": "asgd", "patience": 10})
-    train(config, stories, checkpoint=checkpoint)
+    steps: list[events.Step] = []
+    config = TrainConfig(**{**SMALL, "epochs": 6, "optimizer": "asgd", "patience": 10})
+    train(config, stories, _steps_of(steps), checkpoint=checkpoint)
     saved = torch.load(checkpoint, weights_only=True)
-    assert saved["average"] is not None and saved["averaged"] > 1  # from the end of epoch 2 on
-    resumed = train(TrainConfig(**{**SMALL, "epochs": 4}), stories, checkpoint=checkpoint, resume=checkpoint)
+    per_epoch = steps[-1].total_steps // 6
+    assert saved["averaged"] == 1 + 4 * per_epoch  # the weights at the end of epoch 2, then every step
+    resumed = train(TrainConfig(**{**SMALL, "epochs": 7}), stories, checkpoint=checkpoint, resume=checkpoint)
     again = torch.load(checkpoint, weights_only=True)
-    assert resumed.config.optimizer == "asgd" and again["averaged"] > saved["averaged"]
+    assert resumed.config.optimizer == "asgd" and again["averaged"] == saved["averaged"] + per_epoch
+
+
+def test_asgd_averages_the_last_half_of_a_run_that_keeps_improving(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    stories = read_corpus(farm_stories(tmp_path / "farm"))
+    _judged_each_epoch(monkeypatch, -1.0)
+    checkpoint = tmp_path / "run.ckpt"
+    steps: list[events.Step] = []
+    config = TrainConfig(**{**SMALL, "epochs": 4, "optimizer": "asgd"})
+    result = train(config, stories, _steps_of(steps), checkpoint=checkpoint)
+    saved = torch.load(checkpoint, weights_only=True)
+    # No epoch failed to improve, so NT-ASGD's own trigger never came: the last half was averaged,
+    # and the average is the model kept.
+    total = steps[-1].total_steps
+    assert result.stopped == "finished" and saved["averaged"] == total - math.ceil(total * AVERAGED_TAIL)
+    kept = result.model.state_dict()
+    assert all(torch.equal(kept[name], weights) for name, weights in saved["average"].items())
 
 
 def _cli(capsys, *argv: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]

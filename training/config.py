@@ -79,7 +79,8 @@ class TrainConfig:
     optimizer: str = "auto"
     """'adam'; 'sgd' (plain stochastic gradient descent, as the textbook loop); 'asgd': SGD
     whose weights are averaged from the first epoch that does not improve the held-out loss on
-    (Merity et al.'s NT-ASGD), the average being what is judged and kept; or 'auto': 'asgd' for a
+    (Merity et al.'s NT-ASGD), or from half the run if that comes first, the average being what
+    is judged and kept; or 'auto': 'asgd' for a
     run expected to read its text at least 4 times, else 'adam' (with a time budget, decided
     after the first steps, as the dropout is; Adam whenever a learning rate or clipping is given,
     since their scale is the optimiser's)."""

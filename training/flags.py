@@ -77,7 +77,8 @@ def _add_learning_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) 
         choices=OPTIMIZERS,
         default=defaults.optimizer,
         help="adam; sgd, plain; asgd, SGD whose weights are averaged from the first epoch "
-        "that does not help on; or auto, asgd for a run of 4 passes or more, else adam (%(default)s)",
+        "that does not help on (or from half the run); or auto, asgd for a run of 4 passes "
+        "or more, else adam (%(default)s)",
     )
     parser.add_argument(
         "--lr", type=float, default=defaults.lr, help="learning rate (default: 0.01 for Adam, 20 for SGD)"

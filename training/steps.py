@@ -27,6 +27,12 @@ PROGRESS_INTERVAL = 0.5
 """Seconds between two step reports."""
 LAST_RATE = 0.05
 """The share of the learning rate left at the end of a run (see ``annealed``)."""
+AVERAGED_TAIL = 0.5
+"""With 'asgd', the averaging begins at this share of a run that knows its end (its epochs, or
+a time budget) at the latest, where no epoch has yet failed to improve: its last half is then
+read as an average of its steps. On 50,000 words of real prose at 60 s, where the first epoch
+that does not improve comes in the run's last seconds, if at all, the averaged run ended about
+0.5% lower as the app reads it and about 2% lower on known words (bench/README.md)."""
 
 
 def annealed(progress: float) -> float:
@@ -160,15 +166,18 @@ class Steps(SetUp):
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm())
+        progress = self.step / self.total_steps
+        if config.time_budget is not None:
+            progress = max(progress, elapsed / config.time_budget)
         rate = config.start_rate() * self.slowdown
         if config.schedule == "cosine":
-            progress = self.step / self.total_steps
-            if config.time_budget is not None:
-                progress = max(progress, elapsed / config.time_budget)
             rate *= annealed(progress)
         for param_group in self.optimizer.param_groups:
             param_group["lr"] = rate
         self.optimizer.step()
+        if self.average is None and config.optimizer == "asgd" and progress >= AVERAGED_TAIL:
+            self.average = {name: w.clone() for name, w in model.state_dict().items()}
+            self.averaged = 0  # this step's weights are the first averaged, below
         if self.average is not None:
             self.averaged += 1
             for name, weights in model.state_dict().items():
