@@ -85,3 +85,23 @@ def test_a_batch_that_does_not_divide_among_the_processes_is_refused(tmp_path: P
     assert "does not divide among 2 processes" in done.stderr
     assert "training/train.py" not in done.stderr  # one sentence, not our traceback (torchrun adds its own)
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_processes_under_a_time_budget_keep_the_same_weights(tmp_path: Path) -> None:
+    # Each process has its own clock; the learning rate's schedule and the averaging's start follow
+    # the time spent, so unless the processes agree on it their weights drift apart.
+    launcher = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    worker = Path(__file__).parent / "fixtures" / "budget_worker.py"
+    done = subprocess.run(
+        [sys.executable, *launcher, str(worker), str(FABLE), "4", str(tmp_path)],
+        cwd=ROOT,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0", "1"]
+    first, second = ((tmp_path / rank).read_text().split() for rank in ("0", "1"))
+    assert first[0] == second[0]  # the same number of steps
+    assert first[1] == second[1]  # and the very same weights

@@ -6,7 +6,8 @@ rows of every batch: rank r of N gets rows ``r·B/N … (r+1)·B/N`` of the B pa
 and its share of the windows. DistributedDataParallel averages the gradients, so each step
 is the step one process would take on the whole batch, and the model is the same up to
 float rounding (dropout aside: each process draws its own masks). Every process evaluates
-the same weights and so makes the same decisions; only the first one reports and writes.
+the same weights and so makes the same decisions (under a time budget they read one clock, the
+slowest process's); only the first one reports and writes.
 """
 
 from __future__ import annotations

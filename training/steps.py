@@ -107,6 +107,10 @@ class Steps(SetUp):
         order = self.rng.permutation(self.n_windows) if self.n_windows <= SHUFFLED_WINDOWS else None
         for i in range(self.steps_per_epoch):
             elapsed = time.perf_counter() - self.started
+            if self.group is not None and self.config.time_budget is not None:
+                # One clock for all processes (the slowest one's): the rate's schedule and the
+                # averaging's start follow it, and the processes' weights must not drift apart.
+                elapsed = self.group.agree(round(elapsed * 1e6), self.device) / 1e6
             if self._halted(elapsed):
                 break
             stream_loss, tokens = self._take_step(i, order, elapsed)
