@@ -93,6 +93,12 @@ class Steps(SetUp):
                 yield x, y, fresh
                 fresh = False
 
+    def begin_average(self) -> None:
+        """From here on the running average of the weights, starting from the weights now, is what
+        is judged and kept ('asgd')."""
+        self.average = {name: w.clone() for name, w in self.model.state_dict().items()}
+        self.averaged = 1
+
     def _to_device(self, array: np.ndarray) -> torch.Tensor:
         # A copy as int64: the ids may be a read-only memory map of 16-bit numbers.
         return torch.from_numpy(array.astype(np.int64)).to(self.device)
@@ -179,13 +185,12 @@ class Steps(SetUp):
         for param_group in self.optimizer.param_groups:
             param_group["lr"] = rate
         self.optimizer.step()
-        if self.average is None and config.optimizer == "asgd" and progress >= AVERAGED_TAIL:
-            self.average = {name: w.clone() for name, w in model.state_dict().items()}
-            self.averaged = 0  # this step's weights are the first averaged, below
         if self.average is not None:
             self.averaged += 1
             for name, weights in model.state_dict().items():
                 self.average[name].lerp_(weights, 1 / self.averaged)
+        elif config.optimizer == "asgd" and progress >= AVERAGED_TAIL:
+            self.begin_average()
         return stream_loss, x.size * (group.world if group else 1)
 
     def _size_to_pace(self) -> None:

@@ -162,8 +162,7 @@ class _Run(Steps):
                 if self.best_state is not None:
                     self.model.load_state_dict(self.best_state)
                 if config.optimizer == "asgd":  # from here on the average of the steps is judged
-                    self.average = {name: w.clone() for name, w in self.model.state_dict().items()}
-                    self.averaged = 1
+                    self.begin_average()
         self.emit(
             events.Epoch(
                 epoch=epoch + epoch_steps / self.steps_per_epoch,
