@@ -14,6 +14,7 @@ import pytest
 from storyteller.engine import Model, Predictor, load, tokenize
 from storyteller.engine.cache import Memory
 from storyteller.engine.corpus import read_corpus
+from storyteller.engine.corpus_index import CONTEXT
 from storyteller.engine.counts import DISCOUNT, CorpusCounts, counts_for, counts_weight
 from storyteller.engine.index_build import build_index
 from storyteller.engine.model import METADATA_KEY
@@ -23,19 +24,23 @@ from storyteller.engine.scoring import score_ids
 from storyteller.engine.story import load_story
 from storyteller.engine.tokenizer import PARAGRAPH, TokenizerConfig
 from storyteller.engine.vocab import UNKNOWN_ID, Vocabulary
+from training.counts import left_out_probabilities
 
 from .conftest import FABLE, TINY_MODEL
 
 WORDS = Vocabulary(["<unk>", "<p>", "a", "b", "c", "d"])
 
 
-def _brute_force(text: list[int], context: list[int], size: int) -> np.ndarray:
-    """Interpolated absolute discounting, counted with lists: what followed each tail of ``context``."""
+def _brute_force(text: list[int], context: list[int], size: int, left_out: int = -1) -> np.ndarray:
+    """Interpolated absolute discounting, counted with lists: what followed each tail of ``context``
+    (but the token at ``left_out``)."""
     probs = np.full(size, 1.0 / size)
     for order in range(len(context) + 1):
         tail = tuple(context[len(context) - order :])
         followers = Counter(
-            text[i + order] for i in range(len(text) - order) if tuple(text[i : i + order]) == tail
+            text[i + order]
+            for i in range(len(text) - order)
+            if tuple(text[i : i + order]) == tail and i + order != left_out
         )
         if not followers:
             break
@@ -72,6 +77,21 @@ def test_every_order_agrees_with_a_brute_force_count(seed: int) -> None:
         probs = counts.probabilities(context)
         assert probs.sum() == pytest.approx(1.0)
         assert probs == pytest.approx(_brute_force(text, context, 6))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_each_training_word_gets_what_the_counts_give_it_when_it_is_left_out(seed: int) -> None:
+    text = np.random.default_rng(seed).integers(0, 4, 80).tolist()  # few words: contexts recur
+    got = left_out_probabilities(np.array(text), 6)
+    for t, word in enumerate(text):
+        context = text[max(0, t - CONTEXT) : t]
+        assert got[t] == pytest.approx(_brute_force(text, context, 6, left_out=t)[word], rel=1e-5)
+        # Left out, a word gets less than the counts that include it give it.
+        assert got[t] < _brute_force(text, context, 6)[word]
+
+
+def test_a_text_of_one_word_leaves_only_the_uniform_distribution() -> None:
+    assert left_out_probabilities(np.array([3]), 8).tolist() == [0.125]
 
 
 def test_a_token_the_corpus_lacks_cuts_the_context_there() -> None:

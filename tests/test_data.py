@@ -18,7 +18,7 @@ pytest.importorskip("torch")
 
 from training import data as data_module
 from training import evaluate as evaluate_module
-from training.data import build_dataset
+from training.data import build_dataset, stream_batches, stream_targets
 from training.evaluate import evaluate_baselines
 
 pytestmark = pytest.mark.torch
@@ -115,3 +115,15 @@ def test_the_bigram_baseline_counted_in_chunks_matches_plain_counting(corpus, mo
     got = evaluate_baselines(data.train, data.held_out, len(data.vocabulary), 3)["bigram"]
     assert got["perplexity"] == pytest.approx(expected["perplexity"], rel=1e-12)
     assert got["top1"] == expected["top1"]
+
+
+@pytest.mark.parametrize(
+    ("length", "batch", "offset"), [(1000, 16, 0), (1000, 16, 7), (50, 16, 3), (9, 4, 0)]
+)
+def test_each_pieces_targets_are_where_the_stream_places_them(length: int, batch: int, offset: int) -> None:
+    ids = np.random.default_rng(length).permutation(length)  # each id says where it stands
+    pieces = list(stream_batches(ids, batch, 8, offset))
+    places = list(stream_targets(length, batch, 8, offset))
+    assert len(places) == len(pieces) > 0
+    for (x, y), where in zip(pieces, places, strict=True):
+        assert np.array_equal(ids[where], y) and np.array_equal(ids[where - 1], x)

@@ -156,6 +156,21 @@ def test_the_change_penalty_is_added_in_training_only_and_the_plain_loss_is_kept
     assert torch.allclose(pushed.penalised_loss(ids, targets)[0], nll)  # judging never sees it
 
 
+def test_with_the_counts_the_loss_to_minimise_is_the_mixs_and_the_networks_own_is_kept_apart() -> None:
+    torch.manual_seed(0)
+    ids, targets = torch.randint(0, 50, (2, 12)), torch.randint(0, 50, (2, 12))
+    counts = torch.rand(2, 12)  # the counts' probability of each target
+    model = LanguageModel(50, TrainConfig(units=8, dropout=0.0, change_penalty=0.0, counts_share=0.25))
+    out, _ = model.hidden(ids)
+    own = model.nlls(out.reshape(-1, 8), targets.reshape(-1))
+    loss, nll, _ = model.penalised_loss(ids, targets, counts=counts)
+    assert torch.allclose(loss, -torch.log(0.75 * (-own).exp() + 0.25 * counts.reshape(-1)).mean())
+    assert torch.allclose(nll, own.mean())
+    assert torch.allclose(model.penalised_loss(ids, targets)[0], nll)  # no counts given: its own
+    model.eval()
+    assert torch.allclose(model.penalised_loss(ids, targets, counts=counts)[0], nll)  # judged alone
+
+
 @pytest.mark.parametrize("adaptive", [False, True])
 def test_a_scaled_unknown_multiplies_its_odds_and_the_export_keeps_it(adaptive: bool) -> None:
     model = adaptive_model() if adaptive else LanguageModel(40, TrainConfig(units=16, dropout=0.0)).eval()

@@ -28,8 +28,10 @@ from storyteller.engine.cache import memory_for  # noqa: E402
 from storyteller.engine.corpus import split  # noqa: E402
 from training import config as config_module  # noqa: E402
 from training import export as export_module  # noqa: E402
+from training import network as network_module  # noqa: E402
+from training import steps as steps_module  # noqa: E402
 from training import train as train_module  # noqa: E402
-from training.config import ASGD_FROM_PASSES, TrainConfig  # noqa: E402
+from training.config import ASGD_FROM_PASSES, TrainConfig, counts_share_for  # noqa: E402
 from training.data import build_dataset  # noqa: E402
 from training.evaluate import window_ceiling  # noqa: E402
 from training.export import ExportError, export  # noqa: E402
@@ -310,11 +312,17 @@ def test_auto_chooses_from_the_epochs_or_from_the_first_steps_pace(tmp_path: Pat
         budget = {**SMALL, "epochs": 1000, "time_budget": 600.0, "patience": 10**6}
         return train(TrainConfig(**budget), stories, watch, stop=chosen), said
 
+    # The counts join the training loss alike, in a run of many passes only.
     kept, said = choice(math.inf)
-    assert kept.config.optimizer == "adam" and said[-1].endswith("optimizer adam.")
+    assert (kept.config.optimizer, kept.config.counts_share) == ("adam", 0.0)
+    assert said[-1].endswith("optimizer adam, counts' share in the loss 0.0.")
     switched, said = choice(0.0)
-    assert (switched.config.optimizer, switched.config.lr) == ("asgd", 20.0)
-    assert said[-1].endswith("optimizer asgd.")
+    assert (switched.config.optimizer, switched.config.lr, switched.config.counts_share) == (
+        "asgd",
+        20.0,
+        0.15,
+    )
+    assert said[-1].endswith("optimizer asgd, counts' share in the loss 0.15.")
 
 
 def _judged_each_epoch(monkeypatch, change: float) -> None:  # type: ignore[no-untyped-def]
@@ -493,6 +501,46 @@ def test_an_int8_export_that_reads_the_text_worse_is_refused(result, tmp_path: P
     with pytest.raises(ExportError, match="top-1"):
         export(result, path, int8=True)
     assert not path.exists()
+
+
+def test_the_stream_is_trained_as_the_mix_with_each_targets_left_out_count(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    stories = read_corpus(farm_stories(tmp_path / "farm"))
+
+    def stand_in(ids: np.ndarray, size: int) -> np.ndarray:
+        """A word's left-out count as a function of the word: each piece must carry its targets'."""
+        return ((np.asarray(ids, np.float64) + 1) / (size + 1)).astype(np.float32)
+
+    sizes: list[int] = []
+    monkeypatch.setattr(
+        steps_module, "left_out_probabilities", lambda ids, size: sizes.append(size) or stand_in(ids, size)
+    )
+    given: list[bool] = []
+    plain_loss = network_module.LanguageModel.penalised_loss
+
+    def checked(self, ids, targets, state=None, counts=None):  # type: ignore[no-untyped-def]
+        if self.training:
+            expected = torch.from_numpy(stand_in(targets.numpy(), sizes[0]))
+            given.append(counts is not None and torch.equal(counts, expected))
+        return plain_loss(self, ids, targets, state, counts)
+
+    monkeypatch.setattr(network_module.LanguageModel, "penalised_loss", checked)
+    result = train(TrainConfig(**{**SMALL, "epochs": 2, "counts_share": 0.15}), stories)
+    assert sizes == [len(result.vocabulary)] and len(given) >= 2 and all(given)
+    # Unless given, the share is sized to the run: a run of many passes has it (as it takes
+    # averaged SGD); without a share the counts are neither made nor given.
+    monkeypatch.setattr(steps_module, "left_out_probabilities", None)
+    monkeypatch.setattr(network_module.LanguageModel, "penalised_loss", plain_loss)
+    assert train(TrainConfig(**{**SMALL, "epochs": 3}), stories).config.counts_share == 0.0
+    assert (
+        train(TrainConfig(**{**SMALL, "epochs": 2, "counts_share": 0.0}), stories).config.counts_share == 0.0
+    )
+    monkeypatch.undo()
+    many = train(TrainConfig(**{**SMALL, "epochs": 4}), stories)
+    assert counts_share_for(ASGD_FROM_PASSES) == many.config.counts_share == 0.15
+    # A text too small to hold any out is learnt by heart, without them.
+    assert train(TrainConfig(**{**SMALL, "epochs": 40}), read_corpus(FABLE)).config.counts_share == 0.0
 
 
 def test_the_learning_rate_falls_to_a_twentieth_by_the_end_of_a_run() -> None:

@@ -170,13 +170,26 @@ def stream_batches(ids: np.ndarray, batch: int, seq_len: int, offset: int):
 
     Consecutive pieces continue each row, so the network's state carries across them.
     """
-    usable = len(ids) - offset - 1
-    batch = max(1, min(batch, usable // seq_len or 1))
-    width = usable // batch
+    batch, width = _rows(len(ids), batch, seq_len, offset)
     inputs = ids[offset : offset + batch * width].reshape(batch, width)
     targets = ids[offset + 1 : offset + 1 + batch * width].reshape(batch, width)
     for start in range(0, width, seq_len):
         yield inputs[:, start : start + seq_len], targets[:, start : start + seq_len]
+
+
+def stream_targets(length: int, batch: int, seq_len: int, offset: int) -> Iterator[np.ndarray]:
+    """Where in a stream of ``length`` tokens each target of ``stream_batches``'s pieces is."""
+    batch, width = _rows(length, batch, seq_len, offset)
+    rows = offset + 1 + width * np.arange(batch)[:, None]
+    for start in range(0, width, seq_len):
+        yield rows + np.arange(start, min(width, start + seq_len))
+
+
+def _rows(length: int, batch: int, seq_len: int, offset: int) -> tuple[int, int]:
+    """How many parallel rows a stream of ``length`` tokens is cut into, and their width."""
+    usable = length - offset - 1
+    batch = max(1, min(batch, usable // seq_len or 1))
+    return batch, usable // batch
 
 
 def windows(ids: np.ndarray, window: int, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

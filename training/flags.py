@@ -114,6 +114,13 @@ def _add_learning_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) 
         help="weight of the penalty on the LSTM output's change from word to word "
         "(default: 1, or 0 for a text too small to hold any out)",
     )
+    parser.add_argument(
+        "--counts-share",
+        type=float,
+        default=defaults.counts_share,
+        help="share of the text's counts in the mix the network is trained as "
+        "(default: 0.15 for a run of 4 passes or more, else 0)",
+    )
 
 
 def _add_run_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
@@ -189,6 +196,7 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         weight_drop=args.weight_drop,
         word_drop=args.word_drop,
         change_penalty=args.change_penalty,
+        counts_share=args.counts_share,
         min_count=args.min_count,
         max_vocab=args.max_vocab,
         holdout=args.holdout,

@@ -141,6 +141,7 @@ class LanguageModel(nn.Module):
         self.weight_drop = config.weight_drop
         self.word_drop = config.word_drop
         self.change_penalty = config.change_penalty or 0.0
+        self.counts_share = config.counts_share or 0.0
         self.unknown_log_scale = 0.0
         """Added to ``<unk>``'s score (see ``scaled_unknown``)."""
         tie = config.tie_weights and embedding == config.units
@@ -259,17 +260,34 @@ class LanguageModel(nn.Module):
         return self.nll(out.reshape(-1, out.shape[-1]), targets.reshape(-1)), state
 
     def penalised_loss(
-        self, ids: torch.Tensor, targets: torch.Tensor, state: State | None = None
+        self,
+        ids: torch.Tensor,
+        targets: torch.Tensor,
+        state: State | None = None,
+        counts: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, State]:
-        """(``loss`` plus, in training, the penalty on the output's change; the loss alone; the state).
+        """(the loss to minimise; the network's own loss; the state). In training, the loss to
+        minimise is the mix's, ``-log((1 - α) p_net + α p_counts)``, when ``counts`` gives the
+        counts' probability of each target (``training.counts``) and α (``counts_share``) is
+        above 0, plus the penalty on the output's change.
 
         The penalty is the mean square of the LSTM's output's change from one word to the next
         (Merity et al.'s temporal activation regularisation): it keeps the state from jumping."""
         raw, state = self._read(ids, state)
-        nll = self.nll(self._locked_dropout(raw).reshape(-1, raw.shape[-1]), targets.reshape(-1))
-        if not self.training or not self.change_penalty or raw.shape[1] < 2:
+        nlls = self.nlls(self._locked_dropout(raw).reshape(-1, raw.shape[-1]), targets.reshape(-1))
+        nll = nlls.mean()
+        if not self.training:
             return nll, nll, state
-        return nll + self.change_penalty * (raw[:, 1:] - raw[:, :-1]).pow(2).mean(), nll, state
+        loss = nll
+        if counts is not None and self.counts_share:
+            share = self.counts_share
+            mixed = torch.logaddexp(
+                math.log(1 - share) - nlls.float(), math.log(share) + counts.reshape(-1).log()
+            )
+            loss = -mixed.mean()
+        if self.change_penalty and raw.shape[1] > 1:
+            loss = loss + self.change_penalty * (raw[:, 1:] - raw[:, :-1]).pow(2).mean()
+        return loss, nll, state
 
     @contextmanager
     def scaled_unknown(self, scale: float) -> Iterator[None]:
@@ -298,15 +316,17 @@ class Objective(nn.Module):
         state: State | None,
         windows: tuple[torch.Tensor, torch.Tensor] | None = None,
         stream: bool = True,
+        counts: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, State, torch.Tensor | None]:
-        """(the loss to minimise, the stateful objective's part, the state after ``ids``, and
-        the share of windows whose last word the model ranks first).
+        """(the loss to minimise, the stateful objective's own loss, the state after ``ids``, and
+        the share of windows whose last word the model ranks first). ``counts``: the training
+        text's counts' probability of each target, each left out (see ``penalised_loss``).
 
         ``stream=False`` trains on the windows alone: the share is then measured (on the same
         forward pass), the stateful part is the windows' loss and the state stays as it was.
         """
         if stream or windows is None:
-            loss, stream_loss, state = self.model.penalised_loss(ids, targets, state)
+            loss, stream_loss, state = self.model.penalised_loss(ids, targets, state, counts)
             if windows is not None:
                 window_loss, _ = self.model.loss(*windows)
                 loss = loss + window_loss

@@ -20,12 +20,13 @@ from torch.nn.parallel import DistributedDataParallel
 
 from storyteller.engine import events
 from storyteller.engine.corpus import Corpus
+from storyteller.engine.corpus_index import MAX_INDEX_TOKENS
 from storyteller.engine.tokenizer import TokenizerConfig, find_names
 from storyteller.engine.vocab import Vocabulary
 
 from . import distributed
 from .checkpoint import load_checkpoint
-from .config import DEFAULT_CHANGE_PENALTY, DEFAULT_LR, TrainConfig, TrainingError
+from .config import DEFAULT_CHANGE_PENALTY, DEFAULT_LR, TrainConfig, TrainingError, counts_share_for
 from .data import build_dataset, stream_batches
 from .evaluate import evaluate_baselines, selection_chunks, window_ceiling
 from .network import LanguageModel, Objective
@@ -194,11 +195,11 @@ class SetUp:
     def _build_network(self, saved: dict[str, Any] | None) -> None:
         """The network sized for this text, its optimiser, and a checkpoint's state if resuming."""
         config, data, group = self.config, self.data, self.group
-        # The dropout and 'auto''s optimiser are sized to the run's length: at once when it is known
-        # in epochs; with a time budget, after the first steps have shown how fast this machine reads
-        # (see ``DROPOUT_SIZED_AFTER``). A text too small to hold any out can only be learnt by
-        # heart: it gets the least dropout, no change penalty, Adam at ``by_heart_rate`` and
-        # embeddings spread wide (``BY_HEART_SPREAD``).
+        # The dropout, the counts' share and 'auto''s optimiser are sized to the run's length: at
+        # once when it is known in epochs; with a time budget, after the first steps have shown how
+        # fast this machine reads (see ``DROPOUT_SIZED_AFTER``). A text too small to hold any out
+        # can only be learnt by heart: it gets the least dropout, no change penalty, no counts, Adam
+        # at ``by_heart_rate`` and embeddings spread wide (``BY_HEART_SPREAD``).
         tiny = not data.has_held_out
         later = config.time_budget is not None and not tiny
         passes = 1.0 if tiny else config.epochs
@@ -207,6 +208,11 @@ class SetUp:
             config = dataclasses.replace(config, dropout=auto_dropout(1.0 if later else passes))
         if config.change_penalty is None:
             config = dataclasses.replace(config, change_penalty=0.0 if tiny else DEFAULT_CHANGE_PENALTY)
+        counted = not tiny and len(data.train) <= MAX_INDEX_TOKENS  # the counts the app will have
+        self.share_counts_later = later and counted and config.counts_share is None
+        if config.counts_share is None:
+            share = counts_share_for(1.0 if later else passes) if counted else 0.0
+            config = dataclasses.replace(config, counts_share=share)
         rates_given = config.lr is not None or config.clip is not None
         if tiny and config.lr is None and config.optimizer in ("auto", "adam"):
             config = dataclasses.replace(config, lr=by_heart_rate(config.units))

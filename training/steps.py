@@ -13,8 +13,9 @@ import torch
 
 from storyteller.engine import events
 
-from .config import DEFAULT_CLIP, DEFAULT_LR
-from .data import stream_batches, windows
+from .config import DEFAULT_CLIP, DEFAULT_LR, counts_share_for
+from .counts import left_out_probabilities
+from .data import stream_batches, stream_targets, windows
 from .evaluate import window_ceiling
 from .setup import DROPOUT_SIZED_AFTER, SetUp, auto_dropout
 
@@ -64,6 +65,8 @@ class Steps(SetUp):
                 notes=tuple(self.notes),
             )
         )
+        # What the counts give each training word, itself left out: the stream loss is the mix's.
+        self.left_out = self._left_out() if self.config.counts_share else None
         self.stream = self._pieces()
         if self.every_window:
             wx, wy = windows(data.train, self.config.window, np.arange(self.n_windows))
@@ -83,15 +86,22 @@ class Steps(SetUp):
         self.last_report = 0.0
         self.last_sample = -math.inf  # when the model's writing was last shown (``train._Run``)
 
-    def _pieces(self) -> Iterator[tuple[np.ndarray, np.ndarray, bool]]:
-        """Endless stateful pieces; the flag says a new pass began (state must be reset)."""
+    def _pieces(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]:
+        """Endless stateful pieces: inputs, targets, where the targets are in the text, and whether
+        a new pass began (state must be reset)."""
         config, train_ids = self.config, self.data.train
         while True:
             offset = int(self.rng.integers(0, config.seq_len)) if len(train_ids) > 4 * config.seq_len else 0
             fresh = True
-            for x, y in stream_batches(train_ids, self.streams, config.seq_len, offset):
-                yield x, y, fresh
+            pieces = stream_batches(train_ids, self.streams, config.seq_len, offset)
+            places = stream_targets(len(train_ids), self.streams, config.seq_len, offset)
+            for (x, y), where in zip(pieces, places, strict=True):
+                yield x, y, where, fresh
                 fresh = False
+
+    def _left_out(self) -> np.ndarray:
+        """What the training text's counts give each of its words, that word left out."""
+        return left_out_probabilities(self.data.train, len(self.data.vocabulary))
 
     def begin_average(self) -> None:
         """From here on the running average of the weights, starting from the weights now, is what
@@ -144,9 +154,11 @@ class Steps(SetUp):
     def _take_step(self, i: int, order: np.ndarray | None, elapsed: float) -> tuple[torch.Tensor, int]:
         """One optimiser step on a stateful piece and a batch of windows; its stream loss and tokens."""
         config, group, model = self.config, self.group, self.model
-        x, y, fresh = next(self.stream)
+        x, y, where, fresh = next(self.stream)
+        counts = None if self.left_out is None else self.left_out[where]
         if group is not None:
             x, y = group.share(x), group.share(y)
+            counts = None if counts is None else group.share(counts)
         if fresh or self.state is None or self.state[0].shape[1] != x.shape[0]:
             self.state = model.zero_state(x.shape[0], self.device)
         window_batch = None
@@ -165,7 +177,12 @@ class Steps(SetUp):
             window_batch = (self._to_device(wx), self._to_device(wy))
         with torch.autocast(self.device.type, torch.bfloat16, enabled=config.precision == "bf16"):
             loss, stream_loss, state, windows_right = self.objective(
-                self._to_device(x), self._to_device(y), self.state, window_batch, not self.windows_first
+                self._to_device(x),
+                self._to_device(y),
+                self.state,
+                window_batch,
+                not self.windows_first,
+                None if counts is None else torch.from_numpy(counts).to(self.device),
             )
         if windows_right is not None:
             behind = int(float(windows_right) < self.windows_target)
@@ -195,11 +212,12 @@ class Steps(SetUp):
 
     def _size_to_pace(self) -> None:
         """With a time budget, once the first steps have shown this machine's pace, size the
-        dropout and choose 'auto''s optimiser for the passes over the text the run can make."""
+        dropout and the counts' share and choose 'auto''s optimiser for the passes over the text
+        the run can make."""
         budget = self.config.time_budget
         if budget is None or self.step != DROPOUT_SIZED_AFTER:
             return
-        if not (self.size_dropout_later or self.choose_optimizer_later):
+        if not (self.size_dropout_later or self.choose_optimizer_later or self.share_counts_later):
             return
         reading = self.tokens_done / (time.perf_counter() - self.loop_started)  # tokens per second
         left = max(0.0, budget - (time.perf_counter() - self.started))
@@ -210,6 +228,11 @@ class Steps(SetUp):
             dropout = auto_dropout(passes)
             self.config = dataclasses.replace(self.config, dropout=dropout)
             self.model.set_dropout(dropout)
+        if self.share_counts_later:
+            share = counts_share_for(passes)
+            self.config = dataclasses.replace(self.config, counts_share=share)
+            self.model.counts_share = share
+            self.left_out = self._left_out() if share else None
         if self.choose_optimizer_later:
             # The rates on the config are Adam's stand-ins until now, not given ones.
             chosen = dataclasses.replace(self.config, lr=None, clip=None).optimizer_for(passes)
@@ -223,7 +246,8 @@ class Steps(SetUp):
         self.emit(
             events.Log(
                 text=f"About {passes:.1f} passes over the text fit the time budget: "
-                f"dropout {self.config.dropout}, optimizer {self.config.optimizer}."
+                f"dropout {self.config.dropout}, optimizer {self.config.optimizer}, "
+                f"counts' share in the loss {self.config.counts_share}."
             )
         )
 
