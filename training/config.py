@@ -19,8 +19,8 @@ PRECISIONS = ("auto", "fp32", "bf16")
 DEFAULT_CHANGE_PENALTY = 1.0
 """The change penalty's weight for a text that holds text out (see ``TrainConfig.change_penalty``)."""
 DEFAULT_COUNTS_SHARE = 0.15
-"""The counts' share in the training loss for a text that holds text out (see
-``TrainConfig.counts_share``): about the share the export fits for them on 50,000 words."""
+"""The counts' share in the training loss of a run of many passes (see ``counts_share_for``):
+about the share the export fits for them on 50,000 words of real prose."""
 ASGD_FROM_PASSES = 4.0
 """With 'auto', a run expected to read its text this many times or more takes averaged SGD;
 a shorter one, Adam. Measured on real prose (bench/README.md): Adam learns more in one or two
