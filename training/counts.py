@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from storyteller.engine.corpus_index import CONTEXT
-from storyteller.engine.counts import DISCOUNT
+from storyteller.engine.counts import discounted
 
 
 def left_out_probabilities(ids: np.ndarray, size: int) -> np.ndarray:
@@ -31,7 +31,7 @@ def left_out_probabilities(ids: np.ndarray, size: int) -> np.ndarray:
         return np.full(n, 1.0 / size, np.float32)
     # Order 0: the discounted unigram distribution over a uniform one.
     unigram = np.bincount(ids, minlength=size)
-    probs = _discounted(
+    probs = discounted(
         unigram[ids] - 1.0, n - 1.0, np.count_nonzero(unigram) - (unigram[ids] == 1), 1.0 / size
     )
     # Order k: the last k tokens before each position t >= k, as a rank among all such contexts.
@@ -50,13 +50,6 @@ def left_out_probabilities(ids: np.ndarray, size: int) -> np.ndarray:
         others = followers[context[at]] - (own == 0)
         found[at] &= elsewhere > 0
         with np.errstate(divide="ignore", invalid="ignore"):
-            higher = _discounted(own, elsewhere, others, probs[at])
+            higher = discounted(own, elsewhere, others, probs[at])
         probs[at] = np.where(found[at], higher, probs[at])
     return probs.astype(np.float32)
-
-
-def _discounted(
-    count: np.ndarray, total: np.ndarray | float, seen: np.ndarray, lower: np.ndarray | float
-) -> np.ndarray:
-    """``storyteller.engine.counts``'s step up one order, for one token's count in each context."""
-    return np.maximum(count - DISCOUNT, 0.0) / total + DISCOUNT * seen / total * lower  # type: ignore[no-any-return]

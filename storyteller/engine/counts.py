@@ -113,9 +113,14 @@ class CorpusCounts:
 
 
 def _discounted(counts: np.ndarray, lower: np.ndarray) -> np.ndarray:
-    total = counts.sum()
-    seen = np.count_nonzero(counts)
-    return np.maximum(counts - DISCOUNT, 0.0) / total + (DISCOUNT * seen / total) * lower  # type: ignore[no-any-return]
+    return discounted(counts, counts.sum(), np.count_nonzero(counts), lower)
+
+
+def discounted(count: Any, total: Any, seen: Any, lower: Any) -> np.ndarray:
+    """One order up: the probability of a token seen ``count`` times after a context followed
+    ``total`` times, by ``seen`` different tokens, where the order below gives it ``lower``
+    (numbers or arrays alike; ``training.counts`` reads many contexts at once)."""
+    return np.maximum(count - DISCOUNT, 0.0) / total + (DISCOUNT * seen / total) * lower  # type: ignore[no-any-return]
 
 
 def counts_weight(cache: dict[str, Any]) -> float:
