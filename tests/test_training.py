@@ -585,12 +585,15 @@ def test_a_time_budget_sizes_the_dropout_and_the_card_records_it(corpus) -> None
     assert fixed.config.dropout == 0.3
 
 
-def test_a_text_read_in_few_steps_gets_half_the_streams_and_the_card_records_them(corpus) -> None:  # type: ignore[no-untyped-def]
-    assert auto_batch(STEPS_PER_PASS * 32 * 35, 35) == 32  # 100 steps a pass at 32 streams
-    assert auto_batch(STEPS_PER_PASS * 32 * 35 - 1, 35) == 16
+def test_a_text_read_in_few_steps_gets_fewer_streams_and_the_card_records_them(corpus) -> None:  # type: ignore[no-untyped-def]
+    assert auto_batch(STEPS_PER_PASS * 32 * 35, 35) == 32  # 140 steps a pass at 32 streams
+    assert auto_batch(STEPS_PER_PASS * 32 * 35 - 1, 35) == 24
+    assert auto_batch(STEPS_PER_PASS * 16 * 35, 35) == 16
+    assert auto_batch(STEPS_PER_PASS * 16 * 35 - 1, 35) == 12
+    assert auto_batch(1, 35) == 12  # the fewest, however short the text
     assert auto_batch(10**9, 32) == 32
     small = train(TrainConfig(layers=1, units=16, epochs=1, threads=1, seed=3), corpus)
-    assert small.config.batch_size == 16
+    assert small.config.batch_size == 12
     given = train(TrainConfig(layers=1, units=16, epochs=1, threads=1, seed=3, batch_size=8), corpus)
     assert given.config.batch_size == 8
 

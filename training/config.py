@@ -87,8 +87,9 @@ class TrainConfig:
     seq_len: int = 32
     """Truncated back-propagation length of the stateful objective, in tokens."""
     batch_size: int | None = None
-    """Parallel token streams per step of the stateful objective (None: 32, or 16 for a text
-    that 32 would read in under 100 steps a pass, about 100,000 training tokens)."""
+    """Parallel token streams per step of the stateful objective (None: 32, or fewer for a text
+    that 32 would read in under 140 steps a pass, about 143,000 training tokens: 24, 16, or 12
+    from about 72,000 tokens down; see ``training.setup.auto_batch``)."""
     window_batch: int = 128
     """Fresh-state windows per step of the windowed objective (0: train the stateful objective only)."""
     epochs: int = 40

@@ -54,7 +54,8 @@ def _add_learning_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) 
         "--batch-size",
         type=int,
         default=defaults.batch_size,
-        help="parallel streams (default: 32, or 16 for a text of under about 100,000 tokens)",
+        help="parallel streams (default: 32, or 24, 16 or 12 for a text of under about 143,000, 107,000 "
+        "or 72,000 tokens)",
     )
     parser.add_argument(
         "--seq-len", type=int, default=defaults.seq_len, help="back-propagation length (%(default)s)"
