@@ -88,8 +88,8 @@ class TrainConfig:
     """Truncated back-propagation length of the stateful objective, in tokens."""
     batch_size: int | None = None
     """Parallel token streams per step of the stateful objective (None: 32, or fewer for a text
-    that 32 would read in under 140 steps a pass, about 143,000 training tokens: 24, 16, or 12
-    from about 72,000 tokens down; see ``training.setup.auto_batch``)."""
+    that 32 would read in under 140 steps a pass: 24 under about 143,000 training tokens, 16
+    under 107,000, 12 under 72,000; see ``training.setup.auto_batch``)."""
     window_batch: int = 128
     """Fresh-state windows per step of the windowed objective (0: train the stateful objective only)."""
     epochs: int = 40

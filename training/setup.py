@@ -86,9 +86,10 @@ def auto_batch(tokens: int, seq_len: int) -> int:
     read it in at least ``STEPS_PER_PASS`` steps, else the fewest. Measured on real prose
     (bench/README.md), more steps a pass pay on a small text: on 50,000 words (56,000 tokens) 16
     streams (110 steps a pass) ended 4-11% lower than 32 (55 steps), and 12 (147 steps) about
-    0.6% lower than 16. 8 (220 steps) ended lower again but read the text only 5.5 times in a
-    minute, near the 4 passes below which 'auto' takes Adam. On 250,000 words, where 32 give
-    270 steps a pass, 16 ended level and read fewer words a second."""
+    0.6% lower than 16; 8 and 10 ended level with 12, reading the text only about 6 times in a
+    minute, near the 4 passes below which 'auto' takes Adam. On 100,000 words 24 streams ended
+    lower than 32 (146 steps a pass against 110); on 250,000 words, where 32 give 270 steps a
+    pass, 16 ended level and read fewer words a second."""
     for streams in reversed(STREAMS):
         if tokens >= STEPS_PER_PASS * streams * seq_len:
             return streams
