@@ -588,6 +588,8 @@ def test_a_time_budget_sizes_the_dropout_and_the_card_records_it(corpus) -> None
 def test_a_text_read_in_few_steps_gets_fewer_streams_and_the_card_records_them(corpus) -> None:  # type: ignore[no-untyped-def]
     assert auto_batch(STEPS_PER_PASS * 32 * 35, 35) == 32  # 140 steps a pass at 32 streams
     assert auto_batch(STEPS_PER_PASS * 32 * 35 - 1, 35) == 24
+    assert auto_batch(STEPS_PER_PASS * 24 * 35, 35) == 24
+    assert auto_batch(STEPS_PER_PASS * 24 * 35 - 1, 35) == 16
     assert auto_batch(STEPS_PER_PASS * 16 * 35, 35) == 16
     assert auto_batch(STEPS_PER_PASS * 16 * 35 - 1, 35) == 12
     assert auto_batch(1, 35) == 12  # the fewest, however short the text
