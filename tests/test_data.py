@@ -13,12 +13,13 @@ import pytest
 
 from storyteller.engine import TokenizerConfig, read_corpus, tokenize
 from storyteller.engine.corpus import held_out_chunk
+from storyteller.engine.vocab import UNKNOWN_ID
 
 pytest.importorskip("torch")
 
 from training import data as data_module
 from training import evaluate as evaluate_module
-from training.data import build_dataset, stream_batches, stream_targets
+from training.data import as_unknown, build_dataset, rarest_words, stream_batches, stream_targets
 from training.evaluate import evaluate_baselines
 
 pytestmark = pytest.mark.torch
@@ -127,3 +128,31 @@ def test_each_pieces_targets_are_where_the_stream_places_them(length: int, batch
     assert len(places) == len(pieces) > 0
     for (x, y), where in zip(pieces, places, strict=True):
         assert np.array_equal(ids[where], y) and np.array_equal(ids[where - 1], x)
+
+
+def test_the_rarest_words_are_those_seen_exactly_the_least_count_and_never_unk() -> None:
+    text = np.array([0, 0, 3, 4, 4, 5, 5, 5, 6, 6, 2], np.uint16)
+    assert np.flatnonzero(rarest_words(text, 8, 2)).tolist() == [4, 6]  # <unk> (0) is seen twice too
+    assert np.flatnonzero(rarest_words(text, 8, 1)).tolist() == [2, 3]
+
+
+def test_a_share_of_the_rarest_words_is_read_as_unknown_alike_at_each_place_anew_each_salt() -> None:
+    ids = np.random.default_rng(0).integers(1, 50, 100_000).astype(np.uint16)
+    places = np.arange(len(ids))
+    rarest = np.zeros(50, bool)
+    rarest[10:20] = True
+    is_rare = rarest[ids]
+    read, unknown = as_unknown(ids, places, rarest, 0.5, salt=1)
+    assert read.dtype == ids.dtype
+    assert np.array_equal(unknown, read != ids) and not unknown[~is_rare].any()
+    assert (read[unknown] == UNKNOWN_ID).all()
+    assert abs(unknown[is_rare].mean() - 0.5) < 0.02
+    # A place is read alike however the text is cut into pieces (a target, then the next input)...
+    for start, stop in ((0, 31), (17, 5_000), (40_000, 40_001)):
+        piece, _ = as_unknown(ids[start:stop], places[start:stop], rarest, 0.5, salt=1)
+        assert np.array_equal(piece, read[start:stop])
+    # ...and another pass (another salt) draws anew, independently of the first.
+    _, again = as_unknown(ids, places, rarest, 0.5, salt=2)
+    assert abs(again[is_rare].mean() - 0.5) < 0.02 and abs((unknown & again)[is_rare].mean() - 0.25) < 0.02
+    assert not as_unknown(ids, places, rarest, 0.0, salt=1)[1].any()
+    assert np.array_equal(as_unknown(ids, places, rarest, 1.0, salt=1)[1], is_rare)

@@ -503,15 +503,15 @@ def test_an_int8_export_that_reads_the_text_worse_is_refused(result, tmp_path: P
     assert not path.exists()
 
 
+def stand_in(ids: np.ndarray, size: int) -> np.ndarray:
+    """A word's left-out count as a function of the word: each piece must carry its targets'."""
+    return ((np.asarray(ids, np.float64) + 1) / (size + 1)).astype(np.float32)
+
+
 def test_the_stream_is_trained_as_the_mix_with_each_targets_left_out_count(
     tmp_path: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     stories = read_corpus(farm_stories(tmp_path / "farm"))
-
-    def stand_in(ids: np.ndarray, size: int) -> np.ndarray:
-        """A word's left-out count as a function of the word: each piece must carry its targets'."""
-        return ((np.asarray(ids, np.float64) + 1) / (size + 1)).astype(np.float32)
-
     sizes: list[int] = []
     monkeypatch.setattr(
         steps_module, "left_out_probabilities", lambda ids, size: sizes.append(size) or stand_in(ids, size)
@@ -541,6 +541,60 @@ def test_the_stream_is_trained_as_the_mix_with_each_targets_left_out_count(
     assert counts_share_for(ASGD_FROM_PASSES) == many.config.counts_share == 0.15
     # A text too small to hold any out is learnt by heart, without them.
     assert train(TrainConfig(**{**SMALL, "epochs": 40}), read_corpus(FABLE)).config.counts_share == 0.0
+
+
+def test_the_rarest_words_stand_in_for_unknown_ones_in_training_only_where_the_vocabulary_is_cut(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    stories = read_corpus(farm_stories(tmp_path / "farm"))
+    texts: list[np.ndarray] = []
+    monkeypatch.setattr(
+        steps_module,
+        "left_out_probabilities",
+        lambda ids, size: texts.append(np.asarray(ids)) or stand_in(ids, size),
+    )
+    seen: list[tuple[np.ndarray, np.ndarray, bool]] = []
+    plain_loss = network_module.LanguageModel.penalised_loss
+
+    def watched(self, ids, targets, state=None, counts=None):  # type: ignore[no-untyped-def]
+        if self.training:
+            counted = counts is not None and torch.equal(
+                counts, torch.from_numpy(stand_in(targets.numpy(), self.embed.num_embeddings))
+            )
+            seen.append((ids.numpy().copy(), targets.numpy().copy(), counted))
+        return plain_loss(self, ids, targets, state, counts)
+
+    monkeypatch.setattr(network_module.LanguageModel, "penalised_loss", watched)
+    in_windows: list[np.ndarray] = []
+    window_loss = network_module.LanguageModel.loss
+
+    def windows_watched(self, ids, targets, state=None):  # type: ignore[no-untyped-def]
+        in_windows.append(np.concatenate([ids.numpy().ravel(), targets.numpy().ravel()]))
+        return window_loss(self, ids, targets, state)
+
+    monkeypatch.setattr(network_module.LanguageModel, "loss", windows_watched)
+    every = TrainConfig(
+        **{**SMALL, "epochs": 2, "min_count": 2, "rare_as_unknown": 1.0, "counts_share": 0.15}
+    )
+    result = train(every, stories)
+    rarest = np.bincount(np.concatenate(texts[:1]), minlength=len(result.vocabulary)) == 2
+    rarest[0] = False
+    assert rarest.any() and len(seen) >= 2
+    # Every rarest word is read as <unk>, as input and as target, and the counts' share in the
+    # loss gives it what the counts give <unk> there (counted with the rarest words as <unk>).
+    assert not any(rarest[x].any() or rarest[y].any() for x, y, _ in seen) and all(c for *_, c in seen)
+    assert len(in_windows) >= 2 and not any(rarest[w].any() for w in in_windows)
+    assert len(texts) == 2 and not rarest[texts[1]].any() and rarest[texts[0]].any()
+    # Half of them, drawn afresh each pass; none without the setting.
+    seen.clear()
+    in_windows.clear()
+    train(TrainConfig(**{**every.to_dict(), "rare_as_unknown": 0.5}), stories)
+    assert any(rarest[y].any() for _, y, _ in seen) and any(rarest[w].any() for w in in_windows)
+    monkeypatch.undo()
+    assert train(TrainConfig(**{**SMALL, "min_count": 2}), stories).config.rare_as_unknown == 0.5
+    # Where every word is kept, no word stands for one the text lacks; nor in a text learnt by heart.
+    assert train(TrainConfig(**SMALL), stories).config.rare_as_unknown == 0.0
+    assert train(TrainConfig(**{**SMALL, "min_count": 2}), read_corpus(FABLE)).config.rare_as_unknown == 0.0
 
 
 def test_the_learning_rate_falls_to_a_twentieth_by_the_end_of_a_run() -> None:

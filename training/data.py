@@ -22,7 +22,7 @@ import numpy as np
 
 from storyteller.engine.corpus import split
 from storyteller.engine.tokenizer import TokenizerConfig, iter_tokens
-from storyteller.engine.vocab import PARAGRAPH_ID, SPECIALS, Vocabulary, auto_min_count, is_word
+from storyteller.engine.vocab import PARAGRAPH_ID, SPECIALS, UNKNOWN_ID, Vocabulary, auto_min_count, is_word
 
 CHUNK_TOKENS = 1 << 20
 """Token ids are counted, re-encoded and read for the baselines this many at a time."""
@@ -192,7 +192,45 @@ def _rows(length: int, batch: int, seq_len: int, offset: int) -> tuple[int, int]
     return batch, usable // batch
 
 
+def rarest_words(ids: np.ndarray, vocab_size: int, count: int) -> np.ndarray:
+    """Which of the vocabulary's words occur exactly ``count`` times in ``ids`` (a memory map of
+    any length, counted in bounded memory), ``<unk>`` never among them."""
+    counts = np.zeros(vocab_size, np.int64)
+    for part in in_chunks(ids):
+        counts += np.bincount(part, minlength=vocab_size)
+    rarest = counts == count
+    rarest[UNKNOWN_ID] = False
+    return rarest
+
+
+_MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+"""The multipliers of SplitMix64's finaliser, which turns consecutive numbers into unrelated ones."""
+
+
+def as_unknown(
+    ids: np.ndarray, places: np.ndarray, rarest: np.ndarray, share: float, salt: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``ids``, the tokens at ``places`` in the training text, with about ``share`` of the words
+    that ``rarest`` marks read as ``<unk>``, and where they were. Which ones is a hash of the place
+    and ``salt``: a token is read alike wherever a pass meets it (as a target, then as the next
+    input, or in a window), and a pass with another salt draws anew. Nothing is stored."""
+    mixed = places.astype(np.uint64) + np.uint64(salt)
+    mixed ^= mixed >> np.uint64(30)
+    mixed *= _MIX[0]
+    mixed ^= mixed >> np.uint64(27)
+    mixed *= _MIX[1]
+    mixed ^= mixed >> np.uint64(31)
+    drawn = (mixed >> np.uint64(11)).astype(np.float64) / 2.0**53  # uniform in [0, 1)
+    unknown = rarest[ids] & (drawn < share)
+    return np.where(unknown, UNKNOWN_ID, ids).astype(ids.dtype), unknown
+
+
 def windows(ids: np.ndarray, window: int, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Windows of ``window`` tokens starting at ``starts``, and each position's next token."""
-    index = starts[:, None] + np.arange(window)[None, :]
+    index = window_places(window, starts)
     return ids[index], ids[index + 1]
+
+
+def window_places(window: int, starts: np.ndarray) -> np.ndarray:
+    """Where in the text each token of ``windows``'s windows is (each next token: one further)."""
+    return starts[:, None] + np.arange(window)[None, :]

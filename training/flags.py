@@ -122,6 +122,13 @@ def _add_learning_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) 
         help="share of the text's counts in the mix the network is trained as "
         "(default: 0.15 for a run of 4 passes or more, else 0)",
     )
+    parser.add_argument(
+        "--rare-as-unknown",
+        type=float,
+        default=defaults.rare_as_unknown,
+        help="share of the rarest kept words' occurrences read as <unk> each pass "
+        "(default: 0.5 where the vocabulary is cut at 2 sightings or more, else 0)",
+    )
 
 
 def _add_run_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
@@ -198,6 +205,7 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         word_drop=args.word_drop,
         change_penalty=args.change_penalty,
         counts_share=args.counts_share,
+        rare_as_unknown=args.rare_as_unknown,
         min_count=args.min_count,
         max_vocab=args.max_vocab,
         holdout=args.holdout,

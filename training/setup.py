@@ -26,7 +26,14 @@ from storyteller.engine.vocab import Vocabulary
 
 from . import distributed
 from .checkpoint import load_checkpoint
-from .config import DEFAULT_CHANGE_PENALTY, DEFAULT_LR, TrainConfig, TrainingError, counts_share_for
+from .config import (
+    DEFAULT_CHANGE_PENALTY,
+    DEFAULT_LR,
+    DEFAULT_RARE_AS_UNKNOWN,
+    TrainConfig,
+    TrainingError,
+    counts_share_for,
+)
 from .data import build_dataset, stream_batches
 from .evaluate import evaluate_baselines, selection_chunks, window_ceiling
 from .network import LanguageModel, Objective
@@ -204,8 +211,9 @@ class SetUp:
         # The dropout, the counts' share and 'auto''s optimiser are sized to the run's length: at
         # once when it is known in epochs; with a time budget, after the first steps have shown how
         # fast this machine reads (see ``DROPOUT_SIZED_AFTER``). A text too small to hold any out
-        # can only be learnt by heart: it gets the least dropout, no change penalty, no counts, Adam
-        # at ``by_heart_rate`` and embeddings spread wide (``BY_HEART_SPREAD``).
+        # can only be learnt by heart: it gets the least dropout, no change penalty, no counts, no
+        # rare words read as <unk>, Adam at ``by_heart_rate`` and embeddings spread wide
+        # (``BY_HEART_SPREAD``).
         tiny = not data.has_held_out
         later = config.time_budget is not None and not tiny
         passes = 1.0 if tiny else config.epochs
@@ -214,6 +222,11 @@ class SetUp:
             config = dataclasses.replace(config, dropout=auto_dropout(1.0 if later else passes))
         if config.change_penalty is None:
             config = dataclasses.replace(config, change_penalty=0.0 if tiny else DEFAULT_CHANGE_PENALTY)
+        if config.rare_as_unknown is None:
+            cut = config.min_count is not None and config.min_count >= 2  # else no word stands for <unk>
+            config = dataclasses.replace(
+                config, rare_as_unknown=DEFAULT_RARE_AS_UNKNOWN if cut and not tiny else 0.0
+            )
         counted = not tiny and len(data.train) <= MAX_INDEX_TOKENS  # the counts the app will have
         self.share_counts_later = later and counted and config.counts_share is None
         if config.counts_share is None:

@@ -12,10 +12,11 @@ import numpy as np
 import torch
 
 from storyteller.engine import events
+from storyteller.engine.vocab import UNKNOWN_ID
 
 from .config import DEFAULT_CLIP, DEFAULT_LR, counts_share_for
 from .counts import left_out_probabilities
-from .data import stream_batches, stream_targets, windows
+from .data import as_unknown, rarest_words, stream_batches, stream_targets, window_places, windows
 from .evaluate import window_ceiling
 from .setup import DROPOUT_SIZED_AFTER, SetUp, auto_dropout
 
@@ -65,8 +66,15 @@ class Steps(SetUp):
                 notes=tuple(self.notes),
             )
         )
+        # The rarest kept words, of which a share is read as <unk> in each pass (a new salt each).
+        self.rarest = (
+            rarest_words(data.train, len(data.vocabulary), self.config.min_count or 1)
+            if self.config.rare_as_unknown
+            else None
+        )
+        self.salt = 0
         # What the counts give each training word, itself left out: the stream loss is the mix's.
-        self.left_out = self._left_out() if self.config.counts_share else None
+        self._count_left_out(self.config.counts_share or 0.0)
         self.stream = self._pieces()
         if self.every_window:
             wx, wy = windows(data.train, self.config.window, np.arange(self.n_windows))
@@ -92,6 +100,8 @@ class Steps(SetUp):
         config, train_ids = self.config, self.data.train
         while True:
             offset = int(self.rng.integers(0, config.seq_len)) if len(train_ids) > 4 * config.seq_len else 0
+            if self.rarest is not None:
+                self.salt = int(self.rng.integers(0, 2**63))
             fresh = True
             pieces = stream_batches(train_ids, self.streams, config.seq_len, offset)
             places = stream_targets(len(train_ids), self.streams, config.seq_len, offset)
@@ -99,9 +109,25 @@ class Steps(SetUp):
                 yield x, y, where, fresh
                 fresh = False
 
-    def _left_out(self) -> np.ndarray:
-        """What the training text's counts give each of its words, that word left out."""
-        return left_out_probabilities(self.data.train, len(self.data.vocabulary))
+    def _count_left_out(self, share: float) -> None:
+        """What the training text's counts give each of its words, that word left out (None where
+        the counts have no share in the loss); and, where the rarest words are read as ``<unk>``,
+        what they give ``<unk>`` at each place instead (counted with every rarest word as ``<unk>``)."""
+        self.left_out = self.left_out_unknown = None
+        if not share:
+            return
+        text, size = self.data.train, len(self.data.vocabulary)
+        self.left_out = left_out_probabilities(text, size)
+        if self.rarest is not None:
+            ids = np.asarray(text, np.int64)
+            self.left_out_unknown = left_out_probabilities(np.where(self.rarest[ids], UNKNOWN_ID, ids), size)
+
+    def _as_read(self, ids: np.ndarray, places: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """``ids``, the training text's tokens at ``places``, as this pass reads them: with a share
+        of the rarest words read as ``<unk>`` (and where), when the run does that."""
+        if self.rarest is None:
+            return ids, None
+        return as_unknown(ids, places, self.rarest, self.config.rare_as_unknown or 0.0, self.salt)
 
     def begin_average(self) -> None:
         """From here on the running average of the weights, starting from the weights now, is what
@@ -155,7 +181,11 @@ class Steps(SetUp):
         """One optimiser step on a stateful piece and a batch of windows; its stream loss and tokens."""
         config, group, model = self.config, self.group, self.model
         x, y, where, fresh = next(self.stream)
+        x, _ = self._as_read(x, where - 1)
+        y, unknown = self._as_read(y, where)
         counts = None if self.left_out is None else self.left_out[where]
+        if counts is not None and unknown is not None and self.left_out_unknown is not None:
+            counts = np.where(unknown, self.left_out_unknown[where], counts)
         if group is not None:
             x, y = group.share(x), group.share(y)
             counts = None if counts is None else group.share(counts)
@@ -174,6 +204,8 @@ class Steps(SetUp):
             if group is not None:
                 starts = group.share(starts)
             wx, wy = windows(self.data.train, config.window, starts)
+            places = window_places(config.window, starts)
+            wx, wy = self._as_read(wx, places)[0], self._as_read(wy, places + 1)[0]
             window_batch = (self._to_device(wx), self._to_device(wy))
         with torch.autocast(self.device.type, torch.bfloat16, enabled=config.precision == "bf16"):
             loss, stream_loss, state, windows_right = self.objective(
@@ -232,7 +264,7 @@ class Steps(SetUp):
             share = counts_share_for(passes)
             self.config = dataclasses.replace(self.config, counts_share=share)
             self.model.counts_share = share
-            self.left_out = self._left_out() if share else None
+            self._count_left_out(share)
         if self.choose_optimizer_later:
             # The rates on the config are Adam's stand-ins until now, not given ones.
             chosen = dataclasses.replace(self.config, lr=None, clip=None).optimizer_for(passes)
