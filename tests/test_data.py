@@ -130,10 +130,11 @@ def test_each_pieces_targets_are_where_the_stream_places_them(length: int, batch
         assert np.array_equal(ids[where], y) and np.array_equal(ids[where - 1], x)
 
 
-def test_the_rarest_words_are_those_seen_exactly_the_least_count_and_never_unk() -> None:
-    text = np.array([0, 0, 3, 4, 4, 5, 5, 5, 6, 6, 2], np.uint16)
-    assert np.flatnonzero(rarest_words(text, 8, 2)).tolist() == [4, 6]  # <unk> (0) is seen twice too
-    assert np.flatnonzero(rarest_words(text, 8, 1)).tolist() == [2, 3]
+def test_the_rarest_words_are_those_the_text_has_least_and_never_a_special_one() -> None:
+    text = np.array([1, 0, 0, 4, 4, 5, 5, 5, 6, 6], np.uint16)  # <unk> (0) and <p> (1) are rarer
+    assert np.flatnonzero(rarest_words(text, 8)).tolist() == [4, 6]  # 7 is not in the text at all
+    assert np.flatnonzero(rarest_words(np.append(text, [2, 3]), 8)).tolist() == [2, 3]
+    assert not rarest_words(np.array([0, 1, 1], np.uint16), 8).any()
 
 
 def test_a_share_of_the_rarest_words_is_read_as_unknown_alike_at_each_place_anew_each_salt() -> None:

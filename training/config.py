@@ -86,8 +86,9 @@ class TrainConfig:
     out, which can only be learnt by heart, or longer than the corpus index holds (8,000,000
     tokens)."""
     rare_as_unknown: float | None = None
-    """The share of the rarest kept words' occurrences (those seen exactly ``min_count`` times)
-    that each pass reads as ``<unk>``, drawn afresh every pass, during training only. A new text's
+    """The share of the rarest kept words' occurrences that each pass reads as ``<unk>``, drawn
+    afresh every pass, during training only. The rarest are those the training text has as few
+    times as any: ``min_count`` times, unless ``max_vocab`` cut rarer words. A new text's
     ``<unk>`` are the words the training text had fewer than ``min_count`` times or never, so it
     meets ``<unk>`` more often than the training text shows (on the fortunes, 17.9% of held-out
     words against 10% of training words): read this way, the rarest words stand in for those

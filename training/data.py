@@ -192,15 +192,16 @@ def _rows(length: int, batch: int, seq_len: int, offset: int) -> tuple[int, int]
     return batch, usable // batch
 
 
-def rarest_words(ids: np.ndarray, vocab_size: int, count: int) -> np.ndarray:
-    """Which of the vocabulary's words occur exactly ``count`` times in ``ids`` (a memory map of
-    any length, counted in bounded memory), ``<unk>`` never among them."""
+def rarest_words(ids: np.ndarray, vocab_size: int) -> np.ndarray:
+    """Which of the vocabulary's words ``ids`` (a memory map of any length, counted in bounded
+    memory) has as few times as any word it has: twice, for a vocabulary cut at two sightings, or
+    more where its size was capped. ``<unk>`` and the paragraph break are never among them."""
     counts = np.zeros(vocab_size, np.int64)
     for part in in_chunks(ids):
         counts += np.bincount(part, minlength=vocab_size)
-    rarest = counts == count
-    rarest[UNKNOWN_ID] = False
-    return rarest
+    counts[: len(SPECIALS)] = 0
+    seen = counts > 0
+    return seen & (counts == counts[seen].min()) if seen.any() else seen
 
 
 _MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))

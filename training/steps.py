@@ -67,11 +67,7 @@ class Steps(SetUp):
             )
         )
         # The rarest kept words, of which a share is read as <unk> in each pass (a new salt each).
-        self.rarest = (
-            rarest_words(data.train, len(data.vocabulary), self.config.min_count or 1)
-            if self.config.rare_as_unknown
-            else None
-        )
+        self.rarest = rarest_words(data.train, len(data.vocabulary)) if self.config.rare_as_unknown else None
         self.salt = 0
         # What the counts give each training word, itself left out: the stream loss is the mix's.
         self._count_left_out(self.config.counts_share or 0.0)
