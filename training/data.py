@@ -120,7 +120,7 @@ def _write_provisional(tokens: Iterator[str], spellings: dict[str, int], out: Bi
 
 
 def _count(ids: np.ndarray, ranges: list[tuple[int, int]], distinct: int) -> list[int]:
-    """How often each provisional id occurs inside ``ranges``."""
+    """How often each id (provisional or final) occurs inside ``ranges``."""
     counts = np.zeros(distinct, np.int64)
     for start, stop in ranges:
         for part in in_chunks(ids, start, stop):
@@ -196,9 +196,7 @@ def rarest_words(ids: np.ndarray, vocab_size: int) -> np.ndarray:
     """Which of the vocabulary's words ``ids`` (a memory map of any length, counted in bounded
     memory) has as few times as any word it has: twice, for a vocabulary cut at two sightings, or
     more where its size was capped. ``<unk>`` and the paragraph break are never among them."""
-    counts = np.zeros(vocab_size, np.int64)
-    for part in in_chunks(ids):
-        counts += np.bincount(part, minlength=vocab_size)
+    counts = np.array(_count(ids, [(0, len(ids))], vocab_size))
     counts[: len(SPECIALS)] = 0
     seen = counts > 0
     return seen & (counts == counts[seen].min()) if seen.any() else seen
