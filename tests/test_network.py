@@ -12,7 +12,7 @@ from storyteller.engine import TokenizerConfig, Vocabulary  # noqa: E402
 from storyteller.engine.model import ModelCard, load, open_session  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.export import parity, to_onnx_bytes  # noqa: E402
-from training.network import LanguageModel, adaptive_cutoffs, uses_adaptive_softmax  # noqa: E402
+from training.network import LanguageModel, Objective, adaptive_cutoffs, uses_adaptive_softmax  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -169,6 +169,25 @@ def test_with_the_counts_the_loss_to_minimise_is_the_mixs_and_the_networks_own_i
     assert torch.allclose(model.penalised_loss(ids, targets)[0], nll)  # no counts given: its own
     model.eval()
     assert torch.allclose(model.penalised_loss(ids, targets, counts=counts)[0], nll)  # judged alone
+
+
+def test_a_stream_of_one_row_is_read_at_full_precision_under_bf16_autocast() -> None:
+    torch.manual_seed(0)
+    objective = Objective(LanguageModel(50, TrainConfig(units=64, dropout=0.0, change_penalty=0.0)))
+    ids, targets = torch.randint(0, 50, (2, 24)), torch.randint(0, 50, (2, 24))
+    windows = torch.randint(0, 50, (6, 3)), torch.randint(0, 50, (6, 3))
+
+    def stream_loss(rows: int, autocast: bool) -> torch.Tensor:
+        with torch.autocast("cpu", torch.bfloat16, enabled=autocast):
+            return objective(ids[:rows], targets[:rows], None, windows)[1]
+
+    assert torch.equal(stream_loss(1, autocast=True), stream_loss(1, autocast=False))
+    assert not torch.equal(stream_loss(2, autocast=True), stream_loss(2, autocast=False))  # wide: bf16
+    with torch.autocast("cpu", torch.bfloat16):  # the windows beside it are still read in bf16
+        whole, own, _, _ = objective(ids[:1], targets[:1], None, windows)
+        narrow = objective.model.loss(*windows)[0]
+    assert torch.equal(whole, own + narrow)
+    assert not torch.equal(whole, own + objective.model.loss(*windows)[0])
 
 
 @pytest.mark.parametrize("adaptive", [False, True])

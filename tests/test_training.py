@@ -31,8 +31,8 @@ from training import export as export_module  # noqa: E402
 from training import network as network_module  # noqa: E402
 from training import steps as steps_module  # noqa: E402
 from training import train as train_module  # noqa: E402
-from training.config import ASGD_FROM_PASSES, TrainConfig, counts_share_for  # noqa: E402
-from training.data import build_dataset  # noqa: E402
+from training.config import ASGD_FROM_PASSES, DEFAULT_SEQ_LEN, TrainConfig, counts_share_for  # noqa: E402
+from training.data import JUDGED_PIECE, build_dataset  # noqa: E402
 from training.evaluate import window_ceiling  # noqa: E402
 from training.export import ExportError, export  # noqa: E402
 from training.setup import (  # noqa: E402
@@ -648,10 +648,34 @@ def test_a_text_read_in_few_steps_gets_fewer_streams_and_the_card_records_them(c
     assert auto_batch(STEPS_PER_PASS * 16 * 35 - 1, 35) == 12
     assert auto_batch(1, 35) == 12  # the fewest, however short the text
     assert auto_batch(10**9, 32) == 32
-    small = train(TrainConfig(layers=1, units=16, epochs=1, threads=1, seed=3), corpus)
+    # The fable read in pieces (were it read whole, it would be one row: see the next test).
+    small = train(TrainConfig(layers=1, units=16, epochs=1, threads=1, seed=3, seq_len=32), corpus)
     assert small.config.batch_size == 12
     given = train(TrainConfig(layers=1, units=16, epochs=1, threads=1, seed=3, batch_size=8), corpus)
-    assert given.config.batch_size == 8
+    assert given.config.batch_size == 8 and given.config.seq_len == DEFAULT_SEQ_LEN
+
+
+def test_a_text_learnt_by_heart_is_read_whole_as_it_is_judged(corpus, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    read: list[tuple[int, ...]] = []
+    forward = network_module.Objective.forward
+
+    def recorded(self, ids, *args, **kwargs):  # type: ignore[no-untyped-def]
+        read.append(tuple(ids.shape))
+        return forward(self, ids, *args, **kwargs)
+
+    monkeypatch.setattr(network_module.Objective, "forward", recorded)
+    tokens = len(build_dataset(FABLE.read_text(), TokenizerConfig(quotes=True), 3, 0.1).train)
+    assert tokens <= JUDGED_PIECE
+    whole = train(TrainConfig(**SMALL), corpus)
+    assert set(read) == {(1, tokens - 1)}  # every step reads all of it, from the first word on
+    assert (whole.config.batch_size, whole.config.seq_len) == (1, tokens - 1)  # the card says so
+    # Either setting given keeps the pieces; so does a text that holds text out.
+    assert train(TrainConfig(**{**SMALL, "seq_len": 50}), corpus).config.batch_size > 1
+    assert train(TrainConfig(**{**SMALL, "batch_size": 2}), corpus).config.seq_len == DEFAULT_SEQ_LEN
+    read.clear()
+    held = train(TrainConfig(**{**SMALL, "epochs": 1}), read_corpus(farm_stories(tmp_path / "farm")))
+    assert held.held_out and held.config.seq_len == DEFAULT_SEQ_LEN
+    assert max(shape[1] for shape in read) == DEFAULT_SEQ_LEN  # pieces of 32 (the last of a row shorter)
 
 
 def test_the_window_ceiling_counts_each_contexts_most_frequent_follower() -> None:

@@ -30,6 +30,8 @@ a shorter one, Adam. Measured on real prose (bench/README.md): Adam learns more 
 passes, averaged SGD keeps improving over many and ends lower."""
 ADAPTIVE_FROM = 10_000
 """With 'auto', vocabularies this large get the adaptive softmax."""
+DEFAULT_SEQ_LEN = 32
+"""Tokens a stateful piece reads before back-propagating, when none is given."""
 MAX_CHECKPOINT_BYTES = 64 * 2**30
 """Larger than the largest model the limits allow, with its optimiser state and best copy."""
 
@@ -98,8 +100,10 @@ class TrainConfig:
     hold any out)."""
     window: int = 3
     """Words of context for the windowed objective and accuracy (the classic example used 3)."""
-    seq_len: int = 32
-    """Truncated back-propagation length of the stateful objective, in tokens."""
+    seq_len: int | None = None
+    """Truncated back-propagation length of the stateful objective, in tokens (None: 32; with no
+    batch size given either, a text learnt by heart that fits in one judged piece is read whole,
+    as one row: see ``training.setup.SetUp._read_text``)."""
     batch_size: int | None = None
     """Parallel token streams per step of the stateful objective (None: 32, or fewer for a text
     that 32 would read in under 140 steps a pass: 24 under about 143,000 training tokens, 16

@@ -24,6 +24,9 @@ from storyteller.engine.corpus import split
 from storyteller.engine.tokenizer import TokenizerConfig, iter_tokens
 from storyteller.engine.vocab import PARAGRAPH_ID, SPECIALS, UNKNOWN_ID, Vocabulary, auto_min_count, is_word
 
+JUDGED_PIECE = 512
+"""A text too small to hold any out is judged on itself, in pieces of this many tokens each read
+from a fresh state."""
 CHUNK_TOKENS = 1 << 20
 """Token ids are counted, re-encoded and read for the baselines this many at a time."""
 
@@ -52,7 +55,7 @@ class Dataset:
         """What the figures are measured on: held-out chunks, or the training text itself."""
         if self.held_out:
             return self.held_out
-        size = min(512, len(self.train))
+        size = min(JUDGED_PIECE, len(self.train))
         return [
             np.asarray(self.train[i : i + size], np.int64) for i in range(0, len(self.train) - size + 1, size)
         ]

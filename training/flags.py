@@ -8,7 +8,8 @@ from pathlib import Path
 from storyteller.engine.presets import PRESETS
 from storyteller.engine.registry import user_models_dir
 
-from .config import OPTIMIZERS, PRECISIONS, TrainConfig
+from .config import DEFAULT_SEQ_LEN, OPTIMIZERS, PRECISIONS, TrainConfig
+from .data import JUDGED_PIECE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,7 +59,11 @@ def _add_learning_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) 
         "or 72,000 tokens)",
     )
     parser.add_argument(
-        "--seq-len", type=int, default=defaults.seq_len, help="back-propagation length (%(default)s)"
+        "--seq-len",
+        type=int,
+        default=defaults.seq_len,
+        help=f"back-propagation length (default: {DEFAULT_SEQ_LEN}, or the whole of a text learnt by heart "
+        f"of up to {JUDGED_PIECE} tokens)",
     )
     parser.add_argument(
         "--window-batch",

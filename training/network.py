@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import torch
 from torch import nn
@@ -324,9 +324,15 @@ class Objective(nn.Module):
 
         ``stream=False`` trains on the windows alone: the share is then measured (on the same
         forward pass), the stateful part is the windows' loss and the state stays as it was.
+
+        A stream of one row is read at full precision even under bf16 autocast: bf16's recurrent
+        kernels pay only on a wide batch. The classic 2×512 network read the 218 tokens of the test
+        fable as one row, forward and backward, in 0.31 s in bf16 and 0.17 s in fp32, while its
+        216 windows took 0.09 s in bf16 and 0.16 s in fp32 (2 cores with AMX).
         """
         if stream or windows is None:
-            loss, stream_loss, state = self.model.penalised_loss(ids, targets, state, counts)
+            with torch.autocast(ids.device.type, enabled=False) if len(ids) == 1 else nullcontext():
+                loss, stream_loss, state = self.model.penalised_loss(ids, targets, state, counts)
             if windows is not None:
                 window_loss, _ = self.model.loss(*windows)
                 loss = loss + window_loss

@@ -93,14 +93,14 @@ class Steps(SetUp):
     def _pieces(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]:
         """Endless stateful pieces: inputs, targets, where the targets are in the text, and whether
         a new pass began (state must be reset)."""
-        config, train_ids = self.config, self.data.train
+        train_ids = self.data.train
         while True:
-            offset = int(self.rng.integers(0, config.seq_len)) if len(train_ids) > 4 * config.seq_len else 0
+            offset = int(self.rng.integers(0, self.seq_len)) if len(train_ids) > 4 * self.seq_len else 0
             if self.rarest is not None:
                 self.salt = int(self.rng.integers(0, 2**63))
             fresh = True
-            pieces = stream_batches(train_ids, self.streams, config.seq_len, offset)
-            places = stream_targets(len(train_ids), self.streams, config.seq_len, offset)
+            pieces = stream_batches(train_ids, self.streams, self.seq_len, offset)
+            places = stream_targets(len(train_ids), self.streams, self.seq_len, offset)
             for (x, y), where in zip(pieces, places, strict=True):
                 yield x, y, where, fresh
                 fresh = False
